@@ -1,0 +1,61 @@
+/*
+ * config.h - the one configuration of every scanpost program (DESIGN 3.7).
+ *
+ * Keys are read from one `key = value` file through the declarative table in
+ * config.c (name, type, default, bounds, one line of doc); each key can be
+ * overridden by the environment variable SCANPOST_<NAME> (upper case).  An
+ * unknown key or a bad value is an error naming the key: programs stop at
+ * start on it.
+ */
+#ifndef SCANPOST_CONFIG_H
+#define SCANPOST_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct sp_config {
+	char *db_conninfo;
+	char *log_level;
+	char *doc_keyring;
+	char *token_keyring;
+	char *sql_dir;
+	char *rmail_base_url;
+	char *rmail_ca_file;
+	long rmail_timeout;
+	char *rmail_app_name;
+	char *api_socket;
+	long api_workers;
+	long api_max_body;
+	char *public_base_url;
+	long session_idle_timeout;
+	long session_max_lifetime;
+	long upload_ttl;
+	long upload_max_bytes;
+	long sender_inflight;
+	long sender_poll_interval;
+	long sender_lease;
+	long sender_max_attempts;
+	long sender_retry_base;
+	long large_mail_threshold;
+	long failed_retention;
+	long key_rotation_period;
+	long janitor_interval;
+};
+
+/* Fills cfg with the defaults, then the file (when path is not NULL), then
+ * SCANPOST_* variables.  Returns 0, or -1 with a message naming the key (or
+ * the file and line) in err.  Free the strings with config_free. */
+int config_load(struct sp_config *cfg, const char *path, char *err, size_t errlen);
+void config_free(struct sp_config *cfg);
+
+/* Sets one key from its text form, as the file or the environment would. */
+int config_set(struct sp_config *cfg, const char *name, const char *value, char *err,
+	       size_t errlen);
+
+/* Prints every key with its type, default and doc (for --help). */
+void config_print_help(FILE *out);
+
+/* The config file named by -c/--config, else $SCANPOST_CONFIG, else NULL. */
+const char *config_path_from_args(int argc, char **argv);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * db.c - prepared statements on a reconnecting libpq connection.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB_MAX_PREPARED 128
+
+struct db {
+	char *conninfo;
+	PGconn *conn;
+	const struct db_stmt *prepared[DB_MAX_PREPARED];
+	int nprepared;
+	char error[512];
+	char sqlstate[6];
+};
+
+static void set_error(struct db *db, const char *what, const PGresult *res)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	size_t n;
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = db->conn ? PQerrorMessage(db->conn) : "no connection";
+	snprintf(db->error, sizeof(db->error), "%s: %s", what, msg);
+	n = strlen(db->error);
+	while (n > 0 && (db->error[n - 1] == '\n' || db->error[n - 1] == ' '))
+		db->error[--n] = '\0';
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+}
+
+struct db *db_new(const char *conninfo)
+{
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (db == NULL)
+		return NULL;
+	if ((db->conninfo = strdup(conninfo)) == NULL) {
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->conninfo);
+	free(db);
+}
+
+int db_ensure(struct db *db)
+{
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	if (db->conn)
+		PQfinish(db->conn);
+	db->nprepared = 0;
+	db->conn = PQconnectdb(db->conninfo);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		set_error(db, "connect", NULL);
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int is_prepared(const struct db *db, const struct db_stmt *st)
+{
+	for (int i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == st)
+			return 1;
+	return 0;
+}
+
+static int prepare(struct db *db, const struct db_stmt *st)
+{
+	PGresult *res;
+	int ok;
+
+	if (is_prepared(db, st))
+		return 0;
+	if (db->nprepared == DB_MAX_PREPARED) {
+		snprintf(db->error, sizeof(db->error), "prepare %s: too many statements",
+			 st->name);
+		return -1;
+	}
+	res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		set_error(db, st->name, res);
+	PQclear(res);
+	if (!ok)
+		return -1;
+	db->prepared[db->nprepared++] = st;
+	return 0;
+}
+
+static PGresult *run_once(struct db *db, const struct db_stmt *st, const char *const *values,
+			  const int *lengths, const int *formats, int binary_result)
+{
+	PGresult *res;
+	ExecStatusType status;
+
+	if (db_ensure(db) != 0 || prepare(db, st) != 0)
+		return NULL;
+	res = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths, formats,
+			     binary_result);
+	status = PQresultStatus(res);
+	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+		db->error[0] = '\0';
+		db->sqlstate[0] = '\0';
+		return res;
+	}
+	set_error(db, st->name, res);
+	PQclear(res);
+	return NULL;
+}
+
+PGresult *db_run(struct db *db, const struct db_stmt *st, const char *const *values,
+		 const int *lengths, const int *formats, int binary_result)
+{
+	int was_idle = db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	PGresult *res = run_once(db, st, values, lengths, formats, binary_result);
+
+	/* A server restart shows up as a broken connection on the next call;
+	 * outside a transaction nothing is lost by trying once more. */
+	if (res == NULL && was_idle && db->conn && PQstatus(db->conn) == CONNECTION_BAD)
+		res = run_once(db, st, values, lengths, formats, binary_result);
+	return res;
+}
+
+int db_exec(struct db *db, const struct db_stmt *st, const char *const *values)
+{
+	PGresult *res = db_run(db, st, values, NULL, NULL, 0);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+static const struct db_stmt stmt_begin = {"db_begin", "BEGIN", 0};
+static const struct db_stmt stmt_commit = {"db_commit", "COMMIT", 0};
+static const struct db_stmt stmt_rollback = {"db_rollback", "ROLLBACK", 0};
+
+int db_begin(struct db *db)
+{
+	return db_exec(db, &stmt_begin, NULL);
+}
+
+int db_commit(struct db *db)
+{
+	PGresult *res;
+	int ok;
+
+	if (db->conn == NULL)
+		return -1;
+	/* COMMIT of a failed transaction answers ROLLBACK with COMMAND_OK:
+	 * check the state first so a failure is never taken for a commit. */
+	if (PQtransactionStatus(db->conn) != PQTRANS_INTRANS) {
+		snprintf(db->error, sizeof(db->error), "commit: transaction not open or failed");
+		db_rollback(db);
+		return -1;
+	}
+	res = db_run(db, &stmt_commit, NULL, NULL, NULL, 0);
+	if (res == NULL)
+		return -1;
+	ok = strcmp(PQcmdStatus(res), "COMMIT") == 0;
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+void db_rollback(struct db *db)
+{
+	PGresult *res;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	if (prepare(db, &stmt_rollback) != 0) {
+		/* In a failed transaction PREPARE itself fails: plain ROLLBACK. */
+		res = PQexec(db->conn, "ROLLBACK");
+		PQclear(res);
+		return;
+	}
+	res = PQexecPrepared(db->conn, stmt_rollback.name, 0, NULL, NULL, NULL, 0);
+	PQclear(res);
+}
+
+const char *db_error(const struct db *db)
+{
+	return db->error;
+}
+
+const char *db_sqlstate(const struct db *db)
+{
+	return db->sqlstate;
+}
+
+PGconn *db_conn(struct db *db)
+{
+	return db->conn;
+}

@@ -1,0 +1,54 @@
+/*
+ * db.h - one PostgreSQL connection with named prepared statements.
+ *
+ * Every query is a prepared statement (STYLE 6): a module declares its
+ * statements as static `struct db_stmt` values next to the code that uses
+ * them, and db_run() prepares each one on a connection the first time it is
+ * used there.  A lost connection is reopened on the next call outside a
+ * transaction, and the statements are prepared again.
+ */
+#ifndef SCANPOST_DB_H
+#define SCANPOST_DB_H
+
+#include <libpq-fe.h>
+
+struct db_stmt {
+	const char *name; /* also the server-side statement name */
+	const char *sql;
+	int nparams;
+};
+
+struct db;
+
+/* Keeps a copy of conninfo; connects lazily.  Free with db_free. */
+struct db *db_new(const char *conninfo);
+void db_free(struct db *db);
+
+/* Makes sure the connection is up (reconnecting if it broke); 0 or -1. */
+int db_ensure(struct db *db);
+
+/*
+ * Runs a prepared statement.  values/lengths/formats as PQexecPrepared
+ * (lengths and formats may be NULL for all-text parameters).  Returns a
+ * result whose status is COMMAND_OK or TUPLES_OK, which the caller frees
+ * with PQclear, or NULL with the reason in db_error().  A connection lost
+ * outside a transaction is reopened and the statement tried once more.
+ */
+PGresult *db_run(struct db *db, const struct db_stmt *st, const char *const *values,
+		 const int *lengths, const int *formats, int binary_result);
+
+/* Like db_run for statements whose rows do not matter: 0, or -1. */
+int db_exec(struct db *db, const struct db_stmt *st, const char *const *values);
+
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+/* Rolls back if a transaction is open; safe to call anytime. */
+void db_rollback(struct db *db);
+
+/* The last error (libpq's text), valid until the next call. */
+const char *db_error(const struct db *db);
+/* The SQLSTATE of the last error, or "" (e.g. "23505" unique violation). */
+const char *db_sqlstate(const struct db *db);
+PGconn *db_conn(struct db *db);
+
+#endif

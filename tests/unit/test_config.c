@@ -1,0 +1,171 @@
+/* test_config.c - the config table: defaults, file, environment, bad values. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "cunit_main.h"
+
+static char path[64];
+
+static void write_file(const char *text)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/sp_cfg_XXXXXX");
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_defaults_fill_every_key(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(config_load(&c, NULL, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(c.db_conninfo, "dbname=scanpost");
+	CU_ASSERT_EQUAL(c.api_workers, 4);
+	CU_ASSERT_EQUAL(c.large_mail_threshold, 20971520);
+	CU_ASSERT_STRING_EQUAL(c.rmail_base_url, "https://webapi.r1.rpost.net");
+	config_free(&c);
+}
+
+static void test_file_sets_keys_and_comments_are_ignored(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	write_file("# comment\napi_workers = 9\n; other comment\nrmail_ca_file = /x/ca.crt\n");
+	CU_ASSERT_EQUAL_FATAL(config_load(&c, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.api_workers, 9);
+	CU_ASSERT_STRING_EQUAL(c.rmail_ca_file, "/x/ca.crt");
+	config_free(&c);
+	unlink(path);
+}
+
+static void test_environment_overrides_file(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	write_file("api_workers = 9\n");
+	setenv("SCANPOST_API_WORKERS", "3", 1);
+	CU_ASSERT_EQUAL_FATAL(config_load(&c, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.api_workers, 3);
+	config_free(&c);
+	unsetenv("SCANPOST_API_WORKERS");
+	unlink(path);
+}
+
+static void test_unknown_key_is_refused_by_name(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	write_file("api_wrokers = 2\n");
+	CU_ASSERT_EQUAL(config_load(&c, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "api_wrokers"));
+	unlink(path);
+}
+
+static void test_bad_number_names_key_and_range(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	write_file("api_workers = lots\n");
+	CU_ASSERT_EQUAL(config_load(&c, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "api_workers"));
+	unlink(path);
+	write_file("api_workers = 0\n");
+	CU_ASSERT_EQUAL(config_load(&c, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "from 1 to 256"));
+	unlink(path);
+}
+
+static void test_bad_environment_value_names_variable(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	setenv("SCANPOST_SESSION_IDLE_TIMEOUT", "5x", 1);
+	CU_ASSERT_EQUAL(config_load(&c, NULL, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "SCANPOST_SESSION_IDLE_TIMEOUT"));
+	unsetenv("SCANPOST_SESSION_IDLE_TIMEOUT");
+}
+
+static void test_plain_http_rmail_url_is_refused(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	setenv("SCANPOST_RMAIL_BASE_URL", "http://rmail.example", 1);
+	CU_ASSERT_EQUAL(config_load(&c, NULL, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "rmail_base_url"));
+	unsetenv("SCANPOST_RMAIL_BASE_URL");
+}
+
+static void test_empty_required_string_is_refused(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	write_file("db_conninfo =\n");
+	CU_ASSERT_EQUAL(config_load(&c, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "db_conninfo"));
+	unlink(path);
+}
+
+static void test_missing_file_is_an_error(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	CU_ASSERT_EQUAL(config_load(&c, "/nonexistent/scanpost.conf", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/scanpost.conf"));
+}
+
+static void test_line_without_equals_names_line(void)
+{
+	struct sp_config c;
+	char err[256];
+
+	write_file("api_workers = 2\njust words\n");
+	CU_ASSERT_EQUAL(config_load(&c, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2:"));
+	unlink(path);
+}
+
+static void test_config_path_from_args(void)
+{
+	char *argv1[] = {"x", "-c", "/a.conf", NULL};
+	char *argv2[] = {"x", "--config=/b.conf", NULL};
+
+	CU_ASSERT_STRING_EQUAL(config_path_from_args(3, argv1), "/a.conf");
+	CU_ASSERT_STRING_EQUAL(config_path_from_args(2, argv2), "/b.conf");
+}
+
+static CU_TestInfo tests[] = {
+	{"defaults fill every key", test_defaults_fill_every_key},
+	{"file sets keys, comments ignored", test_file_sets_keys_and_comments_are_ignored},
+	{"environment overrides file", test_environment_overrides_file},
+	{"unknown key refused by name", test_unknown_key_is_refused_by_name},
+	{"bad number names key and range", test_bad_number_names_key_and_range},
+	{"bad environment value names variable", test_bad_environment_value_names_variable},
+	{"plain http RMail URL refused", test_plain_http_rmail_url_is_refused},
+	{"empty required string refused", test_empty_required_string_is_refused},
+	{"missing file is an error", test_missing_file_is_an_error},
+	{"line without = names its line", test_line_without_equals_names_line},
+	{"config path from args", test_config_path_from_args},
+	CU_TEST_INFO_NULL,
+};
+
+int main(void)
+{
+	unsetenv("SCANPOST_API_WORKERS");
+	return run_suite("config", tests);
+}

@@ -1,0 +1,1009 @@
+/*
+ * test_crypto.c - CUnit suite for src/crypto.c (DESIGN 3.6).
+ *
+ * Links only crypto.c.  Every keyring lives under one mkdtemp directory in
+ * /tmp that the suite removes at the end.
+ */
+#include "crypto.h"
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#define BIG_DOC_LEN (5 * 1024 * 1024 + 123)
+
+static char root[64];
+
+/* An out-pointer preset to this must come back NULL from a failing call. */
+static char poison_byte;
+#define POISON ((void *)&poison_byte)
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static int root_create(void)
+{
+	snprintf(root, sizeof(root), "/tmp/test_crypto.XXXXXX");
+	return mkdtemp(root) ? 0 : -1;
+}
+
+/* Removes parent/name, a directory of plain files (a keyring). */
+static void remove_flat_dir(int parent, const char *name)
+{
+	struct dirent *de;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+static int root_remove(void)
+{
+	struct dirent *de;
+	DIR *d = opendir(root);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			remove_flat_dir(dirfd(d), de->d_name);
+	closedir(d);
+	return rmdir(root);
+}
+
+/* path receives root/name. */
+static void ring_path(char *path, size_t len, const char *name)
+{
+	snprintf(path, len, "%s/%s", root, name);
+}
+
+/* A fresh keyring directory root/name with one generated key, loaded. */
+static struct keyring *ring_new(const char *name, char *kid_out)
+{
+	char dir[256], kid[SP_KID_MAX + 1], err[256];
+	struct keyring *kr = NULL;
+
+	ring_path(dir, sizeof(dir), name);
+	if (keyring_generate(dir, kid, sizeof(kid), err, sizeof(err)) != SP_CRYPTO_OK)
+		return NULL;
+	if (keyring_load(dir, &kr, err, sizeof(err)) != SP_CRYPTO_OK)
+		return NULL;
+	if (kid_out)
+		memcpy(kid_out, kid, sizeof(kid));
+	return kr;
+}
+
+static int write_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	char path[512];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	ok = fchmod(fd, mode) == 0 && ok;
+	return close(fd) == 0 && ok ? 0 : -1;
+}
+
+static const struct sp_doc_id doc_a = {
+    .job_id = {0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+               0xcd, 0xef},
+    .file_no = 3,
+};
+
+/* Deterministic plaintext, so a test can tell bytes apart by position. */
+static uint8_t *make_plaintext(size_t len)
+{
+	uint8_t *p = malloc(len ? len : 1);
+
+	for (size_t i = 0; p && i < len; i++)
+		p[i] = (uint8_t)(i * 131 + (i >> 11) + 7);
+	return p;
+}
+
+/* The chunks a seal emitted, in order. */
+struct chunk {
+	uint64_t index;
+	int is_last;
+	uint8_t *ct;
+	size_t len;
+};
+
+struct sealed {
+	struct chunk v[64];
+	size_t n;
+	struct sp_doc_key key;
+	int abort_at; /* collect_chunk fails on this index; -1 never */
+};
+
+static int collect_chunk(void *arg, uint64_t index, int is_last, const uint8_t *ct, size_t ctlen)
+{
+	struct sealed *sd = arg;
+	struct chunk *c;
+
+	if (sd->abort_at >= 0 && index == (uint64_t)sd->abort_at)
+		return 1;
+	if (sd->n == sizeof(sd->v) / sizeof(sd->v[0]))
+		return 1;
+	c = &sd->v[sd->n++];
+	c->index = index;
+	c->is_last = is_last;
+	c->len = ctlen;
+	c->ct = malloc(ctlen);
+	if (!c->ct)
+		return 1;
+	memcpy(c->ct, ct, ctlen);
+	return 0;
+}
+
+static void sealed_free(struct sealed *sd)
+{
+	for (size_t i = 0; i < sd->n; i++)
+		free(sd->v[i].ct);
+	sd->n = 0;
+}
+
+/* Odd feed sizes: prove the stream buffers across chunk boundaries. */
+static const size_t pieces[] = {1, 7, 4093, 65537, 1, SP_CHUNK_SIZE + 3, 300007, 2};
+
+/* Seals pt in pieces (or whole when !in_pieces); 0 on success. */
+static int seal_doc(const struct keyring *kr, const struct sp_doc_id *doc, const uint8_t *pt,
+                    size_t len, int in_pieces, struct sealed *sd)
+{
+	struct seal_stream *s;
+	size_t off = 0, k = 0;
+	int rc;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->abort_at = -1;
+	rc = seal_stream_begin(kr, doc, &sd->key, &s);
+	if (rc != SP_CRYPTO_OK)
+		return rc;
+	while (rc == SP_CRYPTO_OK && off < len) {
+		size_t n = in_pieces ? pieces[k++ % (sizeof(pieces) / sizeof(pieces[0]))] : len;
+
+		if (n > len - off)
+			n = len - off;
+		rc = seal_stream_update(s, pt + off, n, collect_chunk, sd);
+		off += n;
+	}
+	if (rc == SP_CRYPTO_OK && seal_stream_bytes(s) != len)
+		rc = -1;
+	if (rc == SP_CRYPTO_OK)
+		rc = seal_stream_final(s, collect_chunk, sd);
+	seal_stream_free(s);
+	return rc;
+}
+
+/* Opens chunks v[0..n) in the order given; *out gets the plaintext (caller
+ * frees).  Returns the first error, or open_stream_finish's answer. */
+static int open_chunks(const struct keyring *kr, const struct sp_doc_id *doc,
+                       const struct sp_doc_key *key, const struct chunk *v, size_t n, uint8_t **out,
+                       size_t *outlen)
+{
+	struct open_stream *s;
+	size_t total = 0, cap = 0, got;
+	uint8_t *buf;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		cap += v[i].len;
+	buf = malloc(cap ? cap : 1);
+	*out = buf;
+	*outlen = 0;
+	if (!buf)
+		return -1;
+	rc = open_stream_begin(kr, doc, key, &s);
+	if (rc != SP_CRYPTO_OK)
+		return rc;
+	for (size_t i = 0; rc == SP_CRYPTO_OK && i < n; i++) {
+		rc = open_stream_chunk(s, v[i].is_last, v[i].ct, v[i].len, buf + total, &got);
+		total += got;
+	}
+	if (rc == SP_CRYPTO_OK)
+		rc = open_stream_finish(s);
+	open_stream_free(s);
+	*outlen = total;
+	return rc;
+}
+
+static int open_sealed(const struct keyring *kr, const struct sp_doc_id *doc,
+                       const struct sealed *sd)
+{
+	uint8_t *out;
+	size_t outlen;
+	int rc = open_chunks(kr, doc, &sd->key, sd->v, sd->n, &out, &outlen);
+
+	free(out);
+	return rc;
+}
+
+/* ---- streams ------------------------------------------------------------ */
+
+static void check_round_trip(struct keyring *kr, size_t len, int in_pieces)
+{
+	uint8_t *pt = make_plaintext(len), *out = NULL;
+	size_t outlen = 0, want_chunks = len == 0 ? 1 : (len + SP_CHUNK_SIZE - 1) / SP_CHUNK_SIZE;
+	struct sealed sd;
+
+	CU_ASSERT_FATAL(pt != NULL);
+	CU_ASSERT_EQUAL_FATAL(seal_doc(kr, &doc_a, pt, len, in_pieces, &sd), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(sd.n, want_chunks);
+	for (size_t i = 0; i < sd.n; i++) {
+		size_t want_pt = i + 1 < want_chunks ? SP_CHUNK_SIZE : len - i * SP_CHUNK_SIZE;
+
+		CU_ASSERT_EQUAL(sd.v[i].index, i);
+		CU_ASSERT_EQUAL(sd.v[i].is_last, i + 1 == sd.n);
+		CU_ASSERT_EQUAL(sd.v[i].len, want_pt + SP_TAG_LEN);
+	}
+	CU_ASSERT_STRING_EQUAL(sd.key.kid, keyring_primary(kr));
+	CU_ASSERT_EQUAL(open_chunks(kr, &doc_a, &sd.key, sd.v, sd.n, &out, &outlen), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(outlen, len);
+	CU_ASSERT(outlen == len && memcmp(out, pt, len) == 0);
+	/* Ciphertext is not plaintext (chunk 0 holds at least a tag). */
+	if (len > 0)
+		CU_ASSERT(memcmp(sd.v[0].ct, pt, len < 32 ? len : 32) != 0);
+	free(out);
+	free(pt);
+	sealed_free(&sd);
+}
+
+static void test_stream_round_trips_at_chunk_boundaries(void)
+{
+	struct keyring *kr = ring_new("rt", NULL);
+	const size_t sizes[] = {0,
+	                        1,
+	                        SP_CHUNK_SIZE - 1,
+	                        SP_CHUNK_SIZE,
+	                        SP_CHUNK_SIZE + 1,
+	                        2 * SP_CHUNK_SIZE,
+	                        3 * SP_CHUNK_SIZE - 5};
+
+	CU_ASSERT_FATAL(kr != NULL);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		check_round_trip(kr, sizes[i], 1);
+		check_round_trip(kr, sizes[i], 0);
+	}
+	keyring_free(kr);
+}
+
+static void test_stream_round_trips_5mb_in_odd_pieces(void)
+{
+	struct keyring *kr = ring_new("big", NULL);
+
+	CU_ASSERT_FATAL(kr != NULL);
+	check_round_trip(kr, BIG_DOC_LEN, 1);
+	keyring_free(kr);
+}
+
+static int count_chunk(void *arg, uint64_t index, int is_last, const uint8_t *ct, size_t ctlen)
+{
+	size_t *calls = arg;
+
+	(void)index;
+	(void)is_last;
+	(void)ct;
+	(void)ctlen;
+	(*calls)++;
+	return 0;
+}
+
+static void test_seal_holds_full_chunk_until_more_data(void)
+{
+	struct keyring *kr = ring_new("hold", NULL);
+	uint8_t *pt = make_plaintext(SP_CHUNK_SIZE + 1);
+	struct seal_stream *s;
+	struct sp_doc_key key;
+	size_t calls = 0;
+
+	CU_ASSERT_FATAL(kr != NULL && pt != NULL);
+	CU_ASSERT_EQUAL_FATAL(seal_stream_begin(kr, &doc_a, &key, &s), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(seal_stream_update(s, pt, SP_CHUNK_SIZE, count_chunk, &calls),
+	                SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(calls, 0); /* a full chunk may still be the last one */
+	CU_ASSERT_EQUAL(seal_stream_update(s, pt + SP_CHUNK_SIZE, 1, count_chunk, &calls),
+	                SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(calls, 1);
+	CU_ASSERT_EQUAL(seal_stream_final(s, count_chunk, &calls), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(calls, 2);
+	CU_ASSERT_EQUAL(seal_stream_bytes(s), SP_CHUNK_SIZE + 1);
+	/* Sealed and closed: no more input, no second final. */
+	CU_ASSERT_EQUAL(seal_stream_update(s, pt, 1, count_chunk, &calls), SP_CRYPTO_ERR_STATE);
+	CU_ASSERT_EQUAL(seal_stream_final(s, count_chunk, &calls), SP_CRYPTO_ERR_STATE);
+	CU_ASSERT_EQUAL(calls, 2);
+	seal_stream_free(s);
+	free(pt);
+	keyring_free(kr);
+}
+
+static void test_seal_reports_callback_abort(void)
+{
+	struct keyring *kr = ring_new("abort", NULL);
+	uint8_t *pt = make_plaintext(2 * SP_CHUNK_SIZE);
+	struct seal_stream *s;
+	struct sealed sd;
+
+	CU_ASSERT_FATAL(kr != NULL && pt != NULL);
+	memset(&sd, 0, sizeof(sd));
+	sd.abort_at = 0;
+	CU_ASSERT_EQUAL_FATAL(seal_stream_begin(kr, &doc_a, &sd.key, &s), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(seal_stream_update(s, pt, 2 * SP_CHUNK_SIZE, collect_chunk, &sd),
+	                SP_CRYPTO_ERR_STATE);
+	CU_ASSERT_EQUAL(seal_stream_final(s, collect_chunk, &sd), SP_CRYPTO_ERR_STATE);
+	CU_ASSERT_EQUAL(sd.n, 0);
+	seal_stream_free(s);
+	free(pt);
+	keyring_free(kr);
+}
+
+/* ---- tampering: one three-chunk document shared by the suite ----------- */
+
+static struct keyring *tamper_kr;
+static char tamper_kid[SP_KID_MAX + 1];
+static struct sealed tamper_sd;
+
+static int tamper_init(void)
+{
+	size_t len = 2 * SP_CHUNK_SIZE + 100;
+	uint8_t *pt = make_plaintext(len);
+	int rc;
+
+	tamper_kr = ring_new("tamper", tamper_kid);
+	if (!tamper_kr || !pt) {
+		free(pt);
+		return -1;
+	}
+	rc = seal_doc(tamper_kr, &doc_a, pt, len, 1, &tamper_sd);
+	free(pt);
+	return rc == SP_CRYPTO_OK && tamper_sd.n == 3 ? 0 : -1;
+}
+
+static int tamper_clean(void)
+{
+	sealed_free(&tamper_sd);
+	keyring_free(tamper_kr);
+	return 0;
+}
+
+/* Flips one bit of chunk c at offset off, opens all, restores the bit. */
+static int open_with_flip(size_t c, size_t off)
+{
+	int rc;
+
+	tamper_sd.v[c].ct[off] ^= 0x01;
+	rc = open_sealed(tamper_kr, &doc_a, &tamper_sd);
+	tamper_sd.v[c].ct[off] ^= 0x01;
+	return rc;
+}
+
+/* Opens the shared document's chunks picked by order[0..n). */
+static int open_in_order(const size_t *order, size_t n, size_t *outlen)
+{
+	struct chunk v[8];
+	uint8_t *out;
+	size_t len;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = tamper_sd.v[order[i]];
+	rc = open_chunks(tamper_kr, &doc_a, &tamper_sd.key, v, n, &out, &len);
+	free(out);
+	if (outlen)
+		*outlen = len;
+	return rc;
+}
+
+static void test_open_accepts_untouched_document(void)
+{
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &tamper_sd), SP_CRYPTO_OK);
+}
+
+static void test_open_rejects_flipped_byte_anywhere(void)
+{
+	size_t last = tamper_sd.v[2].len;
+
+	CU_ASSERT_EQUAL(open_with_flip(0, 0), SP_CRYPTO_ERR_AUTH);                 /* first */
+	CU_ASSERT_EQUAL(open_with_flip(0, SP_CHUNK_SIZE - 1), SP_CRYPTO_ERR_AUTH); /* its end */
+	CU_ASSERT_EQUAL(open_with_flip(0, SP_CHUNK_SIZE), SP_CRYPTO_ERR_AUTH);     /* its tag */
+	CU_ASSERT_EQUAL(open_with_flip(1, SP_CHUNK_SIZE / 2), SP_CRYPTO_ERR_AUTH); /* middle */
+	CU_ASSERT_EQUAL(open_with_flip(1, SP_CHUNK_SIZE + SP_TAG_LEN - 1), SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(open_with_flip(2, 0), SP_CRYPTO_ERR_AUTH);                 /* last */
+	CU_ASSERT_EQUAL(open_with_flip(2, last - SP_TAG_LEN), SP_CRYPTO_ERR_AUTH); /* its tag */
+	CU_ASSERT_EQUAL(open_with_flip(2, last - 1), SP_CRYPTO_ERR_AUTH);
+	/* Every bit restored: it opens again, so the refusals were the flips. */
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &tamper_sd), SP_CRYPTO_OK);
+}
+
+static void test_open_wipes_plaintext_of_forged_chunk(void)
+{
+	struct open_stream *s;
+	uint8_t *pt = malloc(SP_CHUNK_SIZE);
+	size_t got = 1;
+	uint8_t any = 0;
+
+	CU_ASSERT_FATAL(pt != NULL);
+	CU_ASSERT_EQUAL_FATAL(open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &s),
+	                      SP_CRYPTO_OK);
+	tamper_sd.v[0].ct[5] ^= 0x80;
+	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, tamper_sd.v[0].ct, tamper_sd.v[0].len, pt, &got),
+	                SP_CRYPTO_ERR_AUTH);
+	tamper_sd.v[0].ct[5] ^= 0x80;
+	CU_ASSERT_EQUAL(got, 0);
+	for (size_t i = 0; i < SP_CHUNK_SIZE; i++)
+		any |= pt[i];
+	CU_ASSERT_EQUAL(any, 0);
+	/* The stream is spoiled: even the genuine chunk is refused now. */
+	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, tamper_sd.v[0].ct, tamper_sd.v[0].len, pt, &got),
+	                SP_CRYPTO_ERR_STATE);
+	CU_ASSERT_EQUAL(open_stream_finish(s), SP_CRYPTO_ERR_TRUNCATED);
+	open_stream_free(s);
+	free(pt);
+}
+
+static void test_open_rejects_swapped_chunks(void)
+{
+	const size_t swap01[] = {1, 0, 2}, swap12[] = {0, 2, 1};
+
+	CU_ASSERT_EQUAL(open_in_order(swap01, 3, NULL), SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(open_in_order(swap12, 3, NULL), SP_CRYPTO_ERR_AUTH);
+}
+
+static void test_open_reports_truncated_when_last_chunk_dropped(void)
+{
+	const size_t first_two[] = {0, 1};
+	size_t len = 0;
+
+	CU_ASSERT_EQUAL(open_in_order(first_two, 2, &len), SP_CRYPTO_ERR_TRUNCATED);
+	CU_ASSERT_EQUAL(len, 2 * SP_CHUNK_SIZE); /* both genuine chunks did open */
+	CU_ASSERT_EQUAL(open_in_order(first_two, 0, NULL), SP_CRYPTO_ERR_TRUNCATED);
+}
+
+static void test_open_rejects_dropped_or_repeated_middle_chunk(void)
+{
+	const size_t dropped[] = {0, 2}, repeated[] = {0, 0, 1, 2};
+
+	CU_ASSERT_EQUAL(open_in_order(dropped, 2, NULL), SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(open_in_order(repeated, 4, NULL), SP_CRYPTO_ERR_AUTH);
+}
+
+static void test_open_rejects_moved_last_flag(void)
+{
+	struct chunk v[3];
+	uint8_t *out;
+	size_t len;
+
+	memcpy(v, tamper_sd.v, sizeof(v));
+	v[2].is_last = 0; /* hide the end: its tag no longer matches */
+	CU_ASSERT_EQUAL(open_chunks(tamper_kr, &doc_a, &tamper_sd.key, v, 3, &out, &len),
+	                SP_CRYPTO_ERR_AUTH);
+	free(out);
+	memcpy(v, tamper_sd.v, sizeof(v));
+	v[0].is_last = 1; /* fake an early end */
+	CU_ASSERT_EQUAL(open_chunks(tamper_kr, &doc_a, &tamper_sd.key, v, 1, &out, &len),
+	                SP_CRYPTO_ERR_AUTH);
+	free(out);
+}
+
+static void test_open_refuses_chunk_after_last(void)
+{
+	struct open_stream *s;
+	uint8_t *pt = malloc(SP_CHUNK_SIZE);
+	size_t got;
+
+	CU_ASSERT_FATAL(pt != NULL);
+	CU_ASSERT_EQUAL_FATAL(open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &s),
+	                      SP_CRYPTO_OK);
+	for (size_t i = 0; i < tamper_sd.n; i++)
+		CU_ASSERT_EQUAL(open_stream_chunk(s, tamper_sd.v[i].is_last, tamper_sd.v[i].ct,
+		                                  tamper_sd.v[i].len, pt, &got),
+		                SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(open_stream_chunk(s, 1, tamper_sd.v[2].ct, tamper_sd.v[2].len, pt, &got),
+	                SP_CRYPTO_ERR_STATE);
+	CU_ASSERT_EQUAL(open_stream_finish(s), SP_CRYPTO_OK);
+	open_stream_free(s);
+	free(pt);
+}
+
+static void test_open_rejects_chunk_of_impossible_size(void)
+{
+	struct open_stream *s;
+	uint8_t *big = calloc(1, SP_CHUNK_SIZE + SP_TAG_LEN + 1);
+	size_t got;
+
+	CU_ASSERT_FATAL(big != NULL);
+	CU_ASSERT_EQUAL_FATAL(open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &s),
+	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, big, SP_TAG_LEN - 1, big, &got),
+	                SP_CRYPTO_ERR_AUTH);
+	open_stream_free(s);
+	CU_ASSERT_EQUAL_FATAL(open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &s),
+	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, big, SP_CHUNK_SIZE + SP_TAG_LEN + 1, big, &got),
+	                SP_CRYPTO_ERR_AUTH);
+	open_stream_free(s);
+	free(big);
+}
+
+static void test_open_rejects_altered_doc_key(void)
+{
+	struct sealed sd = tamper_sd; /* shares the chunks; only the key changes */
+	struct open_stream *s = POISON;
+
+	sd.key.wrapped[0] ^= 1; /* nonce of the wrapped DEK */
+	CU_ASSERT_EQUAL(open_stream_begin(tamper_kr, &doc_a, &sd.key, &s), SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_PTR_NULL(s);
+	sd.key = tamper_sd.key;
+	sd.key.wrapped[SP_NONCE_LEN + 3] ^= 1; /* the wrapped DEK itself */
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &sd), SP_CRYPTO_ERR_AUTH);
+	sd.key = tamper_sd.key;
+	sd.key.wrapped[SP_WRAPPED_DEK_LEN - 1] ^= 1; /* its tag */
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &sd), SP_CRYPTO_ERR_AUTH);
+	sd.key = tamper_sd.key;
+	sd.key.nonce_prefix[0] ^= 1; /* moves every chunk's IV */
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &sd), SP_CRYPTO_ERR_AUTH);
+}
+
+static void test_open_rejects_unknown_key_id(void)
+{
+	struct sealed sd = tamper_sd;
+
+	snprintf(sd.key.kid, sizeof(sd.key.kid), "nosuchkey");
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &sd), SP_CRYPTO_ERR_NOKEY);
+	memset(sd.key.kid, 'a', sizeof(sd.key.kid)); /* no terminator in the field */
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &sd), SP_CRYPTO_ERR_NOKEY);
+}
+
+static void test_open_rejects_same_key_id_with_other_key(void)
+{
+	char dir[256], name[64], line[SP_KID_MAX + 2], err[256];
+	struct keyring *twin = NULL;
+
+	ring_path(dir, sizeof(dir), "twin");
+	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
+	snprintf(name, sizeof(name), "%s.key", tamper_kid);
+	snprintf(line, sizeof(line), "%s\n", tamper_kid);
+	CU_ASSERT_FATAL(write_file(dir, name,
+	                           "00112233445566778899aabbccddeeff"
+	                           "00112233445566778899aabbccddeeff\n",
+	                           0600) == 0);
+	CU_ASSERT_FATAL(write_file(dir, "primary", line, 0600) == 0);
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &twin, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_TRUE(keyring_has(twin, tamper_sd.key.kid));
+	CU_ASSERT_EQUAL(open_sealed(twin, &doc_a, &tamper_sd), SP_CRYPTO_ERR_AUTH);
+	keyring_free(twin);
+}
+
+static void test_open_rejects_other_job_or_file(void)
+{
+	struct sp_doc_id other = doc_a;
+
+	other.job_id[15] ^= 1;
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &other, &tamper_sd), SP_CRYPTO_ERR_AUTH);
+	other = doc_a;
+	other.file_no++;
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &other, &tamper_sd), SP_CRYPTO_ERR_AUTH);
+}
+
+/* ---- blobs -------------------------------------------------------------- */
+
+static const char token[] = "bearer-eyJhbGciOi.example.token";
+static const char session[] = "session:4f1c";
+
+static void test_blob_round_trips(void)
+{
+	struct keyring *kr = ring_new("blob", NULL);
+	char kid[SP_KID_MAX + 1];
+	uint8_t *blob, *pt;
+	size_t bloblen, ptlen;
+
+	CU_ASSERT_FATAL(kr != NULL);
+	CU_ASSERT_EQUAL_FATAL(
+	    sp_seal_blob(kr, session, strlen(session), token, strlen(token), &blob, &bloblen, kid),
+	    SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(bloblen, SP_NONCE_LEN + strlen(token) + SP_TAG_LEN);
+	CU_ASSERT_STRING_EQUAL(kid, keyring_primary(kr));
+	CU_ASSERT_PTR_NULL(memmem(blob, bloblen, "bearer", 6));
+	CU_ASSERT_EQUAL_FATAL(
+	    sp_open_blob(kr, kid, session, strlen(session), blob, bloblen, &pt, &ptlen),
+	    SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(ptlen, strlen(token));
+	CU_ASSERT_STRING_EQUAL((char *)pt, token); /* also proves the NUL after it */
+	OPENSSL_cleanse(pt, ptlen);
+	free(pt);
+	free(blob);
+	/* Empty plaintext, no AAD. */
+	CU_ASSERT_EQUAL_FATAL(sp_seal_blob(kr, NULL, 0, NULL, 0, &blob, &bloblen, kid),
+	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(bloblen, SP_NONCE_LEN + SP_TAG_LEN);
+	CU_ASSERT_EQUAL(sp_open_blob(kr, kid, NULL, 0, blob, bloblen, &pt, &ptlen), SP_CRYPTO_OK);
+	CU_ASSERT(ptlen == 0 && pt != NULL && pt[0] == '\0');
+	free(pt);
+	free(blob);
+	keyring_free(kr);
+}
+
+static void test_blob_rejects_wrong_aad_key_or_any_flipped_byte(void)
+{
+	struct keyring *kr = ring_new("blob2", NULL);
+	char kid[SP_KID_MAX + 1];
+	uint8_t *blob, *pt = POISON;
+	size_t bloblen, ptlen, refused = 0;
+
+	CU_ASSERT_FATAL(kr != NULL);
+	CU_ASSERT_EQUAL_FATAL(
+	    sp_seal_blob(kr, session, strlen(session), token, strlen(token), &blob, &bloblen, kid),
+	    SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(
+	    sp_open_blob(kr, kid, "session:4f1d", strlen(session), blob, bloblen, &pt, &ptlen),
+	    SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_PTR_NULL(pt);
+	CU_ASSERT_EQUAL(sp_open_blob(kr, kid, NULL, 0, blob, bloblen, &pt, &ptlen),
+	                SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(
+	    sp_open_blob(kr, "k-none", session, strlen(session), blob, bloblen, &pt, &ptlen),
+	    SP_CRYPTO_ERR_NOKEY);
+	for (size_t i = 0; i < bloblen; i++) {
+		blob[i] ^= 0x40;
+		refused += sp_open_blob(kr, kid, session, strlen(session), blob, bloblen, &pt,
+		                        &ptlen) == SP_CRYPTO_ERR_AUTH;
+		blob[i] ^= 0x40;
+	}
+	CU_ASSERT_EQUAL(refused, bloblen);
+	CU_ASSERT_EQUAL(
+	    sp_open_blob(kr, kid, session, strlen(session), blob, bloblen - 1, &pt, &ptlen),
+	    SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(sp_open_blob(kr, kid, session, strlen(session), blob,
+	                             SP_NONCE_LEN + SP_TAG_LEN - 1, &pt, &ptlen),
+	                SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_PTR_NULL(pt);
+	free(blob);
+	keyring_free(kr);
+}
+
+/* ---- keyring files ------------------------------------------------------ */
+
+static const char good_hex[] = "000102030405060708090a0b0c0d0e0f"
+                               "101112131415161718191A1B1C1D1E1F\n";
+
+/* root/name with k1.key holding keytext (mode) and primary holding primary. */
+static void make_ring(char *dir, size_t len, const char *name, const char *keytext, mode_t mode,
+                      const char *primary)
+{
+	ring_path(dir, len, name);
+	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
+	CU_ASSERT_FATAL(write_file(dir, "k1.key", keytext, mode) == 0);
+	if (primary)
+		CU_ASSERT_FATAL(write_file(dir, "primary", primary, 0600) == 0);
+}
+
+static int load_err(const char *dir, char *err, size_t errlen)
+{
+	struct keyring *kr = POISON;
+	int rc;
+
+	err[0] = '\0';
+	rc = keyring_load(dir, &kr, err, errlen);
+	if (rc != SP_CRYPTO_OK)
+		CU_ASSERT_PTR_NULL(kr);
+	keyring_free(kr);
+	return rc;
+}
+
+static void test_load_accepts_wellformed_ring(void)
+{
+	char dir[256], err[256];
+	struct keyring *kr = NULL;
+
+	make_ring(dir, sizeof(dir), "good", good_hex, 0600, "k1\n");
+	CU_ASSERT_FATAL(write_file(dir, ".k9.key.swp", "junk", 0644) == 0); /* ignored */
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &kr, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(keyring_count(kr), 1);
+	CU_ASSERT_STRING_EQUAL(keyring_kid(kr, 0), "k1");
+	CU_ASSERT_PTR_NULL(keyring_kid(kr, 1));
+	CU_ASSERT_STRING_EQUAL(keyring_primary(kr), "k1");
+	CU_ASSERT_TRUE(keyring_has(kr, "k1"));
+	CU_ASSERT_FALSE(keyring_has(kr, "k2"));
+	keyring_free(kr);
+}
+
+static void test_load_refuses_group_or_other_access(void)
+{
+	char dir[256], path[300], err[256];
+	const mode_t bad[] = {0644, 0640, 0604, 0660, 0602};
+
+	make_ring(dir, sizeof(dir), "perm", good_hex, 0600, "k1\n");
+	snprintf(path, sizeof(path), "%s/k1.key", dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_FATAL(chmod(path, bad[i]) == 0);
+		CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "k1.key"));
+	}
+	CU_ASSERT_FATAL(chmod(path, 0400) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_FATAL(chmod(path, 0600) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+}
+
+static void test_load_refuses_malformed_key_file(void)
+{
+	const char *const bad[] = {
+	    "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",  /* hex */
+	    "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",    /* short */
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",    /* no NL */
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\nx", /* more */
+	    "000102030405060708090a0b0c0d0e0f 101112131415161718191a1b1c1d1e1\n",  /* space */
+	    "",
+	};
+	char dir[256], err[256];
+
+	make_ring(dir, sizeof(dir), "malformed", good_hex, 0600, "k1\n");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_FATAL(write_file(dir, "k1.key", bad[i], 0600) == 0);
+		CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "k1.key"));
+	}
+	/* A .key file whose name is not a key id. */
+	CU_ASSERT_FATAL(write_file(dir, "k1.key", good_hex, 0600) == 0);
+	CU_ASSERT_FATAL(write_file(dir, "Old_K.key", good_hex, 0600) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "Old_K.key"));
+}
+
+static void test_load_refuses_bad_or_missing_primary(void)
+{
+	char dir[256], err[256];
+
+	make_ring(dir, sizeof(dir), "noprimary", good_hex, 0600, NULL);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_IO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "primary"));
+	CU_ASSERT_FATAL(write_file(dir, "primary", "k2\n", 0600) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "primary"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "k2"));
+	CU_ASSERT_FATAL(write_file(dir, "primary", "../k1\n", 0600) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_FATAL(write_file(dir, "primary", "k1", 0600) == 0); /* newline optional */
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+	ring_path(dir, sizeof(dir), "does-not-exist");
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_IO);
+}
+
+static mode_t mode_of(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+static void test_generate_adds_new_primary_with_private_files(void)
+{
+	char dir[256], a[SP_KID_MAX + 1], b[SP_KID_MAX + 1], name[64], err[256];
+	struct keyring *kr = NULL;
+	mode_t old = umask(0777); /* the strictest umask must not change the modes */
+	int ra, rb;
+
+	ring_path(dir, sizeof(dir), "gen");
+	ra = keyring_generate(dir, a, sizeof(a), err, sizeof(err));
+	rb = keyring_generate(dir, b, sizeof(b), err, sizeof(err));
+	umask(old);
+	CU_ASSERT_EQUAL_FATAL(ra, SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(rb, SP_CRYPTO_OK);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	CU_ASSERT_EQUAL(strlen(a), 20); /* k yyyymmddHHMMSS - xxxx */
+	CU_ASSERT(a[0] == 'k' && a[15] == '-');
+	CU_ASSERT_EQUAL(mode_of(dir, "."), 0700);
+	snprintf(name, sizeof(name), "%s.key", a);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0600);
+	snprintf(name, sizeof(name), "%s.key", b);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0600);
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &kr, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(keyring_count(kr), 2);
+	CU_ASSERT_STRING_EQUAL(keyring_primary(kr), b);
+	CU_ASSERT(keyring_has(kr, a) && keyring_has(kr, b));
+	CU_ASSERT(strcmp(keyring_kid(kr, 0), keyring_kid(kr, 1)) < 0);
+	keyring_free(kr);
+	CU_ASSERT_EQUAL(keyring_generate(dir, a, SP_KID_MAX, err, sizeof(err)),
+	                SP_CRYPTO_ERR_STATE);
+}
+
+static void test_rewrap_then_retire_old_key_keeps_document_readable(void)
+{
+	char dir[256], a[SP_KID_MAX + 1], b[SP_KID_MAX + 1], name[64], err[256];
+	uint8_t *pt = make_plaintext(SP_CHUNK_SIZE + 10);
+	struct keyring *kr = NULL;
+	struct sealed sd;
+	struct sp_doc_key old;
+
+	CU_ASSERT_FATAL(pt != NULL);
+	ring_path(dir, sizeof(dir), "rotate");
+	CU_ASSERT_EQUAL_FATAL(keyring_generate(dir, a, sizeof(a), err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &kr, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(seal_doc(kr, &doc_a, pt, SP_CHUNK_SIZE + 10, 1, &sd), SP_CRYPTO_OK);
+	keyring_free(kr);
+	CU_ASSERT_STRING_EQUAL(sd.key.kid, a);
+
+	CU_ASSERT_EQUAL_FATAL(keyring_generate(dir, b, sizeof(b), err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &kr, err, sizeof(err)), SP_CRYPTO_OK);
+	old = sd.key;
+	CU_ASSERT_EQUAL(sp_doc_key_rewrap(kr, &doc_a, &sd.key), SP_CRYPTO_OK);
+	CU_ASSERT_STRING_EQUAL(sd.key.kid, b);
+	CU_ASSERT(memcmp(sd.key.wrapped, old.wrapped, SP_WRAPPED_DEK_LEN) != 0);
+	CU_ASSERT(memcmp(sd.key.nonce_prefix, old.nonce_prefix, SP_NONCE_PREFIX_LEN) == 0);
+	/* Rewrap checks the document identity too, and leaves the key alone. */
+	{
+		struct sp_doc_id other = doc_a;
+		struct sp_doc_key copy = sd.key;
+
+		other.file_no = 99;
+		CU_ASSERT_EQUAL(sp_doc_key_rewrap(kr, &other, &copy), SP_CRYPTO_ERR_AUTH);
+		CU_ASSERT(memcmp(&copy, &sd.key, sizeof(copy)) == 0);
+	}
+	keyring_free(kr);
+
+	CU_ASSERT_EQUAL(keyring_retire(dir, a, err, sizeof(err)), SP_CRYPTO_OK);
+	snprintf(name, sizeof(name), "%s.key", a);
+	CU_ASSERT_EQUAL(mode_of(dir, name), (mode_t)-1);
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &kr, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(keyring_count(kr), 1);
+	CU_ASSERT_EQUAL(open_sealed(kr, &doc_a, &sd), SP_CRYPTO_OK);
+	/* A copy still wrapped by the destroyed key (a backup) is unreadable. */
+	{
+		struct sealed backup = sd;
+
+		backup.key = old;
+		CU_ASSERT_EQUAL(open_sealed(kr, &doc_a, &backup), SP_CRYPTO_ERR_NOKEY);
+	}
+	keyring_free(kr);
+	sealed_free(&sd);
+	free(pt);
+}
+
+static void test_retire_refuses_primary_and_unknown_keys(void)
+{
+	char dir[256], kid[SP_KID_MAX + 1], name[64], err[256];
+
+	ring_path(dir, sizeof(dir), "retire");
+	CU_ASSERT_EQUAL_FATAL(keyring_generate(dir, kid, sizeof(kid), err, sizeof(err)),
+	                      SP_CRYPTO_OK);
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(keyring_retire(dir, kid, err, sizeof(err)), SP_CRYPTO_ERR_STATE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "primary"));
+	snprintf(name, sizeof(name), "%s.key", kid);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0600); /* still there */
+	CU_ASSERT_EQUAL(keyring_retire(dir, "k-gone", err, sizeof(err)), SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_EQUAL(keyring_retire(dir, "../primary", err, sizeof(err)), SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_EQUAL(mode_of(dir, "primary"), 0600);
+}
+
+/* ---- small things ------------------------------------------------------- */
+
+static void test_strerror_names_every_code(void)
+{
+	for (int e = SP_CRYPTO_OK; e <= SP_CRYPTO_ERR_INTERNAL; e++) {
+		CU_ASSERT_PTR_NOT_NULL(sp_crypto_strerror(e));
+		CU_ASSERT_STRING_NOT_EQUAL(sp_crypto_strerror(e), sp_crypto_strerror(-1));
+	}
+	CU_ASSERT_STRING_EQUAL(sp_crypto_strerror(SP_CRYPTO_ERR_INTERNAL + 1),
+	                       sp_crypto_strerror(-1));
+}
+
+static void test_random_differs_between_calls(void)
+{
+	uint8_t x[32], y[32];
+
+	CU_ASSERT_EQUAL(sp_random(x, sizeof(x)), 0);
+	CU_ASSERT_EQUAL(sp_random(y, sizeof(y)), 0);
+	CU_ASSERT(memcmp(x, y, sizeof(x)) != 0);
+}
+
+/* ---- runner ------------------------------------------------------------- */
+
+struct test_def {
+	const char *name;
+	CU_TestFunc fn;
+};
+
+#define T(f)                                                                                       \
+	{                                                                                          \
+#f, f                                                                              \
+	}
+
+static const struct test_def stream_tests[] = {
+    T(test_stream_round_trips_at_chunk_boundaries),
+    T(test_stream_round_trips_5mb_in_odd_pieces),
+    T(test_seal_holds_full_chunk_until_more_data),
+    T(test_seal_reports_callback_abort),
+};
+
+static const struct test_def tamper_tests[] = {
+    T(test_open_accepts_untouched_document),
+    T(test_open_rejects_flipped_byte_anywhere),
+    T(test_open_wipes_plaintext_of_forged_chunk),
+    T(test_open_rejects_swapped_chunks),
+    T(test_open_reports_truncated_when_last_chunk_dropped),
+    T(test_open_rejects_dropped_or_repeated_middle_chunk),
+    T(test_open_rejects_moved_last_flag),
+    T(test_open_refuses_chunk_after_last),
+    T(test_open_rejects_chunk_of_impossible_size),
+    T(test_open_rejects_altered_doc_key),
+    T(test_open_rejects_unknown_key_id),
+    T(test_open_rejects_same_key_id_with_other_key),
+    T(test_open_rejects_other_job_or_file),
+};
+
+static const struct test_def key_tests[] = {
+    T(test_blob_round_trips),
+    T(test_blob_rejects_wrong_aad_key_or_any_flipped_byte),
+    T(test_load_accepts_wellformed_ring),
+    T(test_load_refuses_group_or_other_access),
+    T(test_load_refuses_malformed_key_file),
+    T(test_load_refuses_bad_or_missing_primary),
+    T(test_generate_adds_new_primary_with_private_files),
+    T(test_rewrap_then_retire_old_key_keeps_document_readable),
+    T(test_retire_refuses_primary_and_unknown_keys),
+    T(test_strerror_names_every_code),
+    T(test_random_differs_between_calls),
+};
+
+static int add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
+                     const struct test_def *t, size_t n)
+{
+	CU_pSuite s = CU_add_suite(name, init, clean);
+
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!CU_add_test(s, t[i].name, t[i].fn))
+			return -1;
+	return 0;
+}
+
+#define ADD(name, init, clean, t) add_suite(name, init, clean, t, sizeof(t) / sizeof(t[0]))
+
+int main(void)
+{
+	unsigned failures;
+	int bad;
+
+	if (root_create() != 0) {
+		perror("mkdtemp");
+		return 2;
+	}
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		root_remove();
+		return 2;
+	}
+	bad = ADD("crypto_stream", NULL, NULL, stream_tests) != 0 ||
+	      ADD("crypto_tamper", tamper_init, tamper_clean, tamper_tests) != 0 ||
+	      ADD("crypto_keys", NULL, NULL, key_tests) != 0;
+	if (!bad) {
+		CU_basic_set_mode(CU_BRM_VERBOSE);
+		bad = CU_basic_run_tests() != CUE_SUCCESS;
+	}
+	failures = CU_get_number_of_failures();
+	bad = bad || CU_get_number_of_suites_failed() > 0;
+	CU_cleanup_registry();
+	root_remove();
+	return bad || failures > 0 ? 1 : 0;
+}

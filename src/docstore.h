@@ -1,0 +1,73 @@
+/*
+ * docstore.h - documents at rest: sealed chunks in scanpost.document_chunks
+ * and their wrapped data key in scanpost.job_files (DESIGN 3.6).
+ *
+ * A writer seals plaintext as it arrives and inserts each chunk inside the
+ * caller's open transaction, so a failed upload leaves nothing behind once
+ * the caller rolls back.  A reader fetches one chunk at a time and opens it:
+ * memory stays at about two chunks whatever the document size.
+ */
+#ifndef SCANPOST_DOCSTORE_H
+#define SCANPOST_DOCSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "db.h"
+
+struct doc_writer;
+
+/* Starts file file_no of job_id (text and binary form).  The caller holds a
+ * transaction open until docw_finish and commits or rolls back itself. */
+int docw_begin(struct db *db, const struct keyring *kr, const char *job_id,
+	       const uint8_t job_bin[16], int file_no, struct doc_writer **out);
+/* Seals and stores len bytes; -1 on a database or crypto failure. */
+int docw_write(struct doc_writer *w, const void *data, size_t len);
+/* Seals the last chunk and records the file row (name, type, size, digest,
+ * wrapped key).  sha256_out (32 bytes) may be NULL. */
+int docw_finish(struct doc_writer *w, const char *name, const char *content_type,
+		uint8_t *sha256_out);
+uint64_t docw_bytes(const struct doc_writer *w);
+/* Wipes the key material; NULL is fine.  Does not roll back. */
+void docw_free(struct doc_writer *w);
+
+struct doc_file {
+	int file_no;
+	char name[256];
+	char content_type[64];
+	uint64_t bytes;
+	uint8_t sha256[32];
+};
+
+/* The files of a job that still have their document, in order.  *files is
+ * malloc'd (the caller frees it).  0, or -1. */
+int docstore_files(struct db *db, const char *job_id, struct doc_file **files, size_t *n);
+
+struct doc_reader;
+
+/* Opens file file_no for reading.  0, or -1 (no key: already deleted). */
+int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
+	      const uint8_t job_bin[16], int file_no, struct doc_reader **out);
+/* Up to len bytes of plaintext; 0 at the end (after the last chunk was
+ * verified); -1 on failure, see docr_error. */
+long docr_read(struct doc_reader *r, uint8_t *buf, size_t len);
+/* SP_CRYPTO_OK, SP_CRYPTO_ERR_AUTH / _TRUNCATED (integrity), or
+ * SP_CRYPTO_ERR_IO for a database failure. */
+int docr_error(const struct doc_reader *r);
+void docr_free(struct doc_reader *r);
+
+/* Deletes every chunk and wrapped key of a job (its files' names, sizes and
+ * digests stay).  Runs in the caller's transaction when one is open. */
+int docstore_delete_job(struct db *db, const char *job_id);
+/* Deletes the file called name (the filing protocol's DeleteFile): 0 done,
+ * 1 no such file, -1. */
+int docstore_delete_file(struct db *db, const char *job_id, const char *name);
+/* Deletes every file of a job, rows and all (DeleteDirContents). */
+int docstore_delete_files(struct db *db, const char *job_id);
+/* Names of a job's files, newline-separated, malloc'd (ListDir). */
+char *docstore_file_names(struct db *db, const char *job_id);
+/* The next free file number of a job, or -1. */
+int docstore_next_file_no(struct db *db, const char *job_id);
+
+#endif

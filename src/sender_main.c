@@ -1,0 +1,267 @@
+/*
+ * sender_main.c - scanpost-sender: drains the queue into RMail.
+ *
+ * sender_inflight worker threads each own a database connection and an RMail
+ * client and send one job at a time.  A listener thread LISTENs on
+ * scanpost_jobs and wakes them; they also poll, since a NOTIFY is a hint
+ * that can be missed.  The same thread runs the janitor: rescue expired
+ * leases, expire idle sessions and stale uploads, purge old failed
+ * documents.  SIGTERM: stop claiming, let sends in flight finish, exit 0.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "jobs.h"
+#include "log.h"
+#include "queue.h"
+#include "sendjob.h"
+#include "sessions.h"
+
+struct sender {
+	struct sp_config cfg;
+	struct keyring *doc_keyring;
+	struct keyring *token_keyring;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	unsigned long wakeups; /* bumped on every NOTIFY or poll tick */
+	atomic_int stopping;
+};
+
+struct worker {
+	struct sender *s;
+	int index;
+	pthread_t thread;
+};
+
+static void wake_all(struct sender *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->wakeups++;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Sleeps until the next wake-up or the poll interval, whichever is first. */
+static void wait_for_work(struct sender *s, unsigned long seen)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += s->cfg.sender_poll_interval;
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping && s->wakeups == seen)
+		if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct sender *s = w->s;
+	char lease_owner[128], host[64] = "localhost";
+	struct send_ctx ctx = {&s->cfg, s->doc_keyring, s->token_keyring, NULL, NULL, lease_owner};
+	struct queued_job job;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(lease_owner, sizeof(lease_owner), "%s:%d:%d", host, (int)getpid(), w->index);
+	ctx.db = db_new(s->cfg.db_conninfo);
+	ctx.rmail = rmail_new(s->cfg.rmail_base_url, s->cfg.rmail_ca_file, s->cfg.rmail_timeout);
+	if (ctx.db == NULL || ctx.rmail == NULL)
+		goto out;
+
+	while (!s->stopping) {
+		unsigned long seen;
+		int rc;
+
+		pthread_mutex_lock(&s->lock);
+		seen = s->wakeups;
+		pthread_mutex_unlock(&s->lock);
+
+		rc = queue_claim(ctx.db, lease_owner, s->cfg.sender_lease, &job);
+		if (rc < 0) {
+			sp_log(LOG_WARN, "claim_failed", "error", db_error(ctx.db), NULL);
+			wait_for_work(s, seen);
+			continue;
+		}
+		if (rc == 1) {
+			wait_for_work(s, seen);
+			continue;
+		}
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		enum send_outcome o = send_job(&ctx, &job);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		sp_log(o == SEND_DB_ERROR ? LOG_ERROR : LOG_INFO, "job_attempt", "job_id", job.id,
+		       "outcome", send_outcome_name(o), "%attempt", LOG_NUM(job.attempts),
+		       "%duration_ms",
+		       LOG_NUM((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		       NULL);
+		queued_job_free(&job);
+	}
+out:
+	db_free(ctx.db);
+	rmail_free(ctx.rmail);
+	return NULL;
+}
+
+static const struct db_stmt stmt_listen = {"sender_listen", "LISTEN scanpost_jobs", 0};
+
+static void janitor_run(struct sender *s, struct db *db)
+{
+	int rescued = queue_rescue_leases(db);
+	int sessions = sessions_expire(db, s->cfg.session_idle_timeout);
+	int expired = jobs_expire_uploads(db);
+	int purged = queue_purge_failed_documents(db, s->cfg.failed_retention);
+
+	if (rescued < 0 || sessions < 0 || expired < 0 || purged < 0)
+		sp_log(LOG_WARN, "janitor_failed", "error", db_error(db), NULL);
+	if (rescued > 0 || sessions > 0 || expired > 0 || purged > 0)
+		sp_log(LOG_INFO, "janitor", "%leases_rescued", LOG_NUM(rescued), "%sessions_ended",
+		       LOG_NUM(sessions), "%uploads_expired", LOG_NUM(expired),
+		       "%failed_documents_purged", LOG_NUM(purged), NULL);
+	if (rescued > 0)
+		wake_all(s);
+}
+
+/* LISTEN, wake the workers on NOTIFY and on every poll tick, run the janitor. */
+static void *listener_main(void *arg)
+{
+	struct sender *s = arg;
+	struct db *db = db_new(s->cfg.db_conninfo);
+	time_t last_janitor = 0;
+	int listening = 0;
+
+	while (db && !s->stopping) {
+		if (!listening || db_ensure(db) != 0 || PQstatus(db_conn(db)) != CONNECTION_OK) {
+			listening = db_exec(db, &stmt_listen, NULL) == 0;
+			if (!listening) {
+				sp_log(LOG_WARN, "listen_failed", "error", db_error(db), NULL);
+				sleep(1);
+				continue;
+			}
+		}
+		if (time(NULL) - last_janitor >= s->cfg.janitor_interval) {
+			janitor_run(s, db);
+			last_janitor = time(NULL);
+		}
+
+		PGconn *conn = db_conn(db);
+		int fd = PQsocket(conn);
+		fd_set rd;
+		struct timeval tv = {1, 0}; /* short: notice SIGTERM promptly */
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		int n = select(fd + 1, &rd, NULL, NULL, &tv);
+		if (n < 0 && errno != EINTR)
+			listening = 0;
+		if (n > 0) {
+			if (PQconsumeInput(conn) == 0) {
+				listening = 0;
+				continue;
+			}
+			PGnotify *note;
+			int got = 0;
+			while ((note = PQnotifies(conn)) != NULL) {
+				got = 1;
+				PQfreemem(note);
+			}
+			if (got)
+				wake_all(s);
+		}
+	}
+	db_free(db);
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: scanpost-sender [-c FILE]\n"
+		     "Sends queued scanpost jobs to RMail; see README.\n\n");
+	config_print_help(out);
+}
+
+int main(int argc, char **argv)
+{
+	static struct sender s;
+	struct worker *workers = NULL;
+	pthread_t listener;
+	sigset_t stop;
+	char err[512];
+	int sig, rc = 1, listener_started = 0;
+	long n = 0;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+	if (config_load(&s.cfg, config_path_from_args(argc, argv), err, sizeof(err)) != 0) {
+		fprintf(stderr, "scanpost-sender: %s\n", err);
+		return 2;
+	}
+	log_init("scanpost-sender", s.cfg.log_level);
+	if (keyring_load(s.cfg.doc_keyring, &s.doc_keyring, err, sizeof(err)) != 0 ||
+	    keyring_load(s.cfg.token_keyring, &s.token_keyring, err, sizeof(err)) != 0) {
+		fprintf(stderr, "scanpost-sender: %s\n", err);
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		goto out;
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.wake, NULL);
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	n = s.cfg.sender_inflight;
+	if ((workers = calloc((size_t)n, sizeof(*workers))) == NULL)
+		goto out;
+	if (pthread_create(&listener, NULL, listener_main, &s) != 0)
+		goto out;
+	listener_started = 1;
+	for (long i = 0; i < n; i++) {
+		workers[i].s = &s;
+		workers[i].index = (int)i;
+		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+			n = i;
+			s.stopping = 1;
+			goto out;
+		}
+	}
+	sp_log(LOG_INFO, "started", "%inflight", LOG_NUM(n), "rmail", s.cfg.rmail_base_url, NULL);
+	sigwait(&stop, &sig);
+	sp_log(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	rc = 0;
+out:
+	s.stopping = 1;
+	if (workers || listener_started)
+		wake_all(&s);
+	for (long i = 0; workers && i < n; i++)
+		pthread_join(workers[i].thread, NULL);
+	if (listener_started)
+		pthread_join(listener, NULL);
+	free(workers);
+	keyring_free(s.doc_keyring);
+	keyring_free(s.token_keyring);
+	config_free(&s.cfg);
+	curl_global_cleanup();
+	if (rc == 0)
+		sp_log(LOG_INFO, "stopped", NULL);
+	return rc;
+}

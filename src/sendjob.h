@@ -1,0 +1,38 @@
+/*
+ * sendjob.h - hands one claimed job to RMail (DESIGN 2 step 9, 3.2):
+ * check whether an earlier try already got through, stream each file
+ * decrypted into api/Upload, large-file transfer when needed, api/v1/Mail,
+ * then record the outcome through queue.h.
+ */
+#ifndef SCANPOST_SENDJOB_H
+#define SCANPOST_SENDJOB_H
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "queue.h"
+#include "rmail.h"
+
+struct send_ctx {
+	const struct sp_config *cfg;
+	const struct keyring *doc_keyring;
+	const struct keyring *token_keyring;
+	struct db *db;
+	struct rmail *rmail;
+	const char *lease_owner;
+};
+
+enum send_outcome {
+	SEND_SENT,      /* RMail has it (now or from an earlier try) */
+	SEND_RETRY,     /* back in the queue */
+	SEND_FAILED,    /* failed for good */
+	SEND_LEASE_LOST, /* another sender took over; nothing changed here */
+	SEND_DB_ERROR,  /* the outcome could not be recorded; the lease will expire */
+};
+
+const char *send_outcome_name(enum send_outcome o);
+
+/* Sends j (claimed by ctx->lease_owner) and records the outcome. */
+enum send_outcome send_job(struct send_ctx *ctx, struct queued_job *j);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * ctl.h - the commands of scanpostctl, the admin tool (DESIGN 3.5-3.7).
+ *
+ * ctl_main.c parses the global options, loads the config and dispatches to
+ * one handler per command group.  A handler gets the arguments after its
+ * command name (argv[0] is the group name, e.g. "keys"), prints its result
+ * on stdout and one line naming what is wrong on stderr, and returns an
+ * exit status: never a secret in either.
+ */
+#ifndef SCANPOST_CTL_H
+#define SCANPOST_CTL_H
+
+#include <stdio.h>
+
+#include "config.h"
+#include "db.h"
+
+enum ctl_status {
+	CTL_OK = 0,    /* done */
+	CTL_FAIL = 1,  /* refused or failed; the reason is on stderr */
+	CTL_USAGE = 2, /* bad command line */
+};
+
+struct ctl {
+	struct sp_config cfg; /* loaded by ctl_main, freed there */
+	struct db *db;        /* connection to cfg.db_conninfo, opened lazily */
+	const char *actor;    /* who runs it, for audit_events ("scanpostctl:<user>") */
+};
+
+/* keys generate|list|rotate|rewrap|retire|retire-unused doc|token [KID] */
+int ctl_keys(struct ctl *c, int argc, char **argv);
+void ctl_keys_usage(FILE *out);
+
+/* queue list|retry|purge ... */
+int ctl_queue(struct ctl *c, int argc, char **argv);
+void ctl_queue_usage(FILE *out);
+
+/* One line of --help: the syntax and what it does, in two columns. */
+void ctl_usage_line(FILE *out, const char *syntax, const char *doc);
+
+/* Prints "scanpostctl: <message>" on stderr, one line. */
+void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

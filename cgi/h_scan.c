@@ -159,7 +159,7 @@ static int file_start(struct upload *u)
 		return -1;
 	}
 	file_no = docstore_next_file_no(u->r->w->db, u->job_id);
-	if (file_no < 0 || docw_begin(u->r->w->db, u->r->w->api->doc_keyring, u->job_id,
+	if (file_no < 0 || docw_begin(u->r->w->db, keycache_get(&u->r->w->doc_keys), u->job_id,
 				      u->job_bin, file_no, &u->w) != 0) {
 		u->fail = UP_STORE;
 		return -1;

@@ -75,7 +75,7 @@ static int session_store(struct req *r, const char *user, const char *token, lon
 	if (uuid_random(id_bin, session_id) != 0)
 		return -1;
 	token_aad(session_id, aad, sizeof(aad));
-	if (sp_seal_blob(api->token_keyring, aad, strlen(aad), token, strlen(token), &sealed,
+	if (sp_seal_blob(keycache_get(&r->w->token_keys), aad, strlen(aad), token, strlen(token), &sealed,
 			 &sealed_len, kid) != SP_CRYPTO_OK) {
 		sp_log(LOG_ERROR, "token_seal_failed", NULL);
 		return -1;

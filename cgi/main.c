@@ -190,12 +190,14 @@ static void usage(FILE *out)
 	config_print_help(out);
 }
 
-static int load_keyrings(struct api *api)
+/* Each worker follows the keyrings itself (keycache.h): no lock on the
+ * hot path, and a rotation is seen by the next request. */
+static int load_keyrings(struct api *api, struct worker *w)
 {
 	char err[512];
 
-	if (keyring_load(api->cfg.token_keyring, &api->token_keyring, err, sizeof(err)) != 0 ||
-	    keyring_load(api->cfg.doc_keyring, &api->doc_keyring, err, sizeof(err)) != 0) {
+	if (keycache_init(&w->token_keys, api->cfg.token_keyring, err, sizeof(err)) != 0 ||
+	    keycache_init(&w->doc_keys, api->cfg.doc_keyring, err, sizeof(err)) != 0) {
 		fprintf(stderr, "scanpost-api: %s\n", err);
 		return -1;
 	}
@@ -223,8 +225,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("scanpost-api", api.cfg.log_level);
-	if (load_keyrings(&api) != 0)
-		goto out;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0)
 		goto out;
 	if ((listen_fd = open_listener(api.cfg.api_socket)) < 0) {
@@ -247,6 +247,8 @@ int main(int argc, char **argv)
 		goto out;
 	for (long i = 0; i < n; i++) {
 		workers[i].api = &api;
+		if (load_keyrings(&api, &workers[i]) != 0)
+			goto out;
 		workers[i].db = db_new(api.cfg.db_conninfo);
 		workers[i].rmail = rmail_new(api.cfg.rmail_base_url, api.cfg.rmail_ca_file,
 					     api.cfg.rmail_timeout);
@@ -277,13 +279,13 @@ out:
 	for (long i = 0; workers && i < api.cfg.api_workers; i++) {
 		db_free(workers[i].db);
 		rmail_free(workers[i].rmail);
+		keycache_free(&workers[i].doc_keys);
+		keycache_free(&workers[i].token_keys);
 	}
 	free(workers);
 	free(threads);
 	if (listen_fd > 0 && api.cfg.api_socket && api.cfg.api_socket[0])
 		unlink(api.cfg.api_socket);
-	keyring_free(api.token_keyring);
-	keyring_free(api.doc_keyring);
 	config_free(&api.cfg);
 	curl_global_cleanup();
 	if (rc == 0)

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "keycache.h"
 #include "db.h"
 #include "rmail.h"
 #include "routes.h"
@@ -21,8 +22,6 @@
 /* Process-wide, read-only once the workers run. */
 struct api {
 	struct sp_config cfg;
-	struct keyring *token_keyring;
-	struct keyring *doc_keyring;
 };
 
 /* One per worker thread. */
@@ -30,6 +29,8 @@ struct worker {
 	struct api *api;
 	struct db *db;
 	struct rmail *rmail;
+	struct keycache doc_keys;   /* wraps document keys */
+	struct keycache token_keys; /* seals RMail tokens */
 };
 
 enum api_err {

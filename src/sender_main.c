@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "jobs.h"
+#include "keycache.h"
 #include "log.h"
 #include "queue.h"
 #include "sendjob.h"
@@ -31,8 +32,6 @@
 
 struct sender {
 	struct sp_config cfg;
-	struct keyring *doc_keyring;
-	struct keyring *token_keyring;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	unsigned long wakeups; /* bumped on every NOTIFY or poll tick */
@@ -72,11 +71,20 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct sender *s = w->s;
 	char lease_owner[128], host[64] = "localhost";
-	struct send_ctx ctx = {&s->cfg, s->doc_keyring, s->token_keyring, NULL, NULL, lease_owner};
+	struct send_ctx ctx = {&s->cfg, NULL, NULL, NULL, NULL, lease_owner};
+	struct keycache doc_keys, token_keys;
 	struct queued_job job;
+	char err[512];
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(lease_owner, sizeof(lease_owner), "%s:%d:%d", host, (int)getpid(), w->index);
+	memset(&doc_keys, 0, sizeof(doc_keys));
+	memset(&token_keys, 0, sizeof(token_keys));
+	if (keycache_init(&doc_keys, s->cfg.doc_keyring, err, sizeof(err)) != 0 ||
+	    keycache_init(&token_keys, s->cfg.token_keyring, err, sizeof(err)) != 0) {
+		sp_log(LOG_ERROR, "keyring_failed", "error", err, NULL);
+		goto out;
+	}
 	ctx.db = db_new(s->cfg.db_conninfo);
 	ctx.rmail = rmail_new(s->cfg.rmail_base_url, s->cfg.rmail_ca_file, s->cfg.rmail_timeout);
 	if (ctx.db == NULL || ctx.rmail == NULL)
@@ -102,6 +110,9 @@ static void *worker_main(void *arg)
 		}
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		/* Rows may have been rewrapped since the last job: follow the keys. */
+		ctx.doc_keyring = keycache_get(&doc_keys);
+		ctx.token_keyring = keycache_get(&token_keys);
 		enum send_outcome o = send_job(&ctx, &job);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		sp_log(o == SEND_DB_ERROR ? LOG_ERROR : LOG_INFO, "job_attempt", "job_id", job.id,
@@ -114,6 +125,8 @@ static void *worker_main(void *arg)
 out:
 	db_free(ctx.db);
 	rmail_free(ctx.rmail);
+	keycache_free(&doc_keys);
+	keycache_free(&token_keys);
 	return NULL;
 }
 
@@ -186,6 +199,20 @@ static void *listener_main(void *arg)
 	return NULL;
 }
 
+static int keyrings_check(const struct sp_config *cfg, char *err, size_t errlen)
+{
+	const char *dirs[2] = {cfg->doc_keyring, cfg->token_keyring};
+	struct keycache probe;
+
+	for (int i = 0; i < 2; i++) {
+		int rc = keycache_init(&probe, dirs[i], err, errlen);
+		keycache_free(&probe);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: scanpost-sender [-c FILE]\n"
@@ -213,8 +240,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("scanpost-sender", s.cfg.log_level);
-	if (keyring_load(s.cfg.doc_keyring, &s.doc_keyring, err, sizeof(err)) != 0 ||
-	    keyring_load(s.cfg.token_keyring, &s.token_keyring, err, sizeof(err)) != 0) {
+	/* Check both keyrings now so a broken one stops the start, not a job. */
+	if (keyrings_check(&s.cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "scanpost-sender: %s\n", err);
 		goto out;
 	}
@@ -257,8 +284,6 @@ out:
 	if (listener_started)
 		pthread_join(listener, NULL);
 	free(workers);
-	keyring_free(s.doc_keyring);
-	keyring_free(s.token_keyring);
 	config_free(&s.cfg);
 	curl_global_cleanup();
 	if (rc == 0)

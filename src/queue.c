@@ -55,6 +55,12 @@ static const struct db_stmt stmt_queue_failed = {
 	" WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
 	4};
 
+static const struct db_stmt stmt_queue_renew = {
+	"queue_renew",
+	"UPDATE scanpost.jobs SET lease_until = now() + make_interval(secs => $3::bigint)"
+	" WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
+	3};
+
 static const struct db_stmt stmt_queue_rescue = {
 	"queue_rescue",
 	"UPDATE scanpost.jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
@@ -212,6 +218,16 @@ static int count_rows(struct db *db, const struct db_stmt *st, const char *const
 	n = use_tuples ? PQntuples(res) : atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return n;
+}
+
+int queue_renew_lease(struct db *db, const struct queued_job *j, const char *lease_owner,
+		      long lease_seconds)
+{
+	char lease[24];
+	const char *v[3] = {j->id, lease_owner, lease};
+
+	snprintf(lease, sizeof(lease), "%ld", lease_seconds);
+	return lease_update(db, &stmt_queue_renew, v, NULL, 0);
 }
 
 int queue_rescue_leases(struct db *db)

@@ -47,6 +47,11 @@ int queue_mark_retry(struct db *db, const struct queued_job *j, const char *leas
 int queue_mark_failed(struct db *db, const struct queued_job *j, const char *lease_owner,
 		      const char *code, const char *message);
 
+/* Extends the lease of a job being sent.  0, 1 (the lease is no longer
+ * ours: stop sending), -1. */
+int queue_renew_lease(struct db *db, const struct queued_job *j, const char *lease_owner,
+		      long lease_seconds);
+
 /* Janitor: expired leases back to `queued`.  Returns how many, or -1. */
 int queue_rescue_leases(struct db *db);
 /* Janitor: documents of jobs failed more than retention seconds ago are

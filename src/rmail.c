@@ -27,6 +27,10 @@ struct rmail {
 	rmail_read_fn read_fn;
 	void *read_arg;
 	int read_failed;
+	/* the caller's heartbeat */
+	rmail_progress_fn progress_fn;
+	void *progress_arg;
+	int progress_failed;
 };
 
 static const char *const err_names[] = {
@@ -141,6 +145,25 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
 	return (size_t)n;
 }
 
+void rmail_set_progress(struct rmail *rm, rmail_progress_fn fn, void *arg)
+{
+	rm->progress_fn = fn;
+	rm->progress_arg = arg;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct rmail *rm = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (rm->progress_fn && rm->progress_fn(rm->progress_arg) != 0) {
+		rm->progress_failed = 1;
+		return 1; /* CURLE_ABORTED_BY_CALLBACK */
+	}
+	return 0;
+}
+
 static void result_set(struct rmail_result *res, enum rmail_err err, long status, const char *msg)
 {
 	res->err = err;
@@ -161,6 +184,7 @@ static void call_setup(struct rmail *rm, const char *path, struct curl_slist *he
 	rm->answer_overflow = 0;
 	rm->retry_after = -1;
 	rm->read_failed = 0;
+	rm->progress_failed = 0;
 
 	curl_easy_setopt(rm->curl, CURLOPT_URL, url);
 	curl_easy_setopt(rm->curl, CURLOPT_PROTOCOLS_STR, "https");
@@ -179,6 +203,11 @@ static void call_setup(struct rmail *rm, const char *path, struct curl_slist *he
 	curl_easy_setopt(rm->curl, CURLOPT_HEADERDATA, rm);
 	if (headers)
 		curl_easy_setopt(rm->curl, CURLOPT_HTTPHEADER, headers);
+	if (rm->progress_fn) {
+		curl_easy_setopt(rm->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(rm->curl, CURLOPT_XFERINFODATA, rm);
+		curl_easy_setopt(rm->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 }
 
 /* Performs the prepared call and sorts transport and status failures.
@@ -192,7 +221,7 @@ static int call_perform(struct rmail *rm, struct rmail_result *res)
 	res->retry_after = -1;
 	curl_easy_getinfo(rm->curl, CURLINFO_RESPONSE_CODE, &status);
 	res->retry_after = rm->retry_after;
-	if (rm->read_failed) {
+	if (rm->read_failed || rm->progress_failed) {
 		result_set(res, RMAIL_ABORTED, status, NULL);
 		return -1;
 	}

@@ -42,6 +42,12 @@ struct rmail;
 struct rmail *rmail_new(const char *base_url, const char *ca_file, long timeout);
 void rmail_free(struct rmail *rm);
 
+/* Called now and then during every transfer (at least once a second, even
+ * while waiting for an answer); returning non-zero aborts the call, which
+ * then gives RMAIL_ABORTED.  fn NULL removes it. */
+typedef int (*rmail_progress_fn)(void *arg);
+void rmail_set_progress(struct rmail *rm, rmail_progress_fn fn, void *arg);
+
 /* POST /Token.  On success *token_out is malloc'd (the caller wipes and
  * frees it) and *expires_in holds its lifetime in seconds. */
 int rmail_get_token(struct rmail *rm, const char *user, const char *password, char **token_out,

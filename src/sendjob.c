@@ -41,7 +41,32 @@ struct attempt {
 	uint64_t total_bytes;
 	struct doc_reader *reader; /* the file being streamed */
 	int integrity_error;
+	time_t lease_renewed;
+	int lease_lost;
 };
+
+/* Heartbeat during every RMail call: keep the lease while we work, so the
+ * rescuer never hands a job that is still being sent to a second sender
+ * (which would send it twice).  A lost lease stops the transfer. */
+static int lease_heartbeat(void *arg)
+{
+	struct attempt *a = arg;
+	time_t now = time(NULL);
+	long lease = a->ctx->cfg->sender_lease;
+
+	if (now - a->lease_renewed < lease / 3)
+		return 0;
+	int rc = queue_renew_lease(a->ctx->db, a->job, a->ctx->lease_owner, lease);
+	if (rc == 1) {
+		a->lease_lost = 1;
+		sp_log(LOG_WARN, "lease_lost", "job_id", a->job->id, NULL);
+		return -1;
+	}
+	/* A database hiccup is not a lost lease: try again on the next tick. */
+	if (rc == 0)
+		a->lease_renewed = now;
+	return 0;
+}
 
 static void attempt_free(struct attempt *a)
 {
@@ -98,6 +123,8 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	const char *code;
 	int failed = 0, rc;
 
+	if (a->lease_lost)
+		return SEND_LEASE_LOST;
 	snprintf(msg, sizeof(msg), "%s: %s", step, res->message);
 	sp_log(LOG_WARN, "rmail_call_failed", "job_id", a->job->id, "step", step, "kind",
 	       rmail_strerror(res->err), "%http_status", LOG_NUM(res->http_status), "%attempt",
@@ -273,7 +300,10 @@ enum send_outcome send_job(struct send_ctx *ctx, struct queued_job *j)
 	memset(&a, 0, sizeof(a));
 	a.ctx = ctx;
 	a.job = j;
+	a.lease_renewed = time(NULL);
+	rmail_set_progress(ctx->rmail, lease_heartbeat, &a);
 	o = attempt_run(&a);
+	rmail_set_progress(ctx->rmail, NULL, NULL);
 	attempt_free(&a);
 	return o;
 }

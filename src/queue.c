@@ -42,7 +42,7 @@ static const struct db_stmt stmt_queue_retry = {
 	"queue_retry",
 	"UPDATE scanpost.jobs SET"
 	" state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
-	" next_attempt_at = now() + make_interval(secs => $3::bigint),"
+	" next_attempt_at = now() + make_interval(secs => $3::double precision),"
 	" last_error_code = $4, last_error = $5, lease_owner = NULL, lease_until = NULL,"
 	" updated_at = now()"
 	" WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2 RETURNING state",
@@ -166,14 +166,14 @@ static int fail_tail(struct db *db, const struct queued_job *j, const char *code
 }
 
 int queue_mark_retry(struct db *db, const struct queued_job *j, const char *lease_owner,
-		     long delay, const char *code, const char *message, int *failed)
+		     long delay_ms, const char *code, const char *message, int *failed)
 {
 	char d[24], state[32] = "";
 	const char *v[5] = {j->id, lease_owner, d, code, message};
 	int rc;
 
 	*failed = 0;
-	snprintf(d, sizeof(d), "%ld", delay);
+	snprintf(d, sizeof(d), "%ld.%03ld", delay_ms / 1000, delay_ms % 1000);
 	if (db_begin(db) != 0)
 		return -1;
 	if ((rc = lease_update(db, &stmt_queue_retry, v, state, sizeof(state))) != 0) {
@@ -244,10 +244,10 @@ int queue_purge_failed_documents(struct db *db, long retention)
 	return count_rows(db, &stmt_queue_purge_failed, v, 0);
 }
 
-long queue_backoff(long base, int attempt, long retry_after)
+long queue_backoff_ms(long base, int attempt, long retry_after)
 {
-	const long cap = 3600;
-	long delay = base;
+	const long cap = 3600 * 1000;
+	long delay = base * 1000;
 	uint32_t rnd = 0;
 
 	for (int i = 1; i < attempt && delay < cap; i++)
@@ -257,7 +257,7 @@ long queue_backoff(long base, int attempt, long retry_after)
 	/* "Equal jitter": half fixed, half random, so retries spread out. */
 	sp_random(&rnd, sizeof(rnd));
 	delay = delay / 2 + (long)(rnd % (uint32_t)(delay / 2 + 1));
-	if (retry_after >= 0 && delay < retry_after)
-		delay = retry_after;
+	if (retry_after >= 0 && delay < retry_after * 1000)
+		delay = retry_after * 1000;
 	return delay;
 }

@@ -40,7 +40,7 @@ int queue_mark_sent(struct db *db, const struct queued_job *j, const char *lease
 /* A transient failure: back to `queued` after delay seconds, or `failed`
  * once attempts reach max_attempts.  *failed tells which.  0, 1, -1. */
 int queue_mark_retry(struct db *db, const struct queued_job *j, const char *lease_owner,
-		     long delay, const char *code, const char *message, int *failed);
+		     long delay_ms, const char *code, const char *message, int *failed);
 
 /* A permanent failure: `failed` with the reason; the document stays for
  * failed_retention (scanpostctl queue retry), the token is released. */
@@ -58,8 +58,9 @@ int queue_rescue_leases(struct db *db);
  * deleted (the rows stay).  Returns how many, or -1. */
 int queue_purge_failed_documents(struct db *db, long retention);
 
-/* Retry delay: base * 2^(attempt-1), capped at an hour, with jitter in
- * [delay/2, delay]; never less than retry_after when that is >= 0. */
-long queue_backoff(long base, int attempt, long retry_after);
+/* Retry delay in milliseconds: base seconds * 2^(attempt-1), capped at an
+ * hour, with jitter in [delay/2, delay]; never less than retry_after
+ * seconds when that is >= 0. */
+long queue_backoff_ms(long base, int attempt, long retry_after);
 
 #endif

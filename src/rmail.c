@@ -437,8 +437,13 @@ out:
 	return rc;
 }
 
+/* once: the call must never be repeated by libcurl on its own.  libcurl
+ * silently re-sends a request once when a reused connection dies before
+ * any answer arrives; for api/v1/Mail that is a second registered mail
+ * (the server may have accepted the first).  A fresh connection is never
+ * retried that way; our own retry asks MessageStatus first. */
 static int post_json(struct rmail *rm, const char *token, const char *path,
-		     struct json_object *body, struct json_object **answer,
+		     struct json_object *body, int once, struct json_object **answer,
 		     struct rmail_result *res)
 {
 	struct curl_slist *h = auth_headers(token, "application/json; charset=utf-8");
@@ -453,6 +458,8 @@ static int post_json(struct rmail *rm, const char *token, const char *path,
 	text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
 	call_setup(rm, path, h);
 	curl_easy_setopt(rm->curl, CURLOPT_POSTFIELDS, text);
+	if (once)
+		curl_easy_setopt(rm->curl, CURLOPT_FRESH_CONNECT, 1L);
 	if (call_perform(rm, res) == 0) {
 		if ((*answer = answer_json(rm)) != NULL)
 			rc = 0;
@@ -493,7 +500,7 @@ int rmail_large_file_transfer(struct rmail *rm, const char *token, const char *c
 		json_object_array_add(ids, json_object_new_string(upload_ids[i]));
 	json_object_object_add(body, "Attachments", ids);
 	json_object_object_add(body, "SenderAddress", json_object_new_string(sender));
-	if (post_json(rm, token, "/api/v1/Mail/LargeFileTransfer", body, &answer, res) != 0)
+	if (post_json(rm, token, "/api/v1/Mail/LargeFileTransfer", body, 1, &answer, res) != 0)
 		goto out;
 	k = get_string_ci(answer, "Key");
 	if (k == NULL) {
@@ -519,7 +526,7 @@ int rmail_send_mail(struct rmail *rm, const char *token, struct json_object *mai
 	const char *tid;
 	int rc = -1;
 
-	if (post_json(rm, token, "/api/v1/Mail", mail, &answer, res) != 0)
+	if (post_json(rm, token, "/api/v1/Mail", mail, 1, &answer, res) != 0)
 		goto out;
 	if (!answer_is_success(answer, res))
 		goto out;
@@ -558,7 +565,7 @@ static int status_window(struct rmail *rm, const char *token, const char *custom
 	json_object_object_add(body, "StartDate", json_object_new_string(start));
 	json_object_object_add(body, "EndDate", json_object_new_string(end));
 	json_object_object_add(body, "CustomerTrackingId", json_object_new_string(customer_id));
-	if (post_json(rm, token, "/api/v1/Receipt/MessageStatus", body, &answer, res) != 0)
+	if (post_json(rm, token, "/api/v1/Receipt/MessageStatus", body, 0, &answer, res) != 0)
 		goto out;
 	if (!answer_is_success(answer, res))
 		goto out;

@@ -138,8 +138,8 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	if (rmail_err_transient(res->err)) {
 		code = res->err == RMAIL_RATE_LIMITED ? "rmail_rate_limited" : "rmail_unavailable";
 		rc = queue_mark_retry(ctx->db, a->job, ctx->lease_owner,
-				      queue_backoff(ctx->cfg->sender_retry_base, a->job->attempts,
-						    res->retry_after),
+				      queue_backoff_ms(ctx->cfg->sender_retry_base, a->job->attempts,
+						       res->retry_after),
 				      code, msg, &failed);
 		if (rc != 0)
 			return rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;

@@ -71,20 +71,26 @@ static void test_sources_literal_lists_allowed_states(void)
 static void test_backoff_doubles_within_jitter_and_caps(void)
 {
 	for (int attempt = 1; attempt <= 6; attempt++) {
-		long full = 2L << (attempt - 1);
+		long full = 2000L << (attempt - 1);
 		for (int k = 0; k < 50; k++) {
-			long d = queue_backoff(2, attempt, -1);
+			long d = queue_backoff_ms(2, attempt, -1);
 			CU_ASSERT(d >= full / 2 && d <= full);
 		}
 	}
 	for (int k = 0; k < 20; k++)
-		CU_ASSERT(queue_backoff(2, 40, -1) <= 3600);
+		CU_ASSERT(queue_backoff_ms(2, 40, -1) <= 3600 * 1000);
+}
+
+static void test_first_retry_of_one_second_base_is_not_immediate(void)
+{
+	for (int k = 0; k < 50; k++)
+		CU_ASSERT(queue_backoff_ms(1, 1, -1) >= 500);
 }
 
 static void test_backoff_honours_retry_after(void)
 {
-	CU_ASSERT(queue_backoff(1, 1, 30) >= 30);
-	CU_ASSERT(queue_backoff(1, 1, 0) <= 1);
+	CU_ASSERT(queue_backoff_ms(1, 1, 30) >= 30000);
+	CU_ASSERT(queue_backoff_ms(1, 1, 0) <= 1000);
 }
 
 static CU_TestInfo tests[] = {
@@ -96,6 +102,8 @@ static CU_TestInfo tests[] = {
 	{"no skipping the queue", test_no_skipping_the_queue},
 	{"sources literal lists allowed states", test_sources_literal_lists_allowed_states},
 	{"backoff doubles within jitter and caps", test_backoff_doubles_within_jitter_and_caps},
+	{"first retry of a 1 s base is not immediate",
+	 test_first_retry_of_one_second_base_is_not_immediate},
 	{"backoff honours Retry-After", test_backoff_honours_retry_after},
 	CU_TEST_INFO_NULL,
 };

@@ -20,6 +20,8 @@ GRANT SELECT, INSERT, UPDATE ON scanpost.sessions TO scanpost_api;
 GRANT SELECT, INSERT, UPDATE ON scanpost.jobs TO scanpost_api;
 GRANT SELECT, INSERT, UPDATE, DELETE ON scanpost.job_files TO scanpost_api;
 GRANT INSERT, DELETE ON scanpost.document_chunks TO scanpost_api;
+-- DELETE ... WHERE job_id = ... reads the key columns, never the ciphertext.
+GRANT SELECT (job_id, file_no, chunk_index) ON scanpost.document_chunks TO scanpost_api;
 GRANT INSERT ON scanpost.audit_events TO scanpost_api;
 GRANT USAGE ON SEQUENCE scanpost.audit_events_id_seq TO scanpost_api;
 

@@ -57,13 +57,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < CHUNK; i++)
 		buf[i] = (char)(i * 131 + 7);
 	if (!ok(c, PQexec(c, "CREATE TEMP TABLE raw_chunks (job_id uuid, file_no int,"
-			     " chunk_index bigint, is_last boolean, ciphertext bytea,"
-			     " PRIMARY KEY (job_id, file_no, chunk_index))")) ||
+	                     " chunk_index bigint, is_last boolean, ciphertext bytea,"
+	                     " PRIMARY KEY (job_id, file_no, chunk_index))")) ||
 	    !ok(c, PQexec(c, "ALTER TABLE raw_chunks ALTER ciphertext SET STORAGE EXTERNAL")) ||
 	    !ok(c, PQprepare(c, "ins",
-			     "INSERT INTO raw_chunks VALUES (gen_random_uuid(), 0, $1::bigint,"
-			     " $2::boolean, $3)",
-			     3, NULL)))
+	                     "INSERT INTO raw_chunks VALUES (gen_random_uuid(), 0, $1::bigint,"
+	                     " $2::boolean, $3)",
+	                     3, NULL)))
 		return 1;
 	for (int r = 0; r < rounds; r++) {
 		long long left = bytes;

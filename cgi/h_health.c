@@ -15,7 +15,7 @@
 
 /* The statuses scanpost answers; anything else is counted as "other". */
 static const int counted_status[] = {200, 201, 202, 204, 400, 401, 403, 404,
-				     405, 409, 413, 415, 429, 502, 503};
+                                     405, 409, 413, 415, 429, 502, 503};
 #define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
 
 static atomic_ulong requests[ROUTE__MAX + 1][NSTATUS + 1];
@@ -41,7 +41,7 @@ void metrics_upload_bytes(unsigned long long n)
 static const struct db_stmt stmt_health_ping = {"health_ping", "SELECT 1", 0};
 
 static const struct db_stmt stmt_metrics_queue = {
-	"metrics_queue", "SELECT state, count(*) FROM scanpost.jobs GROUP BY state", 0};
+    "metrics_queue", "SELECT state, count(*) FROM scanpost.jobs GROUP BY state", 0};
 
 void h_healthz(struct req *r)
 {
@@ -73,7 +73,7 @@ static void text_addf(struct text *t, const char *fmt, ...)
 	for (;;) {
 		va_start(ap, fmt);
 		n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt,
-			      ap);
+		              ap);
 		va_end(ap);
 		if (n < 0)
 			return;
@@ -96,12 +96,12 @@ void h_metrics(struct req *r)
 	PGresult *res;
 
 	text_addf(&t, "# HELP scanpost_http_requests_total Requests answered, by route and "
-		      "status.\n# TYPE scanpost_http_requests_total counter\n");
+	              "status.\n# TYPE scanpost_http_requests_total counter\n");
 	for (unsigned route = 0; route <= ROUTE__MAX; route++) {
 		const struct route *rt = route_by_id((enum route_id)route);
 		for (size_t s = 0; s <= NSTATUS; s++) {
-			unsigned long n = atomic_load_explicit(&requests[route][s],
-							       memory_order_relaxed);
+			unsigned long n =
+			    atomic_load_explicit(&requests[route][s], memory_order_relaxed);
 			if (n == 0)
 				continue;
 			char status[16];
@@ -109,23 +109,26 @@ void h_metrics(struct req *r)
 				snprintf(status, sizeof(status), "%d", counted_status[s]);
 			else
 				snprintf(status, sizeof(status), "other");
-			text_addf(&t, "scanpost_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n",
-				  rt ? rt->name : "unrouted", status, n);
+			text_addf(&t,
+			          "scanpost_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n",
+			          rt ? rt->name : "unrouted", status, n);
 		}
 	}
-	text_addf(&t, "# HELP scanpost_upload_bytes_total Scanned bytes stored.\n"
-		      "# TYPE scanpost_upload_bytes_total counter\nscanpost_upload_bytes_total %llu\n",
-		  (unsigned long long)atomic_load(&upload_bytes));
+	text_addf(&t,
+	          "# HELP scanpost_upload_bytes_total Scanned bytes stored.\n"
+	          "# TYPE scanpost_upload_bytes_total counter\nscanpost_upload_bytes_total %llu\n",
+	          (unsigned long long)atomic_load(&upload_bytes));
 	text_addf(&t, "# HELP scanpost_jobs Jobs by state.\n# TYPE scanpost_jobs gauge\n");
 	if ((res = db_run(r->w->db, &stmt_metrics_queue, NULL, NULL, NULL, 0)) != NULL) {
 		for (int i = 0; i < PQntuples(res); i++)
 			text_addf(&t, "scanpost_jobs{state=\"%s\"} %s\n", PQgetvalue(res, i, 0),
-				  PQgetvalue(res, i, 1));
+			          PQgetvalue(res, i, 1));
 		PQclear(res);
 	}
-	text_addf(&t, "# HELP scanpost_database_up Whether the database answered.\n"
-		      "# TYPE scanpost_database_up gauge\nscanpost_database_up %d\n",
-		  res != NULL);
+	text_addf(&t,
+	          "# HELP scanpost_database_up Whether the database answered.\n"
+	          "# TYPE scanpost_database_up gauge\nscanpost_database_up %d\n",
+	          res != NULL);
 	reply_raw(r, 200, "text/plain; version=0.0.4", t.buf ? t.buf : "", t.len);
 	free(t.buf);
 }

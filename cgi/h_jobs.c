@@ -85,10 +85,10 @@ void h_jobs_create(struct req *r)
 			reply_error(r, APIERR_NOT_READY, NULL);
 		} else {
 			snprintf(msg, sizeof(msg), "%s%s%s", jerr.field, jerr.field[0] ? ": " : "",
-				 jerr.message);
-			reply_error(r, je == JOBSPEC_ERR_JSON ? APIERR_INVALID_JSON
-							      : APIERR_VALIDATION,
-				    msg);
+			         jerr.message);
+			reply_error(
+			    r, je == JOBSPEC_ERR_JSON ? APIERR_INVALID_JSON : APIERR_VALIDATION,
+			    msg);
 		}
 		goto out;
 	}
@@ -115,22 +115,22 @@ void h_jobs_create(struct req *r)
 		goto out;
 	}
 	struct job_new j = {
-		.id = id,
-		.session_id = r->session.id,
-		.owner = r->session.user,
-		.to_json = to,
-		.cc_json = cc,
-		.bcc_json = bcc,
-		.subject = js.subject,
-		.body = js.body,
-		.settings_json = settings,
-		.upload_token_hash = token_hash,
-		.upload_ttl = api->cfg.upload_ttl,
-		.max_attempts = api->cfg.sender_max_attempts,
+	    .id = id,
+	    .session_id = r->session.id,
+	    .owner = r->session.user,
+	    .to_json = to,
+	    .cc_json = cc,
+	    .bcc_json = bcc,
+	    .subject = js.subject,
+	    .body = js.body,
+	    .settings_json = settings,
+	    .upload_token_hash = token_hash,
+	    .upload_ttl = api->cfg.upload_ttl,
+	    .max_attempts = api->cfg.sender_max_attempts,
 	};
 	if (db_begin(r->w->db) != 0 || jobs_insert(r->w->db, &j, expires, sizeof(expires)) != 0 ||
-	    audit_record(r->w->db, "job_created", r->session.user, r->session.id, id,
-			 r->request_id, NULL) != 0 ||
+	    audit_record(r->w->db, "job_created", r->session.user, r->session.id, id, r->request_id,
+	                 NULL) != 0 ||
 	    db_commit(r->w->db) != 0) {
 		sp_log(LOG_ERROR, "job_create_failed", "error", db_error(r->w->db), NULL);
 		db_rollback(r->w->db);
@@ -250,7 +250,7 @@ void h_job_submit(struct req *r)
 		return;
 	}
 	audit_record(r->w->db, "job_submitted", r->session.user, r->session.id, r->params[0],
-		     r->request_id, NULL);
+	             r->request_id, NULL);
 	sp_log(LOG_INFO, "job_submitted", "job_id", r->params[0], NULL);
 	reply_json_text(r, 202, "{\"state\":\"queued\"}");
 }
@@ -267,7 +267,7 @@ void h_job_delete(struct req *r)
 		return;
 	}
 	audit_record(r->w->db, "job_canceled", r->session.user, r->session.id, r->params[0],
-		     r->request_id, "{\"document\":\"deleted\"}");
+	             r->request_id, "{\"document\":\"deleted\"}");
 	sp_log(LOG_INFO, "job_canceled", "job_id", r->params[0], NULL);
 	reply_empty(r, 204, NULL);
 }

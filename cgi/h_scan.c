@@ -24,20 +24,29 @@
 #include "multipart.h"
 #include "template.h"
 
-#define READ_BUF (64 * 1024)
+#define READ_BUF  (64 * 1024)
 #define FIELD_MAX 255
 
-enum filing_op { OP_NONE, OP_PUTFILE, OP_MAKEDIR, OP_LISTDIR, OP_DELETEFILE, OP_REMOVEDIR,
-		 OP_DELETEDIRCONTENTS, OP_GETFILE, OP_UNKNOWN };
+enum filing_op {
+	OP_NONE,
+	OP_PUTFILE,
+	OP_MAKEDIR,
+	OP_LISTDIR,
+	OP_DELETEFILE,
+	OP_REMOVEDIR,
+	OP_DELETEDIRCONTENTS,
+	OP_GETFILE,
+	OP_UNKNOWN
+};
 
 static const struct {
 	const char *name;
 	enum filing_op op;
 } filing_ops[] = {
-	{"PutFile", OP_PUTFILE},       {"MakeDir", OP_MAKEDIR},
-	{"ListDir", OP_LISTDIR},       {"DeleteFile", OP_DELETEFILE},
-	{"RemoveDir", OP_REMOVEDIR},   {"DeleteDirContents", OP_DELETEDIRCONTENTS},
-	{"GetFile", OP_GETFILE},
+    {"PutFile", OP_PUTFILE},     {"MakeDir", OP_MAKEDIR},
+    {"ListDir", OP_LISTDIR},     {"DeleteFile", OP_DELETEFILE},
+    {"RemoveDir", OP_REMOVEDIR}, {"DeleteDirContents", OP_DELETEDIRCONTENTS},
+    {"GetFile", OP_GETFILE},
 };
 
 /* File types accepted, told by their first bytes, not by their name. */
@@ -46,10 +55,10 @@ static const struct {
 	size_t len;
 	const char *content_type;
 } file_types[] = {
-	{"%PDF-", 5, "application/pdf"},
-	{"II*\0", 4, "image/tiff"}, /* TIFF 6.0, section 2: little-endian header */
-	{"MM\0*", 4, "image/tiff"}, /* big-endian */
-	{"\xFF\xD8\xFF", 3, "image/jpeg"},
+    {"%PDF-", 5, "application/pdf"},
+    {"II*\0", 4, "image/tiff"}, /* TIFF 6.0, section 2: little-endian header */
+    {"MM\0*", 4, "image/tiff"}, /* big-endian */
+    {"\xFF\xD8\xFF", 3, "image/jpeg"},
 };
 #define SNIFF_LEN 5
 
@@ -117,7 +126,8 @@ static int on_part_begin(void *arg, const char *name, const char *filename, cons
 		u->sniff_len = 0;
 		u->discard = 0;
 		u->content_type = NULL;
-		snprintf(u->part_filename, sizeof(u->part_filename), "%s", filename ? filename : "");
+		snprintf(u->part_filename, sizeof(u->part_filename), "%s",
+		         filename ? filename : "");
 		return 0;
 	}
 	if (strcmp(name, "theOperation") == 0)
@@ -160,7 +170,7 @@ static int file_start(struct upload *u)
 	}
 	file_no = docstore_next_file_no(u->r->w->db, u->job_id);
 	if (file_no < 0 || docw_begin(u->r->w->db, keycache_get(&u->r->w->doc_keys), u->job_id,
-				      u->job_bin, file_no, &u->w) != 0) {
+	                              u->job_bin, file_no, &u->w) != 0) {
 		u->fail = UP_STORE;
 		return -1;
 	}
@@ -236,9 +246,9 @@ static int on_part_end(void *arg)
 	if (u->discard)
 		return 0;
 	snprintf(fallback, sizeof(fallback), "scan-%d", u->files + 1);
-	template_safe_file_name(u->dest_name[0] ? u->dest_name
-						: (u->part_filename[0] ? u->part_filename : fallback),
-				name, sizeof(name));
+	template_safe_file_name(
+	    u->dest_name[0] ? u->dest_name : (u->part_filename[0] ? u->part_filename : fallback),
+	    name, sizeof(name));
 	if (docw_finish(u->w, name, u->content_type, NULL) != 0) {
 		u->fail = UP_STORE;
 		return -1;
@@ -275,7 +285,7 @@ static enum mp_err upload_parse(struct upload *u, struct mp_parser *mp)
 
 /* The operations without a file: the folder is the job's own. */
 static int run_folder_op(struct upload *u, enum filing_op op, int *status, const char **xrx,
-			 char **listing)
+                         char **listing)
 {
 	struct db *db = u->r->w->db;
 	int rc;
@@ -348,7 +358,7 @@ void h_scan_upload(struct req *r)
 	}
 	in_tx = 1;
 	switch (jobs_upload_lock(r->w->db, u.job_id, token_hash, &u.stored_before, owner,
-				 sizeof(owner))) {
+	                         sizeof(owner))) {
 	case JOBS_OK:
 		break;
 	case JOBS_DB_ERROR:
@@ -368,11 +378,11 @@ void h_scan_upload(struct req *r)
 			int status;
 			const char *why;
 		} fails[] = {
-			[UP_OK] = {400, "malformed multipart body"},
-			[UP_MALFORMED] = {400, "unexpected filing field"},
-			[UP_TOO_LARGE] = {413, "over upload_max_bytes"},
-			[UP_BAD_TYPE] = {415, "not a PDF, TIFF or JPEG file"},
-			[UP_STORE] = {503, "could not store"},
+		    [UP_OK] = {400, "malformed multipart body"},
+		    [UP_MALFORMED] = {400, "unexpected filing field"},
+		    [UP_TOO_LARGE] = {413, "over upload_max_bytes"},
+		    [UP_BAD_TYPE] = {415, "not a PDF, TIFF or JPEG file"},
+		    [UP_STORE] = {503, "could not store"},
 		};
 		sp_log(LOG_WARN, "upload_failed", "job_id", u.job_id, "reason", fails[u.fail].why,
 		       "parser", mp_strerror(e), NULL);
@@ -392,9 +402,9 @@ void h_scan_upload(struct req *r)
 	}
 	if (u.files > 0) {
 		snprintf(detail, sizeof(detail), "{\"files\":%d,\"bytes\":%llu}", u.files,
-			 (unsigned long long)u.stored_now);
+		         (unsigned long long)u.stored_now);
 		if (audit_record(r->w->db, "uploaded", owner, NULL, u.job_id, r->request_id,
-				 detail) != 0)
+		                 detail) != 0)
 			goto store_failed;
 	}
 	/* Postfix's rule: acknowledge only what is durable. */

@@ -14,9 +14,9 @@
 #include "log.h"
 
 static const struct jsonbody_field signin_fields[] = {
-	{"username", JF_STRING, 1, 1, 254},
-	{"password", JF_STRING, 1, 1, 1024},
-	{"remember", JF_BOOL, 0, 0, 0},
+    {"username", JF_STRING, 1, 1, 254},
+    {"password", JF_STRING, 1, 1, 1024},
+    {"remember", JF_BOOL, 0, 0, 0},
 };
 
 /* The token is bound to its session row: it cannot be moved to another. */
@@ -31,13 +31,12 @@ static void cookie_header(const uint8_t secret[32], char *out, size_t len)
 
 	b64url_encode(secret, 32, value);
 	snprintf(out, len,
-		 "Set-Cookie: sp_session=%s; Secure; HttpOnly; SameSite=Strict; Path=/\r\n",
-		 value);
+	         "Set-Cookie: sp_session=%s; Secure; HttpOnly; SameSite=Strict; Path=/\r\n", value);
 	OPENSSL_cleanse(value, sizeof(value));
 }
 
 static void reply_session(struct req *r, int status, const char *user, const uint8_t secret[32],
-			  const char *headers)
+                          const char *headers)
 {
 	struct json_object *o = json_object_new_object();
 	char csrf[B64URL_LEN(32) + 1];
@@ -59,12 +58,12 @@ static void wipe_json_string(struct json_object *obj, const char *key)
 
 	if (json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_string))
 		OPENSSL_cleanse((void *)json_object_get_string(v),
-				(size_t)json_object_get_string_len(v));
+		                (size_t)json_object_get_string_len(v));
 }
 
 /* Seals the token and stores the new session with its audit event. */
 static int session_store(struct req *r, const char *user, const char *token, long expires_in,
-			 const uint8_t secret[32], char *session_id)
+                         const uint8_t secret[32], char *session_id)
 {
 	struct api *api = r->w->api;
 	uint8_t id_bin[16], hash[32], *sealed = NULL;
@@ -75,21 +74,21 @@ static int session_store(struct req *r, const char *user, const char *token, lon
 	if (uuid_random(id_bin, session_id) != 0)
 		return -1;
 	token_aad(session_id, aad, sizeof(aad));
-	if (sp_seal_blob(keycache_get(&r->w->token_keys), aad, strlen(aad), token, strlen(token), &sealed,
-			 &sealed_len, kid) != SP_CRYPTO_OK) {
+	if (sp_seal_blob(keycache_get(&r->w->token_keys), aad, strlen(aad), token, strlen(token),
+	                 &sealed, &sealed_len, kid) != SP_CRYPTO_OK) {
 		sp_log(LOG_ERROR, "token_seal_failed", NULL);
 		return -1;
 	}
 	SHA256(secret, 32, hash);
 	struct session_new s = {
-		.id = session_id,
-		.secret_hash = hash,
-		.user = user,
-		.token_kid = kid,
-		.token_sealed = sealed,
-		.token_sealed_len = sealed_len,
-		.token_expires_in = expires_in > 0 ? expires_in : 14 * 86400,
-		.max_lifetime = api->cfg.session_max_lifetime,
+	    .id = session_id,
+	    .secret_hash = hash,
+	    .user = user,
+	    .token_kid = kid,
+	    .token_sealed = sealed,
+	    .token_sealed_len = sealed_len,
+	    .token_expires_in = expires_in > 0 ? expires_in : 14 * 86400,
+	    .max_lifetime = api->cfg.session_max_lifetime,
 	};
 	if (db_begin(r->w->db) != 0 || sessions_create(r->w->db, &s) != 0 ||
 	    audit_record(r->w->db, "signin_ok", user, session_id, NULL, r->request_id, NULL) != 0 ||
@@ -116,8 +115,8 @@ void h_session_create(struct req *r)
 	long expires_in = 0;
 	struct rmail_result res;
 
-	if (req_require_json(r) != 0 || req_read_body(r, (size_t)api->cfg.api_max_body, &body,
-						      &len) != 0)
+	if (req_require_json(r) != 0 ||
+	    req_read_body(r, (size_t)api->cfg.api_max_body, &body, &len) != 0)
 		goto out;
 	if (jsonbody_parse(body, len, &obj, msg, sizeof(msg)) != JSONBODY_OK) {
 		reply_error(r, APIERR_INVALID_JSON, msg);
@@ -131,14 +130,14 @@ void h_session_create(struct req *r)
 	user = jsonbody_string(obj, "username", "");
 
 	if (rmail_get_token(r->w->rmail, user, jsonbody_string(obj, "password", ""), &token,
-			    &expires_in, &res) != 0) {
+	                    &expires_in, &res) != 0) {
 		int refused = res.err == RMAIL_AUTH_FAILED;
 		sp_log(refused ? LOG_INFO : LOG_WARN, "signin_failed", "user", user, "reason",
 		       rmail_strerror(res.err), "detail", res.message, "%rmail_status",
 		       LOG_NUM(res.http_status), NULL);
 		audit_record(r->w->db, "signin_failed", user, NULL, NULL, r->request_id,
-			     refused ? "{\"reason\":\"rmail_auth_failed\"}"
-				     : "{\"reason\":\"rmail_unavailable\"}");
+		             refused ? "{\"reason\":\"rmail_auth_failed\"}"
+		                     : "{\"reason\":\"rmail_unavailable\"}");
 		reply_error(r, refused ? APIERR_RMAIL_AUTH_FAILED : APIERR_RMAIL_UNAVAILABLE, NULL);
 		goto out;
 	}
@@ -182,7 +181,7 @@ void h_session_get(struct req *r)
 void h_session_delete(struct req *r)
 {
 	static const char clear[] = "Set-Cookie: sp_session=; Max-Age=0; Secure; HttpOnly; "
-				    "SameSite=Strict; Path=/\r\n";
+	                            "SameSite=Strict; Path=/\r\n";
 	int rc = sessions_end(r->w->db, r->session.id, "signout");
 
 	if (rc < 0) {
@@ -191,7 +190,7 @@ void h_session_delete(struct req *r)
 		return;
 	}
 	audit_record(r->w->db, "signout", r->session.user, r->session.id, NULL, r->request_id,
-		     NULL);
+	             NULL);
 	sp_log(LOG_INFO, "signout", "user", r->session.user, "session", r->session.id, NULL);
 	reply_empty(r, 204, clear);
 }

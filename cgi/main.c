@@ -27,18 +27,18 @@ typedef void (*handler_fn)(struct req *r);
 
 /* kcgi-style: the handler of each route id. */
 static const handler_fn dispatch[ROUTE__MAX] = {
-	[ROUTE_HEALTHZ] = h_healthz,
-	[ROUTE_METRICS] = h_metrics,
-	[ROUTE_SESSION_CREATE] = h_session_create,
-	[ROUTE_SESSION_SSO] = h_session_sso,
-	[ROUTE_SESSION_GET] = h_session_get,
-	[ROUTE_SESSION_DELETE] = h_session_delete,
-	[ROUTE_JOBS_CREATE] = h_jobs_create,
-	[ROUTE_JOBS_LIST] = h_jobs_list,
-	[ROUTE_JOB_GET] = h_job_get,
-	[ROUTE_JOB_SUBMIT] = h_job_submit,
-	[ROUTE_JOB_DELETE] = h_job_delete,
-	[ROUTE_SCAN_UPLOAD] = h_scan_upload,
+    [ROUTE_HEALTHZ] = h_healthz,
+    [ROUTE_METRICS] = h_metrics,
+    [ROUTE_SESSION_CREATE] = h_session_create,
+    [ROUTE_SESSION_SSO] = h_session_sso,
+    [ROUTE_SESSION_GET] = h_session_get,
+    [ROUTE_SESSION_DELETE] = h_session_delete,
+    [ROUTE_JOBS_CREATE] = h_jobs_create,
+    [ROUTE_JOBS_LIST] = h_jobs_list,
+    [ROUTE_JOB_GET] = h_job_get,
+    [ROUTE_JOB_SUBMIT] = h_job_submit,
+    [ROUTE_JOB_DELETE] = h_job_delete,
+    [ROUTE_SCAN_UPLOAD] = h_scan_upload,
 };
 
 static int listen_fd = -1;
@@ -145,8 +145,8 @@ done:
 	metrics_count(r.route ? r.route->id : ROUTE__MAX, r.status);
 	sp_log(r.status >= 500 ? LOG_WARN : LOG_INFO, "request", "method", r.method, "route",
 	       r.route ? r.route->name : "none", "%status", LOG_NUM(r.status), "%duration_ms",
-	       LOG_NUM(elapsed_ms(&t0)), "user", r.route && r.session.user[0] ? r.session.user : NULL,
-	       NULL);
+	       LOG_NUM(elapsed_ms(&t0)), "user",
+	       r.route && r.session.user[0] ? r.session.user : NULL, NULL);
 	OPENSSL_cleanse(r.cookie_secret, sizeof(r.cookie_secret));
 	log_set_request_id(NULL);
 }
@@ -186,7 +186,7 @@ static int open_listener(const char *path)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: scanpost-api [-c FILE]\n"
-		     "FastCGI server of the scanpost web API; see README.\n\n");
+	             "FastCGI server of the scanpost web API; see README.\n\n");
 	config_print_help(out);
 }
 
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 		goto out;
 	if ((listen_fd = open_listener(api.cfg.api_socket)) < 0) {
 		fprintf(stderr, "scanpost-api: cannot listen on %s: %s\n", api.cfg.api_socket,
-			strerror(errno));
+		        strerror(errno));
 		goto out;
 	}
 
@@ -250,8 +250,8 @@ int main(int argc, char **argv)
 		if (load_keyrings(&api, &workers[i]) != 0)
 			goto out;
 		workers[i].db = db_new(api.cfg.db_conninfo);
-		workers[i].rmail = rmail_new(api.cfg.rmail_base_url, api.cfg.rmail_ca_file,
-					     api.cfg.rmail_timeout);
+		workers[i].rmail =
+		    rmail_new(api.cfg.rmail_base_url, api.cfg.rmail_ca_file, api.cfg.rmail_timeout);
 		if (workers[i].db == NULL || workers[i].rmail == NULL)
 			goto out;
 		/* Connect now so a wrong conninfo shows at start; a database

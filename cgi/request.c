@@ -18,46 +18,46 @@ static const struct {
 	int status;
 	const char *message;
 } api_errors[APIERR__MAX] = {
-	[APIERR_INVALID_JSON] = {"invalid_json", 400, "The request body is not valid JSON."},
-	[APIERR_VALIDATION] = {"invalid_field", 400, "A field of the request is not valid."},
-	[APIERR_NOT_SIGNED_IN] = {"not_signed_in", 401, "Please sign in."},
-	[APIERR_CSRF] = {"csrf_failed", 403, "The request lacks a valid X-CSRF-Token."},
-	[APIERR_FORBIDDEN] = {"forbidden", 403, "This is not allowed."},
-	[APIERR_NOT_FOUND] = {"not_found", 404, "There is nothing here."},
-	[APIERR_METHOD] = {"method_not_allowed", 405, "This method is not allowed here."},
-	[APIERR_WRONG_STATE] = {"wrong_state", 409, "The job is not in a state that allows this."},
-	[APIERR_NOTHING_UPLOADED] = {"nothing_uploaded", 409, "No scanned file has arrived yet."},
-	[APIERR_TOO_LARGE] = {"too_large", 413, "The request is too large."},
-	[APIERR_UNSUPPORTED_TYPE] = {"unsupported_media_type", 415,
-				     "The request's Content-Type is not accepted here."},
-	[APIERR_RATE_LIMITED] = {"rate_limited", 429, "Too many requests; try again shortly."},
-	[APIERR_RMAIL_AUTH_FAILED] = {"rmail_auth_failed", 401,
-				      "RMail did not accept this user name and password."},
-	[APIERR_RMAIL_UNAVAILABLE] = {"rmail_unavailable", 502,
-				      "RMail cannot be reached right now; try again shortly."},
-	[APIERR_SSO_NOT_STORED] = {"sso_not_stored", 404, "No stored sign-in for this user."},
-	[APIERR_NOT_READY] = {"not_ready", 503, "The service is not ready; try again shortly."},
+    [APIERR_INVALID_JSON] = {"invalid_json", 400, "The request body is not valid JSON."},
+    [APIERR_VALIDATION] = {"invalid_field", 400, "A field of the request is not valid."},
+    [APIERR_NOT_SIGNED_IN] = {"not_signed_in", 401, "Please sign in."},
+    [APIERR_CSRF] = {"csrf_failed", 403, "The request lacks a valid X-CSRF-Token."},
+    [APIERR_FORBIDDEN] = {"forbidden", 403, "This is not allowed."},
+    [APIERR_NOT_FOUND] = {"not_found", 404, "There is nothing here."},
+    [APIERR_METHOD] = {"method_not_allowed", 405, "This method is not allowed here."},
+    [APIERR_WRONG_STATE] = {"wrong_state", 409, "The job is not in a state that allows this."},
+    [APIERR_NOTHING_UPLOADED] = {"nothing_uploaded", 409, "No scanned file has arrived yet."},
+    [APIERR_TOO_LARGE] = {"too_large", 413, "The request is too large."},
+    [APIERR_UNSUPPORTED_TYPE] = {"unsupported_media_type", 415,
+                                 "The request's Content-Type is not accepted here."},
+    [APIERR_RATE_LIMITED] = {"rate_limited", 429, "Too many requests; try again shortly."},
+    [APIERR_RMAIL_AUTH_FAILED] = {"rmail_auth_failed", 401,
+                                  "RMail did not accept this user name and password."},
+    [APIERR_RMAIL_UNAVAILABLE] = {"rmail_unavailable", 502,
+                                  "RMail cannot be reached right now; try again shortly."},
+    [APIERR_SSO_NOT_STORED] = {"sso_not_stored", 404, "No stored sign-in for this user."},
+    [APIERR_NOT_READY] = {"not_ready", 503, "The service is not ready; try again shortly."},
 };
 
 static const struct {
 	int status;
 	const char *text;
 } status_texts[] = {
-	{200, "OK"},
-	{201, "Created"},
-	{202, "Accepted"},
-	{204, "No Content"},
-	{400, "Bad Request"},
-	{401, "Unauthorized"},
-	{403, "Forbidden"},
-	{404, "Not Found"},
-	{405, "Method Not Allowed"},
-	{409, "Conflict"},
-	{413, "Content Too Large"},
-	{415, "Unsupported Media Type"},
-	{429, "Too Many Requests"},
-	{502, "Bad Gateway"},
-	{503, "Service Unavailable"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {204, "No Content"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {409, "Conflict"},
+    {413, "Content Too Large"},
+    {415, "Unsupported Media Type"},
+    {429, "Too Many Requests"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
 };
 
 static const char *status_text(int status)
@@ -90,14 +90,13 @@ static void write_head(struct req *r, int status, const char *content_type, cons
 	if (content_type)
 		FCGX_FPrintF(r->fcgi->out, "Content-Type: %s\r\n", content_type);
 	FCGX_FPrintF(r->fcgi->out, "X-Request-Id: %s\r\nCache-Control: no-store\r\n",
-		     r->request_id);
+	             r->request_id);
 	if (headers)
 		FCGX_PutS(headers, r->fcgi->out);
 	FCGX_PutS("\r\n", r->fcgi->out);
 }
 
-void reply_raw(struct req *r, int status, const char *content_type, const char *body,
-	       size_t len)
+void reply_raw(struct req *r, int status, const char *content_type, const char *body, size_t len)
 {
 	write_head(r, status, content_type, NULL);
 	if (len)
@@ -106,8 +105,7 @@ void reply_raw(struct req *r, int status, const char *content_type, const char *
 
 void reply_json(struct req *r, int status, struct json_object *obj, const char *headers)
 {
-	const char *text = obj ? json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN)
-			       : NULL;
+	const char *text = obj ? json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN) : NULL;
 
 	write_head(r, status, text ? "application/json; charset=utf-8" : NULL, headers);
 	if (text)
@@ -126,7 +124,7 @@ void reply_error(struct req *r, enum api_err err, const char *message)
 
 	json_object_object_add(e, "code", json_object_new_string(api_errors[err].code));
 	json_object_object_add(e, "message",
-			       json_object_new_string(message ? message : api_errors[err].message));
+	                       json_object_new_string(message ? message : api_errors[err].message));
 	json_object_object_add(o, "error", e);
 	reply_json(r, api_errors[err].status, o, allow);
 	json_object_put(o);

@@ -92,8 +92,7 @@ int req_check_csrf(const struct req *r);
 void reply_json(struct req *r, int status, struct json_object *obj, const char *headers);
 void reply_empty(struct req *r, int status, const char *headers);
 /* Raw body with its content type (for /metrics and the filing protocol). */
-void reply_raw(struct req *r, int status, const char *content_type, const char *body,
-	       size_t len);
+void reply_raw(struct req *r, int status, const char *content_type, const char *body, size_t len);
 /* The error envelope {"error":{"code","message"}}; message NULL = the
  * table's text.  The message must never hold a secret. */
 void reply_error(struct req *r, enum api_err err, const char *message);

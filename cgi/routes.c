@@ -6,23 +6,23 @@
 #include <string.h>
 
 static const struct route routes[ROUTE__MAX] = {
-	{ROUTE_HEALTHZ, "GET", "/healthz", 0, "healthz"},
-	{ROUTE_METRICS, "GET", "/metrics", 0, "metrics"},
-	{ROUTE_SESSION_CREATE, "POST", "/api/v1/session", 0, "session_create"},
-	{ROUTE_SESSION_SSO, "POST", "/api/v1/session/sso", 0, "session_sso"},
-	{ROUTE_SESSION_GET, "GET", "/api/v1/session", ROUTE_NEEDS_SESSION, "session_get"},
-	{ROUTE_SESSION_DELETE, "DELETE", "/api/v1/session", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
-	 "session_delete"},
-	{ROUTE_JOBS_CREATE, "POST", "/api/v1/jobs", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
-	 "jobs_create"},
-	{ROUTE_JOBS_LIST, "GET", "/api/v1/jobs", ROUTE_NEEDS_SESSION, "jobs_list"},
-	{ROUTE_JOB_GET, "GET", "/api/v1/jobs/{id}", ROUTE_NEEDS_SESSION, "job_get"},
-	{ROUTE_JOB_SUBMIT, "POST", "/api/v1/jobs/{id}/submit",
-	 ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF, "job_submit"},
-	{ROUTE_JOB_DELETE, "DELETE", "/api/v1/jobs/{id}", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
-	 "job_delete"},
-	/* The device has no cookie: the one-time token in the path is the key. */
-	{ROUTE_SCAN_UPLOAD, "POST", "/scan/{job}/{token}", ROUTE_STREAMS_BODY, "scan_upload"},
+    {ROUTE_HEALTHZ, "GET", "/healthz", 0, "healthz"},
+    {ROUTE_METRICS, "GET", "/metrics", 0, "metrics"},
+    {ROUTE_SESSION_CREATE, "POST", "/api/v1/session", 0, "session_create"},
+    {ROUTE_SESSION_SSO, "POST", "/api/v1/session/sso", 0, "session_sso"},
+    {ROUTE_SESSION_GET, "GET", "/api/v1/session", ROUTE_NEEDS_SESSION, "session_get"},
+    {ROUTE_SESSION_DELETE, "DELETE", "/api/v1/session", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
+     "session_delete"},
+    {ROUTE_JOBS_CREATE, "POST", "/api/v1/jobs", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
+     "jobs_create"},
+    {ROUTE_JOBS_LIST, "GET", "/api/v1/jobs", ROUTE_NEEDS_SESSION, "jobs_list"},
+    {ROUTE_JOB_GET, "GET", "/api/v1/jobs/{id}", ROUTE_NEEDS_SESSION, "job_get"},
+    {ROUTE_JOB_SUBMIT, "POST", "/api/v1/jobs/{id}/submit", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
+     "job_submit"},
+    {ROUTE_JOB_DELETE, "DELETE", "/api/v1/jobs/{id}", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
+     "job_delete"},
+    /* The device has no cookie: the one-time token in the path is the key. */
+    {ROUTE_SCAN_UPLOAD, "POST", "/scan/{job}/{token}", ROUTE_STREAMS_BODY, "scan_upload"},
 };
 
 static int param_char(char c)
@@ -33,7 +33,7 @@ static int param_char(char c)
 
 /* Matches one pattern segment by segment; captures go to params. */
 static int path_matches(const char *pattern, const char *path,
-			char params[ROUTE_PARAMS][ROUTE_PARAM_MAX + 1])
+                        char params[ROUTE_PARAMS][ROUTE_PARAM_MAX + 1])
 {
 	int np = 0;
 
@@ -60,7 +60,7 @@ static int path_matches(const char *pattern, const char *path,
 }
 
 enum route_match route_find(const char *method, const char *path, const struct route **out,
-			    char params[ROUTE_PARAMS][ROUTE_PARAM_MAX + 1])
+                            char params[ROUTE_PARAMS][ROUTE_PARAM_MAX + 1])
 {
 	enum route_match m = ROUTE_NO_PATH;
 

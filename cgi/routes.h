@@ -41,7 +41,7 @@ struct route {
 	const char *name; /* for logs and metrics */
 };
 
-#define ROUTE_PARAMS 2
+#define ROUTE_PARAMS    2
 #define ROUTE_PARAM_MAX 80
 
 enum route_match {
@@ -53,7 +53,7 @@ enum route_match {
 /* Finds the route of method + path (no query string).  On ROUTE_FOUND *out
  * points into the table and params[0..ROUTE_PARAMS) hold the captures. */
 enum route_match route_find(const char *method, const char *path, const struct route **out,
-			    char params[ROUTE_PARAMS][ROUTE_PARAM_MAX + 1]);
+                            char params[ROUTE_PARAMS][ROUTE_PARAM_MAX + 1]);
 
 const struct route *route_by_id(enum route_id id);
 

@@ -6,13 +6,13 @@
 #include "log.h"
 
 static const struct db_stmt stmt_audit_insert = {
-	"audit_insert",
-	"INSERT INTO scanpost.audit_events (event, actor, session_id, job_id, request_id, detail)"
-	" VALUES ($1, $2, $3::uuid, $4::uuid, $5, coalesce($6::jsonb, '{}'))",
-	6};
+    "audit_insert",
+    "INSERT INTO scanpost.audit_events (event, actor, session_id, job_id, request_id, detail)"
+    " VALUES ($1, $2, $3::uuid, $4::uuid, $5, coalesce($6::jsonb, '{}'))",
+    6};
 
 int audit_record(struct db *db, const char *event, const char *actor, const char *session_id,
-		 const char *job_id, const char *request_id, const char *detail_json)
+                 const char *job_id, const char *request_id, const char *detail_json)
 {
 	const char *v[6] = {event, actor, session_id, job_id, request_id, detail_json};
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char b64url_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 void b64url_encode(const uint8_t *in, size_t len, char *out)
 {
@@ -84,8 +84,8 @@ void uuid_format(const uint8_t b[16], char text[UUID_STR_LEN])
 	char hex[33];
 
 	hex_encode(b, 16, hex);
-	snprintf(text, UUID_STR_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-		 hex + 16, hex + 20);
+	snprintf(text, UUID_STR_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+	         hex + 20);
 }
 
 int uuid_random(uint8_t bin[16], char text[UUID_STR_LEN])

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define B64URL_LEN(n) (((n) * 4 + 2) / 3) /* characters for n bytes, no padding */
-#define UUID_STR_LEN 37                    /* 36 characters and a NUL */
+#define B64URL_LEN(n) (((n)*4 + 2) / 3) /* characters for n bytes, no padding */
+#define UUID_STR_LEN  37                /* 36 characters and a NUL */
 
 /* Writes B64URL_LEN(len) characters and a NUL; out must hold that. */
 void b64url_encode(const uint8_t *in, size_t len, char *out);

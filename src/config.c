@@ -24,58 +24,58 @@ struct cfg_key {
 #define S(f) offsetof(struct sp_config, f)
 
 static const struct cfg_key keys[] = {
-	{"db_conninfo", CFG_STRING, "dbname=scanpost", 1, 0, S(db_conninfo),
-	 "libpq connection string of the scanpost database"},
-	{"log_level", CFG_STRING, "info", 1, 0, S(log_level),
-	 "least level logged: debug, info, warn or error"},
-	{"doc_keyring", CFG_STRING, "/etc/scanpost/keys/doc", 1, 0, S(doc_keyring),
-	 "directory of the master keys that wrap document keys"},
-	{"token_keyring", CFG_STRING, "/etc/scanpost/keys/token", 1, 0, S(token_keyring),
-	 "directory of the master keys that seal RMail tokens"},
-	{"sql_dir", CFG_STRING, SCANPOST_SQL_DIR, 1, 0, S(sql_dir),
-	 "directory of the numbered migrations (scanpostctl migrate)"},
-	{"rmail_base_url", CFG_STRING, "https://webapi.r1.rpost.net", 1, 0, S(rmail_base_url),
-	 "base URL of the RMail API (https only)"},
-	{"rmail_ca_file", CFG_STRING, "", 0, 0, S(rmail_ca_file),
-	 "CA bundle that verifies the RMail server; empty = the system store"},
-	{"rmail_timeout", CFG_INT, "30", 1, 3600, S(rmail_timeout),
-	 "seconds before an RMail call without progress is abandoned"},
-	{"rmail_app_name", CFG_STRING, "scanpost", 1, 0, S(rmail_app_name),
-	 "value of the X-RPost-App option sent with every mail"},
-	{"api_socket", CFG_STRING, "/run/scanpost/api.sock", 0, 0, S(api_socket),
-	 "unix socket scanpost-api listens on; empty = FastCGI socket on stdin"},
-	{"api_workers", CFG_INT, "4", 1, 256, S(api_workers),
-	 "worker threads of scanpost-api, each with its own database connection"},
-	{"api_max_body", CFG_INT, "65536", 1024, 16777216, S(api_max_body),
-	 "largest JSON request body in bytes (413 above)"},
-	{"public_base_url", CFG_STRING, "https://localhost", 1, 0, S(public_base_url),
-	 "URL the printer reaches scanpost at (upload URLs are built on it)"},
-	{"session_idle_timeout", CFG_INT, "900", 30, 86400, S(session_idle_timeout),
-	 "seconds of inactivity that end a session"},
-	{"session_max_lifetime", CFG_INT, "28800", 60, 604800, S(session_max_lifetime),
-	 "seconds after sign-in at which a session ends however active"},
-	{"upload_ttl", CFG_INT, "1800", 30, 86400, S(upload_ttl),
-	 "seconds an upload URL stays valid; unsubmitted jobs then expire"},
-	{"upload_max_bytes", CFG_INT, "1073741824", 1024, LONG_MAX, S(upload_max_bytes),
-	 "largest total of a job's uploaded files in bytes (413 above)"},
-	{"sender_inflight", CFG_INT, "4", 1, 256, S(sender_inflight),
-	 "jobs one scanpost-sender sends at the same time"},
-	{"sender_poll_interval", CFG_INT, "5", 1, 3600, S(sender_poll_interval),
-	 "seconds between queue polls when no NOTIFY arrives"},
-	{"sender_lease", CFG_INT, "300", 10, 86400, S(sender_lease),
-	 "seconds a claimed job stays leased before the rescuer requeues it"},
-	{"sender_max_attempts", CFG_INT, "6", 1, 100, S(sender_max_attempts),
-	 "send attempts before a job fails"},
-	{"sender_retry_base", CFG_INT, "2", 1, 3600, S(sender_retry_base),
-	 "seconds of the first retry delay; doubles per attempt, with jitter"},
-	{"large_mail_threshold", CFG_INT, "20971520", 1, LONG_MAX, S(large_mail_threshold),
-	 "document bytes above which RMail large-file transfer is used"},
-	{"failed_retention", CFG_INT, "604800", 0, 31536000, S(failed_retention),
-	 "seconds a failed job's document is kept for a retry, then deleted"},
-	{"key_rotation_period", CFG_INT, "86400", 3600, 31536000, S(key_rotation_period),
-	 "seconds between master key rotations: the backup exposure window"},
-	{"janitor_interval", CFG_INT, "30", 1, 3600, S(janitor_interval),
-	 "seconds between janitor runs (expiry, leases, retention)"},
+    {"db_conninfo", CFG_STRING, "dbname=scanpost", 1, 0, S(db_conninfo),
+     "libpq connection string of the scanpost database"},
+    {"log_level", CFG_STRING, "info", 1, 0, S(log_level),
+     "least level logged: debug, info, warn or error"},
+    {"doc_keyring", CFG_STRING, "/etc/scanpost/keys/doc", 1, 0, S(doc_keyring),
+     "directory of the master keys that wrap document keys"},
+    {"token_keyring", CFG_STRING, "/etc/scanpost/keys/token", 1, 0, S(token_keyring),
+     "directory of the master keys that seal RMail tokens"},
+    {"sql_dir", CFG_STRING, SCANPOST_SQL_DIR, 1, 0, S(sql_dir),
+     "directory of the numbered migrations (scanpostctl migrate)"},
+    {"rmail_base_url", CFG_STRING, "https://webapi.r1.rpost.net", 1, 0, S(rmail_base_url),
+     "base URL of the RMail API (https only)"},
+    {"rmail_ca_file", CFG_STRING, "", 0, 0, S(rmail_ca_file),
+     "CA bundle that verifies the RMail server; empty = the system store"},
+    {"rmail_timeout", CFG_INT, "30", 1, 3600, S(rmail_timeout),
+     "seconds before an RMail call without progress is abandoned"},
+    {"rmail_app_name", CFG_STRING, "scanpost", 1, 0, S(rmail_app_name),
+     "value of the X-RPost-App option sent with every mail"},
+    {"api_socket", CFG_STRING, "/run/scanpost/api.sock", 0, 0, S(api_socket),
+     "unix socket scanpost-api listens on; empty = FastCGI socket on stdin"},
+    {"api_workers", CFG_INT, "4", 1, 256, S(api_workers),
+     "worker threads of scanpost-api, each with its own database connection"},
+    {"api_max_body", CFG_INT, "65536", 1024, 16777216, S(api_max_body),
+     "largest JSON request body in bytes (413 above)"},
+    {"public_base_url", CFG_STRING, "https://localhost", 1, 0, S(public_base_url),
+     "URL the printer reaches scanpost at (upload URLs are built on it)"},
+    {"session_idle_timeout", CFG_INT, "900", 30, 86400, S(session_idle_timeout),
+     "seconds of inactivity that end a session"},
+    {"session_max_lifetime", CFG_INT, "28800", 60, 604800, S(session_max_lifetime),
+     "seconds after sign-in at which a session ends however active"},
+    {"upload_ttl", CFG_INT, "1800", 30, 86400, S(upload_ttl),
+     "seconds an upload URL stays valid; unsubmitted jobs then expire"},
+    {"upload_max_bytes", CFG_INT, "1073741824", 1024, LONG_MAX, S(upload_max_bytes),
+     "largest total of a job's uploaded files in bytes (413 above)"},
+    {"sender_inflight", CFG_INT, "4", 1, 256, S(sender_inflight),
+     "jobs one scanpost-sender sends at the same time"},
+    {"sender_poll_interval", CFG_INT, "5", 1, 3600, S(sender_poll_interval),
+     "seconds between queue polls when no NOTIFY arrives"},
+    {"sender_lease", CFG_INT, "300", 10, 86400, S(sender_lease),
+     "seconds a claimed job stays leased before the rescuer requeues it"},
+    {"sender_max_attempts", CFG_INT, "6", 1, 100, S(sender_max_attempts),
+     "send attempts before a job fails"},
+    {"sender_retry_base", CFG_INT, "2", 1, 3600, S(sender_retry_base),
+     "seconds of the first retry delay; doubles per attempt, with jitter"},
+    {"large_mail_threshold", CFG_INT, "20971520", 1, LONG_MAX, S(large_mail_threshold),
+     "document bytes above which RMail large-file transfer is used"},
+    {"failed_retention", CFG_INT, "604800", 0, 31536000, S(failed_retention),
+     "seconds a failed job's document is kept for a retry, then deleted"},
+    {"key_rotation_period", CFG_INT, "86400", 3600, 31536000, S(key_rotation_period),
+     "seconds between master key rotations: the backup exposure window"},
+    {"janitor_interval", CFG_INT, "30", 1, 3600, S(janitor_interval),
+     "seconds between janitor runs (expiry, leases, retention)"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -89,7 +89,7 @@ static const struct cfg_key *key_find(const char *name)
 }
 
 static int key_set(struct sp_config *cfg, const struct cfg_key *k, const char *value,
-		   const char *origin, char *err, size_t errlen)
+                   const char *origin, char *err, size_t errlen)
 {
 	char *base = (char *)cfg;
 
@@ -116,15 +116,14 @@ static int key_set(struct sp_config *cfg, const struct cfg_key *k, const char *v
 	v = strtol(value, &end, 10);
 	if (errno || end == value || *end != '\0' || v < k->min || v > k->max) {
 		snprintf(err, errlen, "%s: %s = \"%.40s\" is not a whole number from %ld to %ld",
-			 origin, k->name, value, k->min, k->max);
+		         origin, k->name, value, k->min, k->max);
 		return -1;
 	}
 	*(long *)(base + k->offset) = v;
 	return 0;
 }
 
-int config_set(struct sp_config *cfg, const char *name, const char *value, char *err,
-	       size_t errlen)
+int config_set(struct sp_config *cfg, const char *name, const char *value, char *err, size_t errlen)
 {
 	const struct cfg_key *k = key_find(name);
 
@@ -153,7 +152,7 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
 	snprintf(origin, sizeof(origin), "%s", fc->path);
 	if (section[0] != '\0') {
 		snprintf(fc->err, fc->errlen, "%s: sections are not used ([%.64s])", fc->path,
-			 section);
+		         section);
 		fc->failed = 1;
 		return 0;
 	}
@@ -236,10 +235,10 @@ void config_free(struct sp_config *cfg)
 void config_print_help(FILE *out)
 {
 	fprintf(out, "Configuration keys (file `key = value`, or environment "
-		     "SCANPOST_<KEY>):\n");
+	             "SCANPOST_<KEY>):\n");
 	for (size_t i = 0; i < NKEYS; i++)
 		fprintf(out, "  %-22s %-6s default \"%s\"\n      %s\n", keys[i].name,
-			keys[i].type == CFG_INT ? "int" : "string", keys[i].def, keys[i].doc);
+		        keys[i].type == CFG_INT ? "int" : "string", keys[i].def, keys[i].doc);
 }
 
 const char *config_path_from_args(int argc, char **argv)

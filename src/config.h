@@ -50,7 +50,7 @@ void config_free(struct sp_config *cfg);
 
 /* Sets one key from its text form, as the file or the environment would. */
 int config_set(struct sp_config *cfg, const char *name, const char *value, char *err,
-	       size_t errlen);
+               size_t errlen);
 
 /* Prints every key with its type, default and doc (for --help). */
 void config_print_help(FILE *out);

@@ -17,13 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SP_KEY_LEN 32          /* AES-256 */
-#define SP_NONCE_LEN 12        /* NIST SP 800-38D, 8.2.1: 96-bit IV */
-#define SP_TAG_LEN 16
-#define SP_NONCE_PREFIX_LEN 4  /* random per document; the rest is the chunk counter */
-#define SP_KID_MAX 32
-#define SP_CHUNK_SIZE (256 * 1024) /* plaintext bytes per sealed chunk */
-#define SP_WRAPPED_DEK_LEN (SP_NONCE_LEN + SP_KEY_LEN + SP_TAG_LEN)
+#define SP_KEY_LEN          32 /* AES-256 */
+#define SP_NONCE_LEN        12 /* NIST SP 800-38D, 8.2.1: 96-bit IV */
+#define SP_TAG_LEN          16
+#define SP_NONCE_PREFIX_LEN 4 /* random per document; the rest is the chunk counter */
+#define SP_KID_MAX          32
+#define SP_CHUNK_SIZE       (256 * 1024) /* plaintext bytes per sealed chunk */
+#define SP_WRAPPED_DEK_LEN  (SP_NONCE_LEN + SP_KEY_LEN + SP_TAG_LEN)
 
 enum sp_crypto_err {
 	SP_CRYPTO_OK = 0,
@@ -53,8 +53,7 @@ const char *keyring_kid(const struct keyring *kr, size_t i);
 
 /* Creates a new random key file in dir (created 0700 if missing), mode 0600,
  * and makes it the primary.  kid_out receives its id (>= SP_KID_MAX + 1). */
-int keyring_generate(const char *dir, char *kid_out, size_t kid_out_len, char *err,
-		     size_t errlen);
+int keyring_generate(const char *dir, char *kid_out, size_t kid_out_len, char *err, size_t errlen);
 /* Deletes <kid>.key (overwritten first); refuses to retire the primary. */
 int keyring_retire(const char *dir, const char *kid, char *err, size_t errlen);
 
@@ -67,11 +66,11 @@ int keyring_retire(const char *dir, const char *kid, char *err, size_t errlen);
  * DEK and the SSO vault.
  */
 int sp_seal_blob(const struct keyring *kr, const void *aad, size_t aadlen, const void *pt,
-		 size_t ptlen, uint8_t **blob_out, size_t *bloblen_out, char *kid_out);
+                 size_t ptlen, uint8_t **blob_out, size_t *bloblen_out, char *kid_out);
 /* Opens a blob sealed under kid.  *pt_out is malloc'd with one extra NUL
  * byte after *ptlen_out bytes; the caller wipes (OPENSSL_cleanse) and frees. */
 int sp_open_blob(const struct keyring *kr, const char *kid, const void *aad, size_t aadlen,
-		 const uint8_t *blob, size_t bloblen, uint8_t **pt_out, size_t *ptlen_out);
+                 const uint8_t *blob, size_t bloblen, uint8_t **pt_out, size_t *ptlen_out);
 
 /*
  * Identity of a document: the job it belongs to and its file number in the
@@ -94,18 +93,17 @@ struct sp_doc_key {
 /* Called for every sealed chunk, in order.  ct is ciphertext || tag,
  * ctlen = plaintext length + SP_TAG_LEN.  Return 0 to go on, non-zero to
  * abort (the seal call then returns SP_CRYPTO_ERR_STATE). */
-typedef int (*sp_chunk_fn)(void *arg, uint64_t index, int is_last, const uint8_t *ct,
-			   size_t ctlen);
+typedef int (*sp_chunk_fn)(void *arg, uint64_t index, int is_last, const uint8_t *ct, size_t ctlen);
 
 struct seal_stream;
 /* Starts sealing a document: fresh random DEK and nonce prefix, DEK wrapped
  * under the primary KEK into *key_out.  Free with seal_stream_free (wipes). */
 int seal_stream_begin(const struct keyring *kr, const struct sp_doc_id *doc,
-		      struct sp_doc_key *key_out, struct seal_stream **out);
+                      struct sp_doc_key *key_out, struct seal_stream **out);
 /* Feeds plaintext of any length; emits each full chunk once it is known not
  * to be the last one.  At most one chunk of plaintext is buffered. */
 int seal_stream_update(struct seal_stream *s, const void *pt, size_t len, sp_chunk_fn fn,
-		       void *arg);
+                       void *arg);
 /* Emits the final chunk (possibly empty, so a 0-byte document still has a
  * sealed last chunk). */
 int seal_stream_final(struct seal_stream *s, sp_chunk_fn fn, void *arg);
@@ -116,19 +114,19 @@ uint64_t seal_stream_bytes(const struct seal_stream *s);
 struct open_stream;
 /* Unwraps the DEK (SP_CRYPTO_ERR_NOKEY / _AUTH on a wrong kid or doc). */
 int open_stream_begin(const struct keyring *kr, const struct sp_doc_id *doc,
-		      const struct sp_doc_key *key, struct open_stream **out);
+                      const struct sp_doc_key *key, struct open_stream **out);
 /* Opens the next chunk in order; the stream counts the index itself, so a
  * dropped, repeated or reordered chunk fails its tag.  pt must have room for
  * ctlen - SP_TAG_LEN bytes.  A chunk after the last one is SP_CRYPTO_ERR_STATE. */
 int open_stream_chunk(struct open_stream *s, int is_last, const uint8_t *ct, size_t ctlen,
-		      uint8_t *pt, size_t *ptlen);
+                      uint8_t *pt, size_t *ptlen);
 /* SP_CRYPTO_ERR_TRUNCATED unless the last chunk was opened. */
 int open_stream_finish(struct open_stream *s);
 void open_stream_free(struct open_stream *s);
 
 /* Re-wraps a document key under the keyring's primary KEK (keys rewrap). */
 int sp_doc_key_rewrap(const struct keyring *kr, const struct sp_doc_id *doc,
-		      struct sp_doc_key *key);
+                      struct sp_doc_key *key);
 
 /* Cryptographically random bytes (RAND_bytes); 0 on success. */
 int sp_random(void *buf, size_t len);

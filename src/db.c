@@ -89,8 +89,7 @@ static int prepare(struct db *db, const struct db_stmt *st)
 	if (is_prepared(db, st))
 		return 0;
 	if (db->nprepared == DB_MAX_PREPARED) {
-		snprintf(db->error, sizeof(db->error), "prepare %s: too many statements",
-			 st->name);
+		snprintf(db->error, sizeof(db->error), "prepare %s: too many statements", st->name);
 		return -1;
 	}
 	res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
@@ -105,7 +104,7 @@ static int prepare(struct db *db, const struct db_stmt *st)
 }
 
 static PGresult *run_once(struct db *db, const struct db_stmt *st, const char *const *values,
-			  const int *lengths, const int *formats, int binary_result)
+                          const int *lengths, const int *formats, int binary_result)
 {
 	PGresult *res;
 	ExecStatusType status;
@@ -113,7 +112,7 @@ static PGresult *run_once(struct db *db, const struct db_stmt *st, const char *c
 	if (db_ensure(db) != 0 || prepare(db, st) != 0)
 		return NULL;
 	res = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths, formats,
-			     binary_result);
+	                     binary_result);
 	status = PQresultStatus(res);
 	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
 		db->error[0] = '\0';
@@ -126,7 +125,7 @@ static PGresult *run_once(struct db *db, const struct db_stmt *st, const char *c
 }
 
 PGresult *db_run(struct db *db, const struct db_stmt *st, const char *const *values,
-		 const int *lengths, const int *formats, int binary_result)
+                 const int *lengths, const int *formats, int binary_result)
 {
 	int was_idle = db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 	PGresult *res = run_once(db, st, values, lengths, formats, binary_result);

@@ -35,7 +35,7 @@ int db_ensure(struct db *db);
  * outside a transaction is reopened and the statement tried once more.
  */
 PGresult *db_run(struct db *db, const struct db_stmt *st, const char *const *values,
-		 const int *lengths, const int *formats, int binary_result);
+                 const int *lengths, const int *formats, int binary_result);
 
 /* Like db_run for statements whose rows do not matter: 0, or -1. */
 int db_exec(struct db *db, const struct db_stmt *st, const char *const *values);

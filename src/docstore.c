@@ -12,62 +12,61 @@
 #include "log.h"
 
 static const struct db_stmt stmt_chunk_insert = {
-	"chunk_insert",
-	"INSERT INTO scanpost.document_chunks (job_id, file_no, chunk_index, is_last, ciphertext)"
-	" VALUES ($1::uuid, $2::int, $3::bigint, $4::boolean, $5)",
-	5};
+    "chunk_insert",
+    "INSERT INTO scanpost.document_chunks (job_id, file_no, chunk_index, is_last, ciphertext)"
+    " VALUES ($1::uuid, $2::int, $3::bigint, $4::boolean, $5)",
+    5};
 
 static const struct db_stmt stmt_file_insert = {
-	"file_insert",
-	"INSERT INTO scanpost.job_files (job_id, file_no, name, content_type, bytes, sha256,"
-	" dek_kid, dek_wrapped, nonce_prefix)"
-	" VALUES ($1::uuid, $2::int, $3, $4, $5::bigint, $6, $7, $8, $9)",
-	9};
+    "file_insert",
+    "INSERT INTO scanpost.job_files (job_id, file_no, name, content_type, bytes, sha256,"
+    " dek_kid, dek_wrapped, nonce_prefix)"
+    " VALUES ($1::uuid, $2::int, $3, $4, $5::bigint, $6, $7, $8, $9)",
+    9};
 
 static const struct db_stmt stmt_file_list = {
-	"file_list",
-	"SELECT file_no, name, content_type, bytes, sha256 FROM scanpost.job_files"
-	" WHERE job_id = $1::uuid AND dek_wrapped IS NOT NULL ORDER BY file_no",
-	1};
+    "file_list",
+    "SELECT file_no, name, content_type, bytes, sha256 FROM scanpost.job_files"
+    " WHERE job_id = $1::uuid AND dek_wrapped IS NOT NULL ORDER BY file_no",
+    1};
 
 static const struct db_stmt stmt_file_key = {
-	"file_key",
-	"SELECT dek_kid, dek_wrapped, nonce_prefix FROM scanpost.job_files"
-	" WHERE job_id = $1::uuid AND file_no = $2::int AND dek_wrapped IS NOT NULL",
-	2};
+    "file_key",
+    "SELECT dek_kid, dek_wrapped, nonce_prefix FROM scanpost.job_files"
+    " WHERE job_id = $1::uuid AND file_no = $2::int AND dek_wrapped IS NOT NULL",
+    2};
 
 static const struct db_stmt stmt_chunk_read = {
-	"chunk_read",
-	"SELECT is_last, ciphertext FROM scanpost.document_chunks"
-	" WHERE job_id = $1::uuid AND file_no = $2::int AND chunk_index = $3::bigint",
-	3};
+    "chunk_read",
+    "SELECT is_last, ciphertext FROM scanpost.document_chunks"
+    " WHERE job_id = $1::uuid AND file_no = $2::int AND chunk_index = $3::bigint",
+    3};
 
 static const struct db_stmt stmt_doc_delete_chunks = {
-	"doc_delete_chunks", "DELETE FROM scanpost.document_chunks WHERE job_id = $1::uuid", 1};
+    "doc_delete_chunks", "DELETE FROM scanpost.document_chunks WHERE job_id = $1::uuid", 1};
 
 static const struct db_stmt stmt_doc_forget_keys = {
-	"doc_forget_keys",
-	"UPDATE scanpost.job_files SET dek_kid = NULL, dek_wrapped = NULL, nonce_prefix = NULL"
-	" WHERE job_id = $1::uuid AND dek_wrapped IS NOT NULL",
-	1};
+    "doc_forget_keys",
+    "UPDATE scanpost.job_files SET dek_kid = NULL, dek_wrapped = NULL, nonce_prefix = NULL"
+    " WHERE job_id = $1::uuid AND dek_wrapped IS NOT NULL",
+    1};
 
 static const struct db_stmt stmt_file_delete_by_name = {
-	"file_delete_by_name",
-	"DELETE FROM scanpost.job_files WHERE job_id = $1::uuid AND name = $2", 2};
+    "file_delete_by_name", "DELETE FROM scanpost.job_files WHERE job_id = $1::uuid AND name = $2",
+    2};
 
 static const struct db_stmt stmt_file_delete_all = {
-	"file_delete_all", "DELETE FROM scanpost.job_files WHERE job_id = $1::uuid", 1};
+    "file_delete_all", "DELETE FROM scanpost.job_files WHERE job_id = $1::uuid", 1};
 
 static const struct db_stmt stmt_file_names = {
-	"file_names",
-	"SELECT coalesce(string_agg(name, E'\\n' ORDER BY file_no), '')"
-	" FROM scanpost.job_files WHERE job_id = $1::uuid",
-	1};
+    "file_names",
+    "SELECT coalesce(string_agg(name, E'\\n' ORDER BY file_no), '')"
+    " FROM scanpost.job_files WHERE job_id = $1::uuid",
+    1};
 
 static const struct db_stmt stmt_file_next_no = {
-	"file_next_no",
-	"SELECT coalesce(max(file_no) + 1, 0) FROM scanpost.job_files WHERE job_id = $1::uuid",
-	1};
+    "file_next_no",
+    "SELECT coalesce(max(file_no) + 1, 0) FROM scanpost.job_files WHERE job_id = $1::uuid", 1};
 
 struct doc_writer {
 	struct db *db;
@@ -85,7 +84,7 @@ static int chunk_store(void *arg, uint64_t index, int is_last, const uint8_t *ct
 	struct doc_writer *w = arg;
 	char idx[24];
 	const char *v[5] = {w->job_id, w->file_no, idx, is_last ? "true" : "false",
-			    (const char *)ct};
+	                    (const char *)ct};
 	int len[5] = {0, 0, 0, 0, (int)ctlen}, fmt[5] = {0, 0, 0, 0, 1};
 	PGresult *res;
 
@@ -99,7 +98,7 @@ static int chunk_store(void *arg, uint64_t index, int is_last, const uint8_t *ct
 }
 
 int docw_begin(struct db *db, const struct keyring *kr, const char *job_id,
-	       const uint8_t job_bin[16], int file_no, struct doc_writer **out)
+               const uint8_t job_bin[16], int file_no, struct doc_writer **out)
 {
 	struct doc_writer *w = calloc(1, sizeof(*w));
 	struct sp_doc_id doc;
@@ -112,7 +111,8 @@ int docw_begin(struct db *db, const struct keyring *kr, const char *job_id,
 	snprintf(w->file_no, sizeof(w->file_no), "%d", file_no);
 	memcpy(doc.job_id, job_bin, 16);
 	doc.file_no = (uint32_t)file_no;
-	if ((w->sha = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1 ||
+	if ((w->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1 ||
 	    seal_stream_begin(kr, &doc, &w->key, &w->seal) != SP_CRYPTO_OK) {
 		docw_free(w);
 		return -1;
@@ -137,7 +137,7 @@ uint64_t docw_bytes(const struct doc_writer *w)
 }
 
 int docw_finish(struct doc_writer *w, const char *name, const char *content_type,
-		uint8_t *sha256_out)
+                uint8_t *sha256_out)
 {
 	uint8_t digest[32];
 	unsigned int dlen = 0;
@@ -148,9 +148,15 @@ int docw_finish(struct doc_writer *w, const char *name, const char *content_type
 	    EVP_DigestFinal_ex(w->sha, digest, &dlen) != 1)
 		return -1;
 	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)docw_bytes(w));
-	const char *v[9] = {w->job_id, w->file_no, name, content_type, bytes,
-			    (const char *)digest, w->key.kid, (const char *)w->key.wrapped,
-			    (const char *)w->key.nonce_prefix};
+	const char *v[9] = {w->job_id,
+	                    w->file_no,
+	                    name,
+	                    content_type,
+	                    bytes,
+	                    (const char *)digest,
+	                    w->key.kid,
+	                    (const char *)w->key.wrapped,
+	                    (const char *)w->key.nonce_prefix};
 	int len[9] = {0, 0, 0, 0, 0, 32, 0, SP_WRAPPED_DEK_LEN, SP_NONCE_PREFIX_LEN};
 	int fmt[9] = {0, 0, 0, 0, 0, 1, 0, 1, 1};
 	if ((res = db_run(w->db, &stmt_file_insert, v, len, fmt, 0)) == NULL)
@@ -187,8 +193,8 @@ int docstore_files(struct db *db, const char *job_id, struct doc_file **files, s
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
 		size_t blen = 0;
-		unsigned char *sha = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 4),
-						     &blen);
+		unsigned char *sha =
+		    PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 4), &blen);
 		f[i].file_no = atoi(PQgetvalue(res, i, 0));
 		snprintf(f[i].name, sizeof(f[i].name), "%s", PQgetvalue(res, i, 1));
 		snprintf(f[i].content_type, sizeof(f[i].content_type), "%s", PQgetvalue(res, i, 2));
@@ -216,7 +222,7 @@ struct doc_reader {
 };
 
 int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
-	      const uint8_t job_bin[16], int file_no, struct doc_reader **out)
+              const uint8_t job_bin[16], int file_no, struct doc_reader **out)
 {
 	struct doc_reader *r;
 	struct sp_doc_key key;
@@ -231,8 +237,7 @@ int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
 	if ((res = db_run(db, &stmt_file_key, v, NULL, NULL, 1)) == NULL)
 		return -1;
 	if (PQntuples(res) != 1 || PQgetlength(res, 0, 1) != SP_WRAPPED_DEK_LEN ||
-	    PQgetlength(res, 0, 2) != SP_NONCE_PREFIX_LEN ||
-	    PQgetlength(res, 0, 0) > SP_KID_MAX) {
+	    PQgetlength(res, 0, 2) != SP_NONCE_PREFIX_LEN || PQgetlength(res, 0, 0) > SP_KID_MAX) {
 		PQclear(res);
 		return -1;
 	}
@@ -242,8 +247,7 @@ int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
 	memcpy(key.nonce_prefix, PQgetvalue(res, 0, 2), SP_NONCE_PREFIX_LEN);
 	PQclear(res);
 
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->plain = malloc(SP_CHUNK_SIZE)) == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->plain = malloc(SP_CHUNK_SIZE)) == NULL) {
 		docr_free(r);
 		return -1;
 	}
@@ -292,7 +296,7 @@ static int reader_next_chunk(struct doc_reader *r)
 		return -1;
 	}
 	rc = open_stream_chunk(r->open, is_last, (const uint8_t *)PQgetvalue(res, 0, 1),
-			       (size_t)PQgetlength(res, 0, 1), r->plain, &ptlen);
+	                       (size_t)PQgetlength(res, 0, 1), r->plain, &ptlen);
 	PQclear(res);
 	if (rc != SP_CRYPTO_OK) {
 		r->error = rc;

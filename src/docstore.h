@@ -21,13 +21,13 @@ struct doc_writer;
 /* Starts file file_no of job_id (text and binary form).  The caller holds a
  * transaction open until docw_finish and commits or rolls back itself. */
 int docw_begin(struct db *db, const struct keyring *kr, const char *job_id,
-	       const uint8_t job_bin[16], int file_no, struct doc_writer **out);
+               const uint8_t job_bin[16], int file_no, struct doc_writer **out);
 /* Seals and stores len bytes; -1 on a database or crypto failure. */
 int docw_write(struct doc_writer *w, const void *data, size_t len);
 /* Seals the last chunk and records the file row (name, type, size, digest,
  * wrapped key).  sha256_out (32 bytes) may be NULL. */
 int docw_finish(struct doc_writer *w, const char *name, const char *content_type,
-		uint8_t *sha256_out);
+                uint8_t *sha256_out);
 uint64_t docw_bytes(const struct doc_writer *w);
 /* Wipes the key material; NULL is fine.  Does not roll back. */
 void docw_free(struct doc_writer *w);
@@ -48,7 +48,7 @@ struct doc_reader;
 
 /* Opens file file_no for reading.  0, or -1 (no key: already deleted). */
 int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
-	      const uint8_t job_bin[16], int file_no, struct doc_reader **out);
+              const uint8_t job_bin[16], int file_no, struct doc_reader **out);
 /* Up to len bytes of plaintext; 0 at the end (after the last chunk was
  * verified); -1 on failure, see docr_error. */
 long docr_read(struct doc_reader *r, uint8_t *buf, size_t len);

@@ -20,14 +20,14 @@ enum jobs_result {
 };
 
 struct job_new {
-	const char *id;         /* chosen by the caller: it names the upload URL */
+	const char *id; /* chosen by the caller: it names the upload URL */
 	const char *session_id;
 	const char *owner;
 	const char *to_json, *cc_json, *bcc_json; /* JSON arrays of addresses */
 	const char *subject, *body;
-	const char *settings_json; /* the normalized jobspec */
+	const char *settings_json;        /* the normalized jobspec */
 	const uint8_t *upload_token_hash; /* 32 bytes */
-	long upload_ttl;       /* seconds */
+	long upload_ttl;                  /* seconds */
 	long max_attempts;
 };
 
@@ -48,7 +48,7 @@ enum jobs_result jobs_cancel(struct db *db, const char *id, const char *owner);
  * caller's transaction: JOBS_OK when the token matches, is unexpired and
  * the job awaits its scan; *uploaded holds the bytes stored so far. */
 enum jobs_result jobs_upload_lock(struct db *db, const char *id, const uint8_t token_hash[32],
-				  uint64_t *uploaded, char *owner, size_t ownerlen);
+                                  uint64_t *uploaded, char *owner, size_t ownerlen);
 /* Sets the job's upload total to the sum of its files (same transaction). */
 int jobs_upload_recount(struct db *db, const char *id);
 

@@ -7,18 +7,21 @@
 #include <string.h>
 
 static const char *const names[JOB_STATE__MAX] = {
-	[JOB_AWAITING_SCAN] = "awaiting_scan", [JOB_QUEUED] = "queued",
-	[JOB_SENDING] = "sending",             [JOB_SENT] = "sent",
-	[JOB_FAILED] = "failed",               [JOB_CANCELED] = "canceled",
-	[JOB_EXPIRED] = "expired",
+    [JOB_AWAITING_SCAN] = "awaiting_scan",
+    [JOB_QUEUED] = "queued",
+    [JOB_SENDING] = "sending",
+    [JOB_SENT] = "sent",
+    [JOB_FAILED] = "failed",
+    [JOB_CANCELED] = "canceled",
+    [JOB_EXPIRED] = "expired",
 };
 
 /* allowed[from][to] */
 static const unsigned char allowed[JOB_STATE__MAX][JOB_STATE__MAX] = {
-	[JOB_AWAITING_SCAN] = {[JOB_QUEUED] = 1, [JOB_CANCELED] = 1, [JOB_EXPIRED] = 1},
-	[JOB_QUEUED] = {[JOB_SENDING] = 1, [JOB_CANCELED] = 1},
-	[JOB_SENDING] = {[JOB_SENT] = 1, [JOB_QUEUED] = 1, [JOB_FAILED] = 1},
-	[JOB_FAILED] = {[JOB_QUEUED] = 1},
+    [JOB_AWAITING_SCAN] = {[JOB_QUEUED] = 1, [JOB_CANCELED] = 1, [JOB_EXPIRED] = 1},
+    [JOB_QUEUED] = {[JOB_SENDING] = 1, [JOB_CANCELED] = 1},
+    [JOB_SENDING] = {[JOB_SENT] = 1, [JOB_QUEUED] = 1, [JOB_FAILED] = 1},
+    [JOB_FAILED] = {[JOB_QUEUED] = 1},
 };
 
 const char *job_state_name(enum job_state s)
@@ -60,7 +63,7 @@ void job_state_sources(enum job_state to, char *out, size_t len)
 	for (int from = 0; from < JOB_STATE__MAX && n < len; from++)
 		if (job_state_allows((enum job_state)from, to))
 			n += (size_t)snprintf(out + n, len - n, "%s%s", n > 1 ? "," : "",
-					      names[from]);
+			                      names[from]);
 	if (n < len)
 		snprintf(out + n, len - n, "}");
 }

@@ -8,8 +8,8 @@
 
 #define JSONBODY_MAX_DEPTH 8
 
-enum jsonbody_err jsonbody_parse(const char *body, size_t len, struct json_object **out,
-				 char *msg, size_t msglen)
+enum jsonbody_err jsonbody_parse(const char *body, size_t len, struct json_object **out, char *msg,
+                                 size_t msglen)
 {
 	struct json_tokener *tok;
 	struct json_object *obj = NULL;
@@ -28,7 +28,7 @@ enum jsonbody_err jsonbody_parse(const char *body, size_t len, struct json_objec
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	if (json_tokener_get_error(tok) != json_tokener_success || obj == NULL) {
 		snprintf(msg, msglen, "body is not valid JSON: %s",
-			 json_tokener_error_desc(json_tokener_get_error(tok)));
+		         json_tokener_error_desc(json_tokener_get_error(tok)));
 		goto out;
 	}
 	/* Nothing but white space may follow the value. */
@@ -52,7 +52,7 @@ out:
 }
 
 static const struct jsonbody_field *field_find(const struct jsonbody_field *fields, size_t n,
-					       const char *name)
+                                               const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(fields[i].name, name) == 0)
@@ -61,7 +61,7 @@ static const struct jsonbody_field *field_find(const struct jsonbody_field *fiel
 }
 
 enum jsonbody_err jsonbody_check(struct json_object *obj, const struct jsonbody_field *fields,
-				 size_t n, char *field, size_t fieldlen, char *msg, size_t msglen)
+                                 size_t n, char *field, size_t fieldlen, char *msg, size_t msglen)
 {
 	json_object_object_foreach(obj, key, val)
 	{
@@ -85,7 +85,7 @@ enum jsonbody_err jsonbody_check(struct json_object *obj, const struct jsonbody_
 			len = (size_t)json_object_get_string_len(val);
 			if (len < f->min_len || len > f->max_len) {
 				snprintf(msg, msglen, "%s must be %zu to %zu bytes long", f->name,
-					 f->min_len, f->max_len);
+				         f->min_len, f->max_len);
 				return JSONBODY_INVALID;
 			}
 			if (memchr(json_object_get_string(val), '\0', len) != NULL) {

@@ -26,13 +26,13 @@ enum jsonbody_err {
 
 /* Parses body (len bytes, need not be NUL-terminated).  On JSONBODY_OK *out
  * is the object, which the caller releases with json_object_put. */
-enum jsonbody_err jsonbody_parse(const char *body, size_t len, struct json_object **out,
-				 char *msg, size_t msglen);
+enum jsonbody_err jsonbody_parse(const char *body, size_t len, struct json_object **out, char *msg,
+                                 size_t msglen);
 
 /* Checks obj against fields[0..n).  On failure names the field in field and
  * says what is wrong in msg. */
 enum jsonbody_err jsonbody_check(struct json_object *obj, const struct jsonbody_field *fields,
-				 size_t n, char *field, size_t fieldlen, char *msg, size_t msglen);
+                                 size_t n, char *field, size_t fieldlen, char *msg, size_t msglen);
 
 /* The string value of key, or def when absent. */
 const char *jsonbody_string(struct json_object *obj, const char *key, const char *def);

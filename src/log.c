@@ -73,7 +73,7 @@ void sp_log(enum log_level level, const char *event, ...)
 	/* One fputs per line: stdio locks the stream, so threads do not interleave. */
 	flockfile(stderr);
 	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE),
+	                                            JSON_C_TO_STRING_NOSLASHESCAPE),
 	      stderr);
 	fputc('\n', stderr);
 	funlockfile(stderr);

@@ -15,69 +15,69 @@
 #include "sessions.h"
 
 static const struct db_stmt stmt_queue_claim = {
-	"queue_claim",
-	"WITH c AS (SELECT id FROM scanpost.jobs WHERE state = 'queued'"
-	"   AND next_attempt_at <= now() ORDER BY next_attempt_at"
-	"   FOR UPDATE SKIP LOCKED LIMIT 1)"
-	" UPDATE scanpost.jobs j SET state = 'sending', lease_owner = $1,"
-	"   lease_until = now() + make_interval(secs => $2::bigint),"
-	"   attempts = j.attempts + 1, updated_at = now()"
-	" FROM c WHERE j.id = c.id"
-	" RETURNING j.id, j.session_id, j.owner, j.attempts, j.max_attempts,"
-	"   extract(epoch FROM coalesce(j.submitted_at, j.created_at))::bigint,"
-	"   json_build_object('to', j.to_addrs, 'cc', j.cc_addrs, 'bcc', j.bcc_addrs,"
-	"     'subject', j.subject, 'body', j.body,"
-	"     'registered', j.settings -> 'registered', 'scan', j.settings -> 'scan')",
-	2};
+    "queue_claim",
+    "WITH c AS (SELECT id FROM scanpost.jobs WHERE state = 'queued'"
+    "   AND next_attempt_at <= now() ORDER BY next_attempt_at"
+    "   FOR UPDATE SKIP LOCKED LIMIT 1)"
+    " UPDATE scanpost.jobs j SET state = 'sending', lease_owner = $1,"
+    "   lease_until = now() + make_interval(secs => $2::bigint),"
+    "   attempts = j.attempts + 1, updated_at = now()"
+    " FROM c WHERE j.id = c.id"
+    " RETURNING j.id, j.session_id, j.owner, j.attempts, j.max_attempts,"
+    "   extract(epoch FROM coalesce(j.submitted_at, j.created_at))::bigint,"
+    "   json_build_object('to', j.to_addrs, 'cc', j.cc_addrs, 'bcc', j.bcc_addrs,"
+    "     'subject', j.subject, 'body', j.body,"
+    "     'registered', j.settings -> 'registered', 'scan', j.settings -> 'scan')",
+    2};
 
 static const struct db_stmt stmt_queue_sent = {
-	"queue_sent",
-	"UPDATE scanpost.jobs SET state = 'sent', tracking_id = $3, large_mail = $4::boolean,"
-	" sent_at = now(), updated_at = now(), document_deleted_at = now(),"
-	" lease_owner = NULL, lease_until = NULL, last_error_code = NULL, last_error = NULL"
-	" WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
-	4};
+    "queue_sent",
+    "UPDATE scanpost.jobs SET state = 'sent', tracking_id = $3, large_mail = $4::boolean,"
+    " sent_at = now(), updated_at = now(), document_deleted_at = now(),"
+    " lease_owner = NULL, lease_until = NULL, last_error_code = NULL, last_error = NULL"
+    " WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
+    4};
 
 static const struct db_stmt stmt_queue_retry = {
-	"queue_retry",
-	"UPDATE scanpost.jobs SET"
-	" state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
-	" next_attempt_at = now() + make_interval(secs => $3::double precision),"
-	" last_error_code = $4, last_error = $5, lease_owner = NULL, lease_until = NULL,"
-	" updated_at = now()"
-	" WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2 RETURNING state",
-	5};
+    "queue_retry",
+    "UPDATE scanpost.jobs SET"
+    " state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
+    " next_attempt_at = now() + make_interval(secs => $3::double precision),"
+    " last_error_code = $4, last_error = $5, lease_owner = NULL, lease_until = NULL,"
+    " updated_at = now()"
+    " WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2 RETURNING state",
+    5};
 
 static const struct db_stmt stmt_queue_failed = {
-	"queue_failed",
-	"UPDATE scanpost.jobs SET state = 'failed', last_error_code = $3, last_error = $4,"
-	" lease_owner = NULL, lease_until = NULL, updated_at = now()"
-	" WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
-	4};
+    "queue_failed",
+    "UPDATE scanpost.jobs SET state = 'failed', last_error_code = $3, last_error = $4,"
+    " lease_owner = NULL, lease_until = NULL, updated_at = now()"
+    " WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
+    4};
 
 static const struct db_stmt stmt_queue_renew = {
-	"queue_renew",
-	"UPDATE scanpost.jobs SET lease_until = now() + make_interval(secs => $3::bigint)"
-	" WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
-	3};
+    "queue_renew",
+    "UPDATE scanpost.jobs SET lease_until = now() + make_interval(secs => $3::bigint)"
+    " WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
+    3};
 
 static const struct db_stmt stmt_queue_rescue = {
-	"queue_rescue",
-	"UPDATE scanpost.jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
-	" next_attempt_at = now(), updated_at = now()"
-	" WHERE state = 'sending' AND lease_until < now() RETURNING id",
-	0};
+    "queue_rescue",
+    "UPDATE scanpost.jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
+    " next_attempt_at = now(), updated_at = now()"
+    " WHERE state = 'sending' AND lease_until < now() RETURNING id",
+    0};
 
 static const struct db_stmt stmt_queue_purge_failed = {
-	"queue_purge_failed",
-	"WITH p AS (UPDATE scanpost.jobs SET document_deleted_at = now(), updated_at = now()"
-	"   WHERE state = 'failed' AND document_deleted_at IS NULL"
-	"   AND updated_at < now() - make_interval(secs => $1::bigint) RETURNING id),"
-	" d AS (DELETE FROM scanpost.document_chunks WHERE job_id IN (SELECT id FROM p)),"
-	" k AS (UPDATE scanpost.job_files SET dek_kid = NULL, dek_wrapped = NULL,"
-	"   nonce_prefix = NULL WHERE job_id IN (SELECT id FROM p))"
-	" SELECT count(*) FROM p",
-	1};
+    "queue_purge_failed",
+    "WITH p AS (UPDATE scanpost.jobs SET document_deleted_at = now(), updated_at = now()"
+    "   WHERE state = 'failed' AND document_deleted_at IS NULL"
+    "   AND updated_at < now() - make_interval(secs => $1::bigint) RETURNING id),"
+    " d AS (DELETE FROM scanpost.document_chunks WHERE job_id IN (SELECT id FROM p)),"
+    " k AS (UPDATE scanpost.job_files SET dek_kid = NULL, dek_wrapped = NULL,"
+    "   nonce_prefix = NULL WHERE job_id IN (SELECT id FROM p))"
+    " SELECT count(*) FROM p",
+    1};
 
 void queued_job_free(struct queued_job *j)
 {
@@ -85,8 +85,7 @@ void queued_job_free(struct queued_job *j)
 	j->spec_json = NULL;
 }
 
-int queue_claim(struct db *db, const char *lease_owner, long lease_seconds,
-		struct queued_job *j)
+int queue_claim(struct db *db, const char *lease_owner, long lease_seconds, struct queued_job *j)
 {
 	char lease[24];
 	const char *v[2] = {lease_owner, lease};
@@ -113,7 +112,7 @@ int queue_claim(struct db *db, const char *lease_owner, long lease_seconds,
 
 /* Runs one lease-checked UPDATE; 0 moved, 1 lease lost, -1 error. */
 static int lease_update(struct db *db, const struct db_stmt *st, const char *const *v,
-			char *state_out, size_t len)
+                        char *state_out, size_t len)
 {
 	PGresult *res = db_run(db, st, v, NULL, NULL, 0);
 	int moved;
@@ -128,7 +127,7 @@ static int lease_update(struct db *db, const struct db_stmt *st, const char *con
 }
 
 int queue_mark_sent(struct db *db, const struct queued_job *j, const char *lease_owner,
-		    const char *tracking_id, int large_mail, const char *how)
+                    const char *tracking_id, int large_mail, const char *how)
 {
 	const char *v[4] = {j->id, lease_owner, tracking_id, large_mail ? "true" : "false"};
 	char detail[200];
@@ -140,8 +139,8 @@ int queue_mark_sent(struct db *db, const struct queued_job *j, const char *lease
 		db_rollback(db);
 		return rc;
 	}
-	snprintf(detail, sizeof(detail), "{\"tracking_id\":\"%.64s\",\"how\":\"%s\"}",
-		 tracking_id, how);
+	snprintf(detail, sizeof(detail), "{\"tracking_id\":\"%.64s\",\"how\":\"%s\"}", tracking_id,
+	         how);
 	/* DESIGN 2, step 9: in the same transaction, the document and its
 	 * key go, and the token too when nothing else needs it. */
 	if (docstore_delete_job(db, j->id) != 0 || sessions_release_token(db, j->session_id) != 0 ||
@@ -166,7 +165,7 @@ static int fail_tail(struct db *db, const struct queued_job *j, const char *code
 }
 
 int queue_mark_retry(struct db *db, const struct queued_job *j, const char *lease_owner,
-		     long delay_ms, const char *code, const char *message, int *failed)
+                     long delay_ms, const char *code, const char *message, int *failed)
 {
 	char d[24], state[32] = "";
 	const char *v[5] = {j->id, lease_owner, d, code, message};
@@ -189,7 +188,7 @@ int queue_mark_retry(struct db *db, const struct queued_job *j, const char *leas
 }
 
 int queue_mark_failed(struct db *db, const struct queued_job *j, const char *lease_owner,
-		      const char *code, const char *message)
+                      const char *code, const char *message)
 {
 	const char *v[4] = {j->id, lease_owner, code, message};
 	int rc;
@@ -207,8 +206,7 @@ int queue_mark_failed(struct db *db, const struct queued_job *j, const char *lea
 	return 0;
 }
 
-static int count_rows(struct db *db, const struct db_stmt *st, const char *const *v,
-		      int use_tuples)
+static int count_rows(struct db *db, const struct db_stmt *st, const char *const *v, int use_tuples)
 {
 	PGresult *res = db_run(db, st, v, NULL, NULL, 0);
 	int n;
@@ -221,7 +219,7 @@ static int count_rows(struct db *db, const struct db_stmt *st, const char *const
 }
 
 int queue_renew_lease(struct db *db, const struct queued_job *j, const char *lease_owner,
-		      long lease_seconds)
+                      long lease_seconds)
 {
 	char lease[24];
 	const char *v[3] = {j->id, lease_owner, lease};

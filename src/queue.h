@@ -28,29 +28,28 @@ void queued_job_free(struct queued_job *j);
 
 /* Claims at most one due job for lease_owner.  0 claimed (*j filled),
  * 1 none due, -1 database error. */
-int queue_claim(struct db *db, const char *lease_owner, long lease_seconds,
-		struct queued_job *j);
+int queue_claim(struct db *db, const char *lease_owner, long lease_seconds, struct queued_job *j);
 
 /* Success: tracking id and state `sent`, the document and its keys deleted,
  * the session's token released when it is no longer needed, audit events;
  * one transaction.  0, 1 (lease lost: nothing changed), -1. */
 int queue_mark_sent(struct db *db, const struct queued_job *j, const char *lease_owner,
-		    const char *tracking_id, int large_mail, const char *how);
+                    const char *tracking_id, int large_mail, const char *how);
 
 /* A transient failure: back to `queued` after delay seconds, or `failed`
  * once attempts reach max_attempts.  *failed tells which.  0, 1, -1. */
 int queue_mark_retry(struct db *db, const struct queued_job *j, const char *lease_owner,
-		     long delay_ms, const char *code, const char *message, int *failed);
+                     long delay_ms, const char *code, const char *message, int *failed);
 
 /* A permanent failure: `failed` with the reason; the document stays for
  * failed_retention (scanpostctl queue retry), the token is released. */
 int queue_mark_failed(struct db *db, const struct queued_job *j, const char *lease_owner,
-		      const char *code, const char *message);
+                      const char *code, const char *message);
 
 /* Extends the lease of a job being sent.  0, 1 (the lease is no longer
  * ours: stop sending), -1. */
 int queue_renew_lease(struct db *db, const struct queued_job *j, const char *lease_owner,
-		      long lease_seconds);
+                      long lease_seconds);
 
 /* Janitor: expired leases back to `queued`.  Returns how many, or -1. */
 int queue_rescue_leases(struct db *db);

@@ -34,14 +34,14 @@ struct rmail {
 };
 
 static const char *const err_names[] = {
-	[RMAIL_OK] = "ok",
-	[RMAIL_AUTH_FAILED] = "RMail refused the user name or password",
-	[RMAIL_UNAUTHORIZED] = "RMail refused the sign-in token (expired or revoked)",
-	[RMAIL_RATE_LIMITED] = "RMail asked to slow down (429)",
-	[RMAIL_UNAVAILABLE] = "RMail could not be reached or failed",
-	[RMAIL_REJECTED] = "RMail rejected the request",
-	[RMAIL_BAD_RESPONSE] = "RMail's answer could not be read",
-	[RMAIL_ABORTED] = "the transfer was stopped on our side",
+    [RMAIL_OK] = "ok",
+    [RMAIL_AUTH_FAILED] = "RMail refused the user name or password",
+    [RMAIL_UNAUTHORIZED] = "RMail refused the sign-in token (expired or revoked)",
+    [RMAIL_RATE_LIMITED] = "RMail asked to slow down (429)",
+    [RMAIL_UNAVAILABLE] = "RMail could not be reached or failed",
+    [RMAIL_REJECTED] = "RMail rejected the request",
+    [RMAIL_BAD_RESPONSE] = "RMail's answer could not be read",
+    [RMAIL_ABORTED] = "the transfer was stopped on our side",
 };
 
 const char *rmail_strerror(enum rmail_err err)
@@ -152,7 +152,7 @@ void rmail_set_progress(struct rmail *rm, rmail_progress_fn fn, void *arg)
 }
 
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-		       curl_off_t ulnow)
+                       curl_off_t ulnow)
 {
 	struct rmail *rm = arg;
 
@@ -230,7 +230,7 @@ static int call_perform(struct rmail *rm, struct rmail_result *res)
 			result_set(res, RMAIL_BAD_RESPONSE, status, "RMail's answer is too large");
 		else {
 			snprintf(msg, sizeof(msg), "RMail could not be reached: %s",
-				 curl_easy_strerror(rc));
+			         curl_easy_strerror(rc));
 			result_set(res, RMAIL_UNAVAILABLE, status, msg);
 		}
 		return -1;
@@ -322,7 +322,7 @@ static void headers_free(struct curl_slist *h)
 }
 
 int rmail_get_token(struct rmail *rm, const char *user, const char *password, char **token_out,
-		    long *expires_in, struct rmail_result *res)
+                    long *expires_in, struct rmail_result *res)
 {
 	char *u = NULL, *p = NULL, *form = NULL;
 	size_t formlen = 0;
@@ -402,8 +402,8 @@ static int answer_upload_id(struct rmail *rm, char *out, size_t outlen)
 }
 
 int rmail_upload(struct rmail *rm, const char *token, const char *filename,
-		 const char *content_type, uint64_t size, rmail_read_fn read_fn, void *arg,
-		 char *upload_id, size_t idlen, struct rmail_result *res)
+                 const char *content_type, uint64_t size, rmail_read_fn read_fn, void *arg,
+                 char *upload_id, size_t idlen, struct rmail_result *res)
 {
 	struct curl_slist *h = auth_headers(token, NULL);
 	curl_mime *mime = NULL;
@@ -443,8 +443,8 @@ out:
  * (the server may have accepted the first).  A fresh connection is never
  * retried that way; our own retry asks MessageStatus first. */
 static int post_json(struct rmail *rm, const char *token, const char *path,
-		     struct json_object *body, int once, struct json_object **answer,
-		     struct rmail_result *res)
+                     struct json_object *body, int once, struct json_object **answer,
+                     struct rmail_result *res)
 {
 	struct curl_slist *h = auth_headers(token, "application/json; charset=utf-8");
 	const char *text;
@@ -483,13 +483,13 @@ static int answer_is_success(struct json_object *a, struct rmail_result *res)
 	    json_object_array_length(msgs) > 0)
 		why = get_string_ci(json_object_array_get_idx(msgs, 0), "Message");
 	result_set(res, RMAIL_REJECTED, res->http_status,
-		   why ? why : "RMail did not accept the message");
+	           why ? why : "RMail did not accept the message");
 	return 0;
 }
 
 int rmail_large_file_transfer(struct rmail *rm, const char *token, const char *const *upload_ids,
-			      size_t n, const char *sender, char *key, size_t keylen,
-			      struct rmail_result *res)
+                              size_t n, const char *sender, char *key, size_t keylen,
+                              struct rmail_result *res)
 {
 	struct json_object *body = json_object_new_object(), *ids = json_object_new_array();
 	struct json_object *answer = NULL;
@@ -520,7 +520,7 @@ out:
 }
 
 int rmail_send_mail(struct rmail *rm, const char *token, struct json_object *mail,
-		    char *tracking_id, size_t tidlen, struct rmail_result *res)
+                    char *tracking_id, size_t tidlen, struct rmail_result *res)
 {
 	struct json_object *answer = NULL;
 	const char *tid;
@@ -553,8 +553,8 @@ static void iso_time(long epoch, char *out, size_t outlen)
 
 /* One MessageStatus window (RMail allows at most 24 h without a TrackingId). */
 static int status_window(struct rmail *rm, const char *token, const char *customer_id, long from,
-			 long to, int *found, char *tracking_id, size_t tidlen,
-			 struct rmail_result *res)
+                         long to, int *found, char *tracking_id, size_t tidlen,
+                         struct rmail_result *res)
 {
 	struct json_object *body = json_object_new_object(), *answer = NULL, *list;
 	char start[32], end[32];
@@ -590,8 +590,8 @@ out:
 }
 
 int rmail_find_by_customer_id(struct rmail *rm, const char *token, const char *customer_id,
-			      long since_epoch, int *found, char *tracking_id, size_t tidlen,
-			      struct rmail_result *res)
+                              long since_epoch, int *found, char *tracking_id, size_t tidlen,
+                              struct rmail_result *res)
 {
 	const long window = 23 * 3600;
 	long now = (long)time(NULL) + 60;
@@ -602,7 +602,7 @@ int rmail_find_by_customer_id(struct rmail *rm, const char *token, const char *c
 	for (long to = now; to > from && !*found; to -= window) {
 		long start = to - window > from ? to - window : from;
 		if (status_window(rm, token, customer_id, start, to, found, tracking_id, tidlen,
-				  res) != 0)
+		                  res) != 0)
 			return -1;
 	}
 	return 0;

@@ -51,7 +51,7 @@ void rmail_set_progress(struct rmail *rm, rmail_progress_fn fn, void *arg);
 /* POST /Token.  On success *token_out is malloc'd (the caller wipes and
  * frees it) and *expires_in holds its lifetime in seconds. */
 int rmail_get_token(struct rmail *rm, const char *user, const char *password, char **token_out,
-		    long *expires_in, struct rmail_result *res);
+                    long *expires_in, struct rmail_result *res);
 
 /* Supplies the next bytes of an upload; returns bytes written into buf (0 at
  * the end) or -1 to abort the transfer (the call then gives RMAIL_ABORTED). */
@@ -60,24 +60,24 @@ typedef long (*rmail_read_fn)(void *arg, uint8_t *buf, size_t len);
 /* POST /api/Upload, the file streamed from read_fn as multipart field
  * `file` of `size` bytes.  upload_id receives RMail's id. */
 int rmail_upload(struct rmail *rm, const char *token, const char *filename,
-		 const char *content_type, uint64_t size, rmail_read_fn read_fn, void *arg,
-		 char *upload_id, size_t idlen, struct rmail_result *res);
+                 const char *content_type, uint64_t size, rmail_read_fn read_fn, void *arg,
+                 char *upload_id, size_t idlen, struct rmail_result *res);
 
 /* POST /api/v1/Mail/LargeFileTransfer: a key for X-RPost-LargeMail. */
 int rmail_large_file_transfer(struct rmail *rm, const char *token, const char *const *upload_ids,
-			      size_t n, const char *sender, char *key, size_t keylen,
-			      struct rmail_result *res);
+                              size_t n, const char *sender, char *key, size_t keylen,
+                              struct rmail_result *res);
 
 /* POST /api/v1/Mail with the given JSON body (not consumed).  On success
  * tracking_id receives ResultContent.TrackingId. */
 int rmail_send_mail(struct rmail *rm, const char *token, struct json_object *mail,
-		    char *tracking_id, size_t tidlen, struct rmail_result *res);
+                    char *tracking_id, size_t tidlen, struct rmail_result *res);
 
 /* POST /api/v1/Receipt/MessageStatus over [since, now]: did RMail accept a
  * message whose CustomerTrackingId is customer_id?  *found is set, and
  * tracking_id receives its TrackingId when it did. */
 int rmail_find_by_customer_id(struct rmail *rm, const char *token, const char *customer_id,
-			      long since_epoch, int *found, char *tracking_id, size_t tidlen,
-			      struct rmail_result *res);
+                              long since_epoch, int *found, char *tracking_id, size_t tidlen,
+                              struct rmail_result *res);
 
 #endif

@@ -115,11 +115,12 @@ static void *worker_main(void *arg)
 		ctx.token_keyring = keycache_get(&token_keys);
 		enum send_outcome o = send_job(&ctx, &job);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		sp_log(o == SEND_DB_ERROR ? LOG_ERROR : LOG_INFO, "job_attempt", "job_id", job.id,
-		       "outcome", send_outcome_name(o), "%attempt", LOG_NUM(job.attempts),
-		       "%duration_ms",
-		       LOG_NUM((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
-		       NULL);
+		sp_log(
+		    o == SEND_DB_ERROR ? LOG_ERROR : LOG_INFO, "job_attempt", "job_id", job.id,
+		    "outcome", send_outcome_name(o), "%attempt", LOG_NUM(job.attempts),
+		    "%duration_ms",
+		    LOG_NUM((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		    NULL);
 		queued_job_free(&job);
 	}
 out:
@@ -216,7 +217,7 @@ static int keyrings_check(const struct sp_config *cfg, char *err, size_t errlen)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: scanpost-sender [-c FILE]\n"
-		     "Sends queued scanpost jobs to RMail; see README.\n\n");
+	             "Sends queued scanpost jobs to RMail; see README.\n\n");
 	config_print_help(out);
 }
 

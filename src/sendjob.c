@@ -17,11 +17,9 @@
 #define MAX_FILES 512
 
 static const char *const outcome_names[] = {
-	[SEND_SENT] = "sent",
-	[SEND_RETRY] = "retry",
-	[SEND_FAILED] = "failed",
-	[SEND_LEASE_LOST] = "lease_lost",
-	[SEND_DB_ERROR] = "db_error",
+    [SEND_SENT] = "sent",         [SEND_RETRY] = "retry",
+    [SEND_FAILED] = "failed",     [SEND_LEASE_LOST] = "lease_lost",
+    [SEND_DB_ERROR] = "db_error",
 };
 
 const char *send_outcome_name(enum send_outcome o)
@@ -86,14 +84,14 @@ static int token_open(struct attempt *a)
 	char kid[SP_KID_MAX + 1], aad[80];
 	uint8_t *sealed = NULL, *pt = NULL;
 	size_t sealed_len = 0, ptlen = 0;
-	int rc = sessions_token(a->ctx->db, a->job->session_id, kid, sizeof(kid), &sealed,
-				&sealed_len);
+	int rc =
+	    sessions_token(a->ctx->db, a->job->session_id, kid, sizeof(kid), &sealed, &sealed_len);
 
 	if (rc != 0)
 		return rc;
 	snprintf(aad, sizeof(aad), "scanpost-token:%s", a->job->session_id);
 	rc = sp_open_blob(a->ctx->token_keyring, kid, aad, strlen(aad), sealed, sealed_len, &pt,
-			  &ptlen);
+	                  &ptlen);
 	free(sealed);
 	if (rc != SP_CRYPTO_OK)
 		return 1;
@@ -109,14 +107,14 @@ static long read_document(void *arg, uint8_t *buf, size_t len)
 	if (n < 0) {
 		int e = docr_error(a->reader);
 		a->integrity_error = e == SP_CRYPTO_ERR_AUTH || e == SP_CRYPTO_ERR_TRUNCATED ||
-				     e == SP_CRYPTO_ERR_STATE;
+		                     e == SP_CRYPTO_ERR_STATE;
 	}
 	return n;
 }
 
 /* Records a failed RMail call: retry (transient) or fail (permanent). */
 static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_result *res,
-				       const char *step)
+                                       const char *step)
 {
 	struct send_ctx *ctx = a->ctx;
 	char msg[320];
@@ -131,30 +129,31 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	       LOG_NUM(a->job->attempts), NULL);
 	if (a->integrity_error) {
 		rc = queue_mark_failed(ctx->db, a->job, ctx->lease_owner, "integrity_error",
-				       "The stored document failed its integrity check; "
-				       "nothing was sent.");
+		                       "The stored document failed its integrity check; "
+		                       "nothing was sent.");
 		return rc == 0 ? SEND_FAILED : rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
 	}
 	if (rmail_err_transient(res->err)) {
 		code = res->err == RMAIL_RATE_LIMITED ? "rmail_rate_limited" : "rmail_unavailable";
 		rc = queue_mark_retry(ctx->db, a->job, ctx->lease_owner,
-				      queue_backoff_ms(ctx->cfg->sender_retry_base, a->job->attempts,
-						       res->retry_after),
-				      code, msg, &failed);
+		                      queue_backoff_ms(ctx->cfg->sender_retry_base,
+		                                       a->job->attempts, res->retry_after),
+		                      code, msg, &failed);
 		if (rc != 0)
 			return rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
 		return failed ? SEND_FAILED : SEND_RETRY;
 	}
 	code = res->err == RMAIL_UNAUTHORIZED ? "rmail_auth_expired" : "rmail_rejected";
 	if (res->err == RMAIL_UNAUTHORIZED)
-		snprintf(msg, sizeof(msg), "RMail no longer accepts the sign-in; sign in again "
-					   "and resend.");
+		snprintf(msg, sizeof(msg),
+		         "RMail no longer accepts the sign-in; sign in again "
+		         "and resend.");
 	rc = queue_mark_failed(ctx->db, a->job, ctx->lease_owner, code, msg);
 	return rc == 0 ? SEND_FAILED : rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
 }
 
 static enum send_outcome record_sent(struct attempt *a, const char *tracking_id, int large,
-				     const char *how)
+                                     const char *how)
 {
 	int rc = queue_mark_sent(a->ctx->db, a->job, a->ctx->lease_owner, tracking_id, large, how);
 
@@ -163,8 +162,8 @@ static enum send_outcome record_sent(struct attempt *a, const char *tracking_id,
 		       "how", how, "%attempt", LOG_NUM(a->job->attempts), NULL);
 		return SEND_SENT;
 	}
-	sp_log(LOG_ERROR, "job_sent_not_recorded", "job_id", a->job->id, "tracking_id",
-	       tracking_id, "error", rc == 1 ? "lease lost" : db_error(a->ctx->db), NULL);
+	sp_log(LOG_ERROR, "job_sent_not_recorded", "job_id", a->job->id, "tracking_id", tracking_id,
+	       "error", rc == 1 ? "lease lost" : db_error(a->ctx->db), NULL);
 	return rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
 }
 
@@ -174,15 +173,15 @@ static int upload_files(struct attempt *a, struct rmail_result *res)
 
 	for (size_t i = 0; i < a->nfiles; i++) {
 		if (docr_open(ctx->db, ctx->doc_keyring, a->job->id, a->job->id_bin,
-			      a->files[i].file_no, &a->reader) != 0) {
+		              a->files[i].file_no, &a->reader) != 0) {
 			a->integrity_error = 1;
 			res->err = RMAIL_ABORTED;
 			snprintf(res->message, sizeof(res->message), "document key unavailable");
 			return -1;
 		}
 		if (rmail_upload(ctx->rmail, a->token, a->files[i].name, a->files[i].content_type,
-				 a->files[i].bytes, read_document, a, a->upload_ids[i],
-				 sizeof(a->upload_ids[i]), res) != 0)
+		                 a->files[i].bytes, read_document, a, a->upload_ids[i],
+		                 sizeof(a->upload_ids[i]), res) != 0)
 			return -1;
 		docr_free(a->reader);
 		a->reader = NULL;
@@ -242,21 +241,21 @@ static enum send_outcome attempt_run(struct attempt *a)
 		if (rc < 0)
 			return SEND_DB_ERROR;
 		return fail_now(a, "rmail_auth_expired",
-				"The RMail sign-in for this job is gone; sign in and resend.");
+		                "The RMail sign-in for this job is gone; sign in and resend.");
 	}
 
 	/* An earlier try may have reached RMail before we heard back: ask by
 	 * our idempotency key (the job id) before sending anything again. */
 	if (j->attempts > 1) {
 		if (rmail_find_by_customer_id(ctx->rmail, a->token, j->id, j->first_try_epoch,
-					      &found, tracking_id, sizeof(tracking_id), &res) != 0)
+		                              &found, tracking_id, sizeof(tracking_id), &res) != 0)
 			return rmail_failure(a, &res, "MessageStatus");
 		if (found)
 			return record_sent(a, tracking_id, 0, "found_at_rmail");
 	}
 	if (j->attempts > j->max_attempts)
 		return fail_now(a, "too_many_attempts",
-				"RMail could not be reached after every retry.");
+		                "RMail could not be reached after every retry.");
 
 	if (docstore_files(ctx->db, j->id, &a->files, &a->nfiles) != 0)
 		return SEND_DB_ERROR;
@@ -271,7 +270,7 @@ static enum send_outcome attempt_run(struct attempt *a)
 		return rmail_failure(a, &res, "Upload");
 
 	large = a->spec.choice[JOBSPEC_LARGE_MAIL] == JOBSPEC_LARGE_MAIL_FORCE ||
-		a->total_bytes > (uint64_t)ctx->cfg->large_mail_threshold;
+	        a->total_bytes > (uint64_t)ctx->cfg->large_mail_threshold;
 	if (large) {
 		const char **ids = calloc(a->nfiles, sizeof(*ids));
 		if (ids == NULL)
@@ -279,7 +278,7 @@ static enum send_outcome attempt_run(struct attempt *a)
 		for (size_t i = 0; i < a->nfiles; i++)
 			ids[i] = a->upload_ids[i];
 		rc = rmail_large_file_transfer(ctx->rmail, a->token, ids, a->nfiles, j->owner,
-					       large_key, sizeof(large_key), &res);
+		                               large_key, sizeof(large_key), &res);
 		free(ids);
 		if (rc != 0)
 			return rmail_failure(a, &res, "LargeFileTransfer");

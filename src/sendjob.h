@@ -23,11 +23,11 @@ struct send_ctx {
 };
 
 enum send_outcome {
-	SEND_SENT,      /* RMail has it (now or from an earlier try) */
-	SEND_RETRY,     /* back in the queue */
-	SEND_FAILED,    /* failed for good */
+	SEND_SENT,       /* RMail has it (now or from an earlier try) */
+	SEND_RETRY,      /* back in the queue */
+	SEND_FAILED,     /* failed for good */
 	SEND_LEASE_LOST, /* another sender took over; nothing changed here */
-	SEND_DB_ERROR,  /* the outcome could not be recorded; the lease will expire */
+	SEND_DB_ERROR,   /* the outcome could not be recorded; the lease will expire */
 };
 
 const char *send_outcome_name(enum send_outcome o);

@@ -17,7 +17,7 @@ struct session {
 };
 
 struct session_new {
-	const char *id; /* chosen by the caller: it is the token's AAD */
+	const char *id;             /* chosen by the caller: it is the token's AAD */
 	const uint8_t *secret_hash; /* SHA-256 of the cookie secret, 32 bytes */
 	const char *user;
 	const char *token_kid;
@@ -33,7 +33,7 @@ int sessions_create(struct db *db, const struct session_new *s);
  * idle longer than idle_timeout or past their lifetime are not found.
  * 0 found (out filled), 1 not found, -1 database error. */
 int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeout,
-		   struct session *out);
+                   struct session *out);
 
 /* Ends a session (reason: signout, exit): awaiting uploads are cancelled and
  * their documents deleted; the sealed token is deleted unless a queued or
@@ -48,7 +48,7 @@ int sessions_release_token(struct db *db, const char *id);
 /* The sealed token of a session (for the sender).  *sealed is malloc'd.
  * 0, 1 (no token any more), -1. */
 int sessions_token(struct db *db, const char *id, char *kid, size_t kidlen, uint8_t **sealed,
-		   size_t *sealed_len);
+                   size_t *sealed_len);
 
 /* Janitor: ends idle and over-lifetime sessions, and deletes sealed tokens
  * that no open session and no unsent job needs.  Returns how many sessions

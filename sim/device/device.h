@@ -16,18 +16,18 @@
 #include <stddef.h>
 #include <time.h>
 
-#define DEVICE_MAX_TEMPLATES 64
-#define DEVICE_MAX_JOBS 64   /* kept for GetJobDetails; the oldest finished go */
-#define DEVICE_MAX_RUNNING 4 /* more InitiateScan at once: a Server fault */
+#define DEVICE_MAX_TEMPLATES     64
+#define DEVICE_MAX_JOBS          64 /* kept for GetJobDetails; the oldest finished go */
+#define DEVICE_MAX_RUNNING       4  /* more InitiateScan at once: a Server fault */
 #define DEVICE_TEMPLATE_NAME_MAX 128
-#define DEVICE_USER_MAX 64
-#define DEVICE_EMAIL_MAX 254
-#define DEVICE_MAX_PAGES 100 /* pages knob; two-sided doubles it */
+#define DEVICE_USER_MAX          64
+#define DEVICE_EMAIL_MAX         254
+#define DEVICE_MAX_PAGES         100 /* pages knob; two-sided doubles it */
 #define DEVICE_MAX_PAGE_DELAY_MS 60000
-#define DEVICE_SSO_KEY_LEN 32
-#define JOB_REASONS_MAX 128
-#define JOB_ERROR_MAX 512
-#define JOB_FILE_NAME_MAX 200
+#define DEVICE_SSO_KEY_LEN       32
+#define JOB_REASONS_MAX          128
+#define JOB_ERROR_MAX            512
+#define JOB_FILE_NAME_MAX        200
 
 struct device_identity {
 	char serial[33];

@@ -17,10 +17,10 @@
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define NS_TEMPLATE "http://www.xerox.com/webservices/office/template_management/1/"
-#define NS_SCAN "http://www.xerox.com/webservices/scanservice/2"
-#define NS_JOBMGMT "http://xml.namespaces.xerox.com/enterprise/JobManagement/1"
-#define NS_DEVCFG "http://www.xerox.com/webservices/office/device_configuration/1"
-#define NS_SESSION "http://www.xerox.com/webservices/office/cuisession/1"
+#define NS_SCAN     "http://www.xerox.com/webservices/scanservice/2"
+#define NS_JOBMGMT  "http://xml.namespaces.xerox.com/enterprise/JobManagement/1"
+#define NS_DEVCFG   "http://www.xerox.com/webservices/office/device_configuration/1"
+#define NS_SESSION  "http://www.xerox.com/webservices/office/cuisession/1"
 #define NS_SESSINFO "http://schemas.xerox.com/office/cui/sessioninformation/1"
 
 /* What a handler reports back: on failure, the fault to send. */

@@ -22,8 +22,8 @@
 #include <libxml/tree.h>
 
 #define SOAP_MAX_REQUEST (1024 * 1024)
-#define SOAP11_ENV_NS "http://schemas.xmlsoap.org/soap/envelope/"
-#define SOAP12_ENV_NS "http://www.w3.org/2003/05/soap-envelope"
+#define SOAP11_ENV_NS    "http://schemas.xmlsoap.org/soap/envelope/"
+#define SOAP12_ENV_NS    "http://www.w3.org/2003/05/soap-envelope"
 
 enum soap_err {
 	SOAP_OK = 0,

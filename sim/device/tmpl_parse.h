@@ -29,11 +29,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TMPL_MAX_BYTES 65536
+#define TMPL_MAX_BYTES    65536
 #define TMPL_MAX_SECTIONS 32
-#define TMPL_MAX_ENTRIES 128
-#define TMPL_TOKEN_MAX 64
-#define TMPL_VALUE_MAX 1024
+#define TMPL_MAX_ENTRIES  128
+#define TMPL_TOKEN_MAX    64
+#define TMPL_VALUE_MAX    1024
 
 enum tmpl_kind {
 	TMPL_SERVICE,    /* [service name] */

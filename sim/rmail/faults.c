@@ -13,10 +13,10 @@
 
 #include <openssl/rand.h>
 
-#define FAULTS_MAX 256
-#define LATENCY_MAX_MS 600000L
+#define FAULTS_MAX      256
+#define LATENCY_MAX_MS  600000L
 #define RETRY_AFTER_MAX 86400L
-#define COUNT_MAX 1000000L
+#define COUNT_MAX       1000000L
 
 struct faults {
 	pthread_mutex_t lock;

@@ -11,7 +11,7 @@
 
 #include <json.h>
 
-#define FAULT_PATH_MAX 128
+#define FAULT_PATH_MAX    128
 #define FAULT_MESSAGE_MAX 512
 
 enum fault_kind {

@@ -22,9 +22,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#define EXIT_USAGE 2
-#define PEM_MAX (1024 * 1024)
-#define DEFAULT_TOKEN_TTL 1209600L                 /* 14 days, as RMail tokens live */
+#define EXIT_USAGE         2
+#define PEM_MAX            (1024 * 1024)
+#define DEFAULT_TOKEN_TTL  1209600L                /* 14 days, as RMail tokens live */
 #define DEFAULT_MAX_UPLOAD (1024ULL * 1024 * 1024) /* 1 GiB, RMail's large-file ceiling */
 
 struct options {

@@ -18,12 +18,12 @@
 
 #include <openssl/crypto.h>
 
-#define FORM_VALUE_MAX 1024
+#define FORM_VALUE_MAX    1024
 #define TRACKING_ID_BYTES 16
-#define MESSAGE_ID_BYTES 16
+#define MESSAGE_ID_BYTES  16
 /* "Ordinary mail up to about 25 MB" (DESIGN.md 3.2); beyond that, large-file transfer. */
 #define ORDINARY_MAIL_MAX_BYTES (25ULL * 1024 * 1024)
-#define MAIL_ATTACHMENTS_MAX 64
+#define MAIL_ATTACHMENTS_MAX    64
 
 enum option_values {
 	OPT_TEXT,     /* any string */

@@ -26,12 +26,12 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
-#define BODY_MAX (1024 * 1024)        /* JSON and form bodies */
-#define MULTIPART_SLACK (1024 * 1024) /* part headers and boundaries around the file */
-#define POST_BUFFER (64 * 1024)       /* MHD post processor buffer */
-#define HANG_MS (120 * 1000)          /* longer than any client timeout scanpost uses */
-#define IDLE_TIMEOUT_S 60
-#define CONNECTIONS_MAX 512
+#define BODY_MAX          (1024 * 1024) /* JSON and form bodies */
+#define MULTIPART_SLACK   (1024 * 1024) /* part headers and boundaries around the file */
+#define POST_BUFFER       (64 * 1024)   /* MHD post processor buffer */
+#define HANG_MS           (120 * 1000)  /* longer than any client timeout scanpost uses */
+#define IDLE_TIMEOUT_S    60
+#define CONNECTIONS_MAX   512
 #define CONNECTION_MEMORY (256 * 1024) /* bigger reads for large uploads */
 
 struct server {

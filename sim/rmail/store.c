@@ -20,9 +20,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define UPLOAD_ID_BYTES 4 /* "c142e3c3", the shape the real service returns */
+#define UPLOAD_ID_BYTES    4 /* "c142e3c3", the shape the real service returns */
 #define TRANSFER_KEY_BYTES 16
-#define ACCOUNT_LINE_MAX 1024
+#define ACCOUNT_LINE_MAX   1024
 
 struct account {
 	char *user;

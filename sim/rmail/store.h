@@ -16,10 +16,10 @@
 
 #include <json.h>
 
-#define STORE_USER_MAX 256
-#define STORE_NAME_MAX 256
-#define STORE_ID_MAX 48
-#define STORE_TOKEN_MAX 64
+#define STORE_USER_MAX   256
+#define STORE_NAME_MAX   256
+#define STORE_ID_MAX     48
+#define STORE_TOKEN_MAX  64
 #define STORE_SHA256_HEX 65
 
 /* The RMail endpoints counted by GET /_sim/stats; store_endpoint_name() spells them. */

@@ -6,9 +6,9 @@
 #include "jsonbody.h"
 
 static const struct jsonbody_field fields[] = {
-	{"username", JF_STRING, 1, 1, 254},
-	{"password", JF_STRING, 1, 1, 1024},
-	{"remember", JF_BOOL, 0, 0, 0},
+    {"username", JF_STRING, 1, 1, 254},
+    {"password", JF_STRING, 1, 1, 1024},
+    {"remember", JF_BOOL, 0, 0, 0},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -79,13 +79,13 @@ static void test_hex_encode(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"b64url known vectors", test_b64url_known_vectors},
-	{"b64url round trip of 32 bytes", test_b64url_round_trip_of_32_bytes},
-	{"b64url decode refuses bad text", test_b64url_decode_refuses_bad_text},
-	{"uuid random is v4 and parses back", test_uuid_random_is_version_4_and_parses_back},
-	{"uuid parse refuses malformed", test_uuid_parse_refuses_malformed},
-	{"hex encode", test_hex_encode},
-	CU_TEST_INFO_NULL,
+    {"b64url known vectors", test_b64url_known_vectors},
+    {"b64url round trip of 32 bytes", test_b64url_round_trip_of_32_bytes},
+    {"b64url decode refuses bad text", test_b64url_decode_refuses_bad_text},
+    {"uuid random is v4 and parses back", test_uuid_random_is_version_4_and_parses_back},
+    {"uuid parse refuses malformed", test_uuid_parse_refuses_malformed},
+    {"hex encode", test_hex_encode},
+    CU_TEST_INFO_NULL,
 };
 
 int main(void)

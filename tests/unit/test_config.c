@@ -150,18 +150,18 @@ static void test_config_path_from_args(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"defaults fill every key", test_defaults_fill_every_key},
-	{"file sets keys, comments ignored", test_file_sets_keys_and_comments_are_ignored},
-	{"environment overrides file", test_environment_overrides_file},
-	{"unknown key refused by name", test_unknown_key_is_refused_by_name},
-	{"bad number names key and range", test_bad_number_names_key_and_range},
-	{"bad environment value names variable", test_bad_environment_value_names_variable},
-	{"plain http RMail URL refused", test_plain_http_rmail_url_is_refused},
-	{"empty required string refused", test_empty_required_string_is_refused},
-	{"missing file is an error", test_missing_file_is_an_error},
-	{"line without = names its line", test_line_without_equals_names_line},
-	{"config path from args", test_config_path_from_args},
-	CU_TEST_INFO_NULL,
+    {"defaults fill every key", test_defaults_fill_every_key},
+    {"file sets keys, comments ignored", test_file_sets_keys_and_comments_are_ignored},
+    {"environment overrides file", test_environment_overrides_file},
+    {"unknown key refused by name", test_unknown_key_is_refused_by_name},
+    {"bad number names key and range", test_bad_number_names_key_and_range},
+    {"bad environment value names variable", test_bad_environment_value_names_variable},
+    {"plain http RMail URL refused", test_plain_http_rmail_url_is_refused},
+    {"empty required string refused", test_empty_required_string_is_refused},
+    {"missing file is an error", test_missing_file_is_an_error},
+    {"line without = names its line", test_line_without_equals_names_line},
+    {"config path from args", test_config_path_from_args},
+    CU_TEST_INFO_NULL,
 };
 
 int main(void)

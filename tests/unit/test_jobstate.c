@@ -94,18 +94,18 @@ static void test_backoff_honours_retry_after(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"names round trip", test_names_round_trip},
-	{"happy path allowed", test_happy_path_is_allowed},
-	{"retry and failure paths", test_retry_and_failure_paths},
-	{"sending cannot be canceled", test_sending_cannot_be_canceled},
-	{"nothing leaves a terminal state", test_nothing_leaves_a_terminal_state},
-	{"no skipping the queue", test_no_skipping_the_queue},
-	{"sources literal lists allowed states", test_sources_literal_lists_allowed_states},
-	{"backoff doubles within jitter and caps", test_backoff_doubles_within_jitter_and_caps},
-	{"first retry of a 1 s base is not immediate",
-	 test_first_retry_of_one_second_base_is_not_immediate},
-	{"backoff honours Retry-After", test_backoff_honours_retry_after},
-	CU_TEST_INFO_NULL,
+    {"names round trip", test_names_round_trip},
+    {"happy path allowed", test_happy_path_is_allowed},
+    {"retry and failure paths", test_retry_and_failure_paths},
+    {"sending cannot be canceled", test_sending_cannot_be_canceled},
+    {"nothing leaves a terminal state", test_nothing_leaves_a_terminal_state},
+    {"no skipping the queue", test_no_skipping_the_queue},
+    {"sources literal lists allowed states", test_sources_literal_lists_allowed_states},
+    {"backoff doubles within jitter and caps", test_backoff_doubles_within_jitter_and_caps},
+    {"first retry of a 1 s base is not immediate",
+     test_first_retry_of_one_second_base_is_not_immediate},
+    {"backoff honours Retry-After", test_backoff_honours_retry_after},
+    CU_TEST_INFO_NULL,
 };
 
 int main(void)

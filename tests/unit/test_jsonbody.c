@@ -5,9 +5,9 @@
 #include "jsonbody.h"
 
 static const struct jsonbody_field fields[] = {
-	{"username", JF_STRING, 1, 1, 10},
-	{"password", JF_STRING, 1, 1, 20},
-	{"remember", JF_BOOL, 0, 0, 0},
+    {"username", JF_STRING, 1, 1, 10},
+    {"password", JF_STRING, 1, 1, 20},
+    {"remember", JF_BOOL, 0, 0, 0},
 };
 
 static char field[64], msg[200];
@@ -28,7 +28,7 @@ static void test_valid_body_passes(void)
 {
 	CU_ASSERT_EQUAL(check("{\"username\":\"a@b.c\",\"password\":\"pw\"}"), JSONBODY_OK);
 	CU_ASSERT_EQUAL(check(" {\"username\":\"a\",\"password\":\"p\",\"remember\":true}\n"),
-			JSONBODY_OK);
+	                JSONBODY_OK);
 }
 
 static void test_syntax_errors_are_syntax(void)
@@ -51,7 +51,7 @@ static void test_invalid_utf8_is_refused(void)
 static void test_unknown_key_is_named(void)
 {
 	CU_ASSERT_EQUAL(check("{\"username\":\"a\",\"password\":\"p\",\"admin\":true}"),
-			JSONBODY_INVALID);
+	                JSONBODY_INVALID);
 	CU_ASSERT_STRING_EQUAL(field, "admin");
 }
 
@@ -67,7 +67,7 @@ static void test_wrong_types_are_named(void)
 	CU_ASSERT_EQUAL(check("{\"username\":1,\"password\":\"p\"}"), JSONBODY_INVALID);
 	CU_ASSERT_STRING_EQUAL(field, "username");
 	CU_ASSERT_EQUAL(check("{\"username\":\"a\",\"password\":\"p\",\"remember\":\"true\"}"),
-			JSONBODY_INVALID);
+	                JSONBODY_INVALID);
 	CU_ASSERT_STRING_EQUAL(field, "remember");
 	CU_ASSERT_EQUAL(check("{\"username\":null,\"password\":\"p\"}"), JSONBODY_INVALID);
 }
@@ -76,15 +76,14 @@ static void test_length_bounds(void)
 {
 	CU_ASSERT_EQUAL(check("{\"username\":\"\",\"password\":\"p\"}"), JSONBODY_INVALID);
 	CU_ASSERT_EQUAL(check("{\"username\":\"12345678901\",\"password\":\"p\"}"),
-			JSONBODY_INVALID);
+	                JSONBODY_INVALID);
 	CU_ASSERT_STRING_EQUAL(field, "username");
 	CU_ASSERT_EQUAL(check("{\"username\":\"1234567890\",\"password\":\"p\"}"), JSONBODY_OK);
 }
 
 static void test_embedded_nul_is_refused(void)
 {
-	CU_ASSERT_EQUAL(check("{\"username\":\"a\\u0000b\",\"password\":\"p\"}"),
-			JSONBODY_INVALID);
+	CU_ASSERT_EQUAL(check("{\"username\":\"a\\u0000b\",\"password\":\"p\"}"), JSONBODY_INVALID);
 }
 
 static void test_accessors_fall_back_to_defaults(void)
@@ -100,16 +99,16 @@ static void test_accessors_fall_back_to_defaults(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"valid body passes", test_valid_body_passes},
-	{"syntax errors are syntax", test_syntax_errors_are_syntax},
-	{"invalid UTF-8 refused", test_invalid_utf8_is_refused},
-	{"unknown key named", test_unknown_key_is_named},
-	{"missing required named", test_missing_required_is_named},
-	{"wrong types named", test_wrong_types_are_named},
-	{"length bounds", test_length_bounds},
-	{"embedded NUL refused", test_embedded_nul_is_refused},
-	{"accessors fall back to defaults", test_accessors_fall_back_to_defaults},
-	CU_TEST_INFO_NULL,
+    {"valid body passes", test_valid_body_passes},
+    {"syntax errors are syntax", test_syntax_errors_are_syntax},
+    {"invalid UTF-8 refused", test_invalid_utf8_is_refused},
+    {"unknown key named", test_unknown_key_is_named},
+    {"missing required named", test_missing_required_is_named},
+    {"wrong types named", test_wrong_types_are_named},
+    {"length bounds", test_length_bounds},
+    {"embedded NUL refused", test_embedded_nul_is_refused},
+    {"accessors fall back to defaults", test_accessors_fall_back_to_defaults},
+    CU_TEST_INFO_NULL,
 };
 
 int main(void)

@@ -35,7 +35,7 @@ static void test_session_routes_by_method(void)
 static void test_job_id_is_captured(void)
 {
 	CU_ASSERT_EQUAL(find("GET", "/api/v1/jobs/0b6c1f1e-1111-4222-8333-444455556666"),
-			ROUTE_JOB_GET);
+	                ROUTE_JOB_GET);
 	CU_ASSERT_STRING_EQUAL(params[0], "0b6c1f1e-1111-4222-8333-444455556666");
 	CU_ASSERT_EQUAL(find("POST", "/api/v1/jobs/abc/submit"), ROUTE_JOB_SUBMIT);
 	CU_ASSERT_STRING_EQUAL(params[0], "abc");
@@ -77,7 +77,7 @@ static void test_captures_refuse_odd_characters_and_length(void)
 static void test_state_changes_need_session_and_csrf(void)
 {
 	static const enum route_id changes[] = {ROUTE_SESSION_DELETE, ROUTE_JOBS_CREATE,
-						ROUTE_JOB_SUBMIT, ROUTE_JOB_DELETE};
+	                                        ROUTE_JOB_SUBMIT, ROUTE_JOB_DELETE};
 
 	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
 		const struct route *r = route_by_id(changes[i]);
@@ -89,15 +89,14 @@ static void test_state_changes_need_session_and_csrf(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"every route found by its own id", test_every_route_is_found_by_its_own_id},
-	{"session routes by method", test_session_routes_by_method},
-	{"job id captured", test_job_id_is_captured},
-	{"scan upload captures job and token", test_scan_upload_captures_job_and_token},
-	{"wrong method 405, unknown path 404", test_wrong_method_is_405_unknown_path_404},
-	{"captures refuse odd characters and length",
-	 test_captures_refuse_odd_characters_and_length},
-	{"state changes need session and CSRF", test_state_changes_need_session_and_csrf},
-	CU_TEST_INFO_NULL,
+    {"every route found by its own id", test_every_route_is_found_by_its_own_id},
+    {"session routes by method", test_session_routes_by_method},
+    {"job id captured", test_job_id_is_captured},
+    {"scan upload captures job and token", test_scan_upload_captures_job_and_token},
+    {"wrong method 405, unknown path 404", test_wrong_method_is_405_unknown_path_404},
+    {"captures refuse odd characters and length", test_captures_refuse_odd_characters_and_length},
+    {"state changes need session and CSRF", test_state_changes_need_session_and_csrf},
+    CU_TEST_INFO_NULL,
 };
 
 int main(void)

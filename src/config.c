@@ -76,6 +76,14 @@ static const struct cfg_key keys[] = {
      "seconds between master key rotations: the backup exposure window"},
     {"janitor_interval", CFG_INT, "30", 1, 3600, S(janitor_interval),
      "seconds between janitor runs (expiry, leases, retention)"},
+    {"sso_socket", CFG_STRING, "", 0, 0, S(sso_socket),
+     "unix socket of scanpost-ssod; empty = single sign-on off"},
+    {"sso_keyring", CFG_STRING, "/etc/scanpost/keys/sso", 1, 0, S(sso_keyring),
+     "directory of the SSO vault's master keys (scanpost-ssod only)"},
+    {"sso_device_keys", CFG_STRING, "/etc/scanpost/keys/sso-devices", 1, 0, S(sso_device_keys),
+     "directory of the per-device assertion keys (scanpost-ssod only)"},
+    {"sso_assertion_max_age", CFG_INT, "60", 5, 600, S(sso_assertion_max_age),
+     "seconds a device's signed assertion stays acceptable"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

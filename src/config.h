@@ -40,6 +40,10 @@ struct sp_config {
 	long failed_retention;
 	long key_rotation_period;
 	long janitor_interval;
+	char *sso_socket;
+	char *sso_keyring;
+	char *sso_device_keys;
+	long sso_assertion_max_age;
 };
 
 /* Fills cfg with the defaults, then the file (when path is not NULL), then

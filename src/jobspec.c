@@ -1,13 +1,15 @@
 /*
  * jobspec.c - the job body's closed tables and their validator (see jobspec.h).
  *
- * Three kinds of table: the value lists of each enumerated setting, the keys
- * of each JSON object level (kind, limits, default, where it lands in struct
- * jobspec), and the RMail Options mapping.  The parser, the defaults and
- * jobspec_to_json all walk the same key tables, so a key added there is
- * parsed, defaulted and stored alike.
+ * Two kinds of table: the value lists of each enumerated setting, and the
+ * keys of each JSON object level (kind, limits, default, where it lands in
+ * struct jobspec).  The parser, the defaults and jobspec_to_json all walk the
+ * same key tables, so a key added there is parsed, defaulted and stored
+ * alike.  The mailbox syntax is mailbox.c's; the RMail Options mapping and
+ * jobspec_join_addresses are rmail_options.c's.
  */
 #include "jobspec.h"
+#include "mailbox.h"
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -368,82 +370,9 @@ static char *dup_bytes(const char *s, size_t len)
 
 /* ---- addresses ---------------------------------------------------------- */
 
-/* RFC 5322 3.2.3 atext. */
-static bool is_atext(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-static bool is_ldh(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-';
-}
-
-static const char *local_part_check(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return "has no local part before '@'";
-	if (len > 64) /* RFC 5321 4.5.3.1.1 */
-		return "has a local part longer than 64 characters";
-	if (s[0] == '.' || s[len - 1] == '.')
-		return "has a local part that starts or ends with '.'";
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (s[i + 1] == '.')
-				return "has '..' in its local part";
-		} else if (!is_atext((unsigned char)s[i])) {
-			return "has a character not allowed in a local part";
-		}
-	}
-	return NULL;
-}
-
-/* RFC 1035 2.3.1 / RFC 5890 LDH labels, at least two of them. */
-static const char *domain_check(const char *s, size_t len)
-{
-	size_t i, start = 0, labels = 0;
-
-	if (len == 0)
-		return "has no domain after '@'";
-	if (len > 255) /* RFC 5321 4.5.3.1.2 */
-		return "has a domain longer than 255 characters";
-	for (i = 0; i <= len; i++) {
-		if (i < len && s[i] != '.') {
-			if (!is_ldh((unsigned char)s[i]))
-				return "has a character not allowed in a domain";
-			continue;
-		}
-		if (i == start)
-			return "has an empty domain label";
-		if (i - start > 63)
-			return "has a domain label longer than 63 characters";
-		if (s[start] == '-' || s[i - 1] == '-')
-			return "has a domain label that starts or ends with '-'";
-		labels++;
-		start = i + 1;
-	}
-	if (labels < 2)
-		return "has a domain without a dot";
-	return NULL;
-}
-
 int jobspec_check_address(const char *addr, size_t len, const char **why)
 {
-	const char *at, *reason;
-
-	if (len > 254) /* RFC 5321 4.5.3.1.3: a 256-octet path less "<>" */
-		reason = "is longer than 254 characters";
-	else if ((at = memchr(addr, '@', len)) == NULL)
-		reason = "has no '@'";
-	else if ((reason = local_part_check(addr, (size_t)(at - addr))) == NULL)
-		reason = domain_check(at + 1, len - (size_t)(at - addr) - 1);
-	if (why)
-		*why = reason;
-	return reason ? -1 : 0;
+	return mailbox_check(addr, len, why);
 }
 
 static bool same_address(const char *a, const char *b)
@@ -507,7 +436,7 @@ static enum jobspec_err parse_addrs(struct parse *p, struct json_object *v, cons
 			return fail(p, JOBSPEC_ERR_TYPE, elem, "must be a %s", "string");
 		s = json_object_get_string(a);
 		len = (size_t)json_object_get_string_len(a);
-		if (jobspec_check_address(s, len, &why) != 0)
+		if (mailbox_check(s, len, &why) != 0)
 			return fail(p, JOBSPEC_ERR_VALUE, elem, "is not a valid address: it %s",
 			            why);
 		if (find_duplicate(out, s, dup, sizeof(dup)))
@@ -857,136 +786,4 @@ const char *jobspec_choice_json(enum jobspec_setting s, unsigned v)
 const char *jobspec_choice_spelling(enum jobspec_setting s, unsigned v)
 {
 	return v < jobspec_choice_count(s) ? settings[s].rows[v].xrx : NULL;
-}
-
-/* ---- RMail Options (DESIGN 3.2) ----------------------------------------- */
-
-struct option_ctx {
-	const struct jobspec *js;
-	const char *job_id, *app_name, *large_mail_key;
-};
-
-static bool when_always(const struct option_ctx *c)
-{
-	(void)c;
-	return true;
-}
-
-static bool when_marked(const struct option_ctx *c)
-{
-	return c->js->registered.marked;
-}
-
-static bool when_unmarked(const struct option_ctx *c)
-{
-	return !c->js->registered.marked;
-}
-
-static bool when_tls_preferred(const struct option_ctx *c)
-{
-	return c->js->choice[JOBSPEC_ENCRYPTION] == JOBSPEC_ENCRYPTION_TLS_PREFERRED;
-}
-
-static bool when_encrypted(const struct option_ctx *c)
-{
-	return c->js->choice[JOBSPEC_ENCRYPTION] != JOBSPEC_ENCRYPTION_OFF;
-}
-
-static bool when_esign(const struct option_ctx *c)
-{
-	return c->js->registered.esign;
-}
-
-static bool when_sidenote(const struct option_ctx *c)
-{
-	return c->js->registered.sidenote && c->js->registered.sidenote[0] != '\0';
-}
-
-static bool when_large_key(const struct option_ctx *c)
-{
-	return c->large_mail_key && c->large_mail_key[0] != '\0';
-}
-
-static const char *value_app(const struct option_ctx *c)
-{
-	return c->app_name;
-}
-
-static const char *value_job_id(const struct option_ctx *c)
-{
-	return c->job_id;
-}
-
-static const char *value_sidenote(const struct option_ctx *c)
-{
-	return c->js->registered.sidenote;
-}
-
-static const char *value_large_key(const struct option_ctx *c)
-{
-	return c->large_mail_key;
-}
-
-/* Each Option, when it is sent, and its value: a literal or a source. */
-static const struct option_rule {
-	const char *name;
-	bool (*when)(const struct option_ctx *);
-	const char *literal;
-	const char *(*value)(const struct option_ctx *);
-} option_rules[] = {
-    {"X-RPost-Type", when_marked, "1", NULL},
-    {"X-RPost-Type", when_unmarked, "2", NULL},
-    {"X-RPost-TLS", when_tls_preferred, "1", NULL},
-    {"X-RPost-SecuRmail", when_encrypted, "1", NULL},
-    {"X-RPost-SecuRmail-AutoPassword", when_encrypted, "1", NULL},
-    {"X-RPost-SendPassword", when_encrypted, "1", NULL},
-    {"X-RPost-Esign", when_esign, "1", NULL},
-    {"X-RPost-Sidenote-Text", when_sidenote, NULL, value_sidenote},
-    {"X-RPost-App", when_always, NULL, value_app},
-    {"X-RPost-LargeMail", when_large_key, NULL, value_large_key},
-    {"X-RPost-CustomerTrackingId", when_always, NULL, value_job_id},
-};
-
-int jobspec_rmail_options(const struct jobspec *js, const char *job_id, const char *app_name,
-                          const char *large_mail_key, struct json_object *options_out)
-{
-	struct option_ctx c = {js, job_id, app_name, large_mail_key};
-	size_t i;
-
-	if (!js || !job_id || !app_name || !json_object_is_type(options_out, json_type_object))
-		return -1;
-	for (i = 0; i < N_ELEMS(option_rules); i++) {
-		const struct option_rule *r = &option_rules[i];
-		struct json_object *v;
-
-		if (!r->when(&c))
-			continue;
-		v = json_object_new_string(r->literal ? r->literal : r->value(&c));
-		if (!v || json_object_object_add(options_out, r->name, v) != 0) {
-			json_object_put(v);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-char *jobspec_join_addresses(const struct jobspec_addrs *list)
-{
-	size_t i, total = 1, used = 0, len;
-	char *s;
-
-	for (i = 0; i < list->n; i++)
-		total += strlen(list->addr[i]) + 1;
-	s = malloc(total);
-	if (!s)
-		return NULL;
-	for (i = 0; i < list->n; i++) {
-		if (i > 0)
-			s[used++] = ';';
-		len = strlen(list->addr[i]);
-		memcpy(s + used, list->addr[i], len);
-		used += len;
-	}
-	s[used] = '\0';
-	return s;
 }

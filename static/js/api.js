@@ -1,0 +1,117 @@
+/*
+ * api.js - the scanpost JSON API client (DESIGN 3.1).
+ *
+ * Same origin, so the session cookie (HttpOnly, SameSite=Strict) travels by
+ * itself; every state change carries the X-CSRF-Token that sign-in or
+ * GET /api/v1/session returned.  Every callback is cb(err, body, status):
+ * err is null or {status, code, message} from the {"error": {...}} envelope
+ * (status 0 and code 'network' when nothing answered).
+ */
+(function (SP) {
+	'use strict';
+
+	var TIMEOUT_MS = 30000;
+	var csrf = null;
+
+	function parse(text) {
+		try {
+			return text ? JSON.parse(text) : null;
+		} catch (e) {
+			return null;
+		}
+	}
+
+	function request(method, path, body, cb) {
+		var xhr = new XMLHttpRequest(), done = false, timer;
+
+		function finish(err, data, status) {
+			if (done)
+				return;
+			done = true;
+			clearTimeout(timer);
+			cb(err, data, status);
+		}
+
+		xhr.open(method, path, true);
+		xhr.setRequestHeader('Accept', 'application/json');
+		if (body !== undefined)
+			xhr.setRequestHeader('Content-Type', 'application/json; charset=utf-8');
+		if (method !== 'GET' && csrf)
+			xhr.setRequestHeader('X-CSRF-Token', csrf);
+		xhr.onreadystatechange = function () {
+			var data, e;
+			if (xhr.readyState !== 4 || done)
+				return;
+			if (xhr.status === 0) {
+				finish({ status: 0, code: 'network',
+					 message: 'The scanpost service cannot be reached; ' +
+						  'check the network and try again.' }, null, 0);
+				return;
+			}
+			data = parse(xhr.responseText);
+			if (xhr.status >= 200 && xhr.status < 300) {
+				finish(null, data, xhr.status);
+				return;
+			}
+			e = data && data.error ? data.error : {};
+			finish({ status: xhr.status, code: e.code || 'http_' + xhr.status,
+				 message: e.message || 'The scanpost service answered ' +
+					  xhr.status + '.' }, data, xhr.status);
+		};
+		timer = setTimeout(function () {
+			xhr.abort();
+			finish({ status: 0, code: 'timeout',
+				 message: 'The scanpost service did not answer in time; try again.' },
+			       null, 0);
+		}, TIMEOUT_MS);
+		xhr.send(body === undefined ? null : JSON.stringify(body));
+	}
+
+	function keepSession(cb) {
+		return function (err, data, status) {
+			if (!err && data && data.csrf_token)
+				csrf = data.csrf_token;
+			cb(err, data, status);
+		};
+	}
+
+	function jobPath(id) {
+		return '/api/v1/jobs/' + encodeURIComponent(id);
+	}
+
+	SP.api = {
+		getSession: function (cb) {
+			request('GET', '/api/v1/session', undefined, keepSession(cb));
+		},
+		/* remember stays false until single sign-on consent exists (3.4). */
+		signIn: function (username, password, cb) {
+			request('POST', '/api/v1/session',
+				{ username: username, password: password, remember: false },
+				keepSession(cb));
+		},
+		signOut: function (cb) {
+			request('DELETE', '/api/v1/session', undefined, function (err, d, s) {
+				csrf = null;
+				cb(err, d, s);
+			});
+		},
+		createJob: function (body, cb) {
+			request('POST', '/api/v1/jobs', body, cb);
+		},
+		submitJob: function (id, cb) {
+			request('POST', jobPath(id) + '/submit', {}, cb);
+		},
+		getJob: function (id, cb) {
+			request('GET', jobPath(id), undefined, cb);
+		},
+		listJobs: function (cb) {
+			request('GET', '/api/v1/jobs', undefined, cb);
+		},
+		cancelJob: function (id, cb) {
+			request('DELETE', jobPath(id), undefined, cb);
+		},
+		forgetSession: function () {
+			csrf = null;
+		}
+	};
+}(window.SP));

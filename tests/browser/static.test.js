@@ -1,0 +1,95 @@
+/*
+ * static.test.js - what the weblet's files must be before any browser
+ * opens them (STYLE 11): JavaScript an old WebKit runs (ES5 syntax), no
+ * markup built from strings, nothing inline that the CSP would refuse, at
+ * most 100 KB shipped, and address checks that agree with the API's.
+ */
+'use strict';
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const acorn = require('acorn');
+
+const STATIC = path.resolve(__dirname, '..', '..', 'static');
+
+function files(dir) {
+	return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+		e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+}
+
+const scripts = files(path.join(STATIC, 'js')).filter((f) => f.endsWith('.js'));
+
+test('every script parses as ECMAScript 5', () => {
+	assert.ok(scripts.length >= 8);
+	for (const f of scripts)
+		assert.doesNotThrow(() => acorn.parse(fs.readFileSync(f, 'utf8'),
+			{ ecmaVersion: 5, sourceType: 'script' }), path.relative(STATIC, f));
+});
+
+test('no script builds markup from strings or evaluates text', () => {
+	const bad = /\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(/;
+	for (const f of scripts)
+		assert.doesNotMatch(fs.readFileSync(f, 'utf8'), bad, path.relative(STATIC, f));
+});
+
+test('index.html has no inline script, style or handler (CSP: self only)', () => {
+	const html = fs.readFileSync(path.join(STATIC, 'index.html'), 'utf8');
+	assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/);
+	assert.doesNotMatch(html, /<style|\sstyle=|\son[a-z]+=/i);
+	for (const m of html.matchAll(/<script src="([^"]+)"/g))
+		assert.ok(fs.existsSync(path.join(STATIC, m[1])), `${m[1]} exists`);
+});
+
+test('the weblet ships at most 100 KB before compression', () => {
+	const total = files(STATIC).filter((f) => !/\.(png|jpe?g|svg|ico|woff2?)$/.test(f))
+		.reduce((n, f) => n + fs.statSync(f).size, 0);
+	assert.ok(total <= 100 * 1024, `${total} bytes`);
+});
+
+/* validate.js in a bare context, as the browser loads it. */
+function loadValidate() {
+	const ctx = { window: { SP: {} } };
+	vm.createContext(ctx);
+	vm.runInContext(fs.readFileSync(path.join(STATIC, 'js', 'validate.js'), 'utf8'), ctx);
+	return ctx.window.SP.validate;
+}
+
+test('addresses are judged as src/jobspec.c judges them', () => {
+	const v = loadValidate();
+	const good = ['alice@example.org', 'a.b+c@sub.example.co', "o'neil@x-y.example",
+		      'x@a.bc', '#!$%&*+-/=?^_`{|}~@example.org'];
+	const bad = {
+		'alice': 'has no "@"',
+		'@example.org': 'has no local part before "@"',
+		'.a@example.org': 'has a local part that starts or ends with "."',
+		'a..b@example.org': 'has ".." in its local part',
+		'a b@example.org': 'has a character not allowed before "@"',
+		'a@example': 'has a domain without a dot',
+		'a@': 'has no domain after "@"',
+		'a@-x.org': 'has a domain part that starts or ends with "-"',
+		'a@x..org': 'has an empty part in its domain',
+		'a@b@c.org': 'has a character not allowed in a domain',
+		[('l'.repeat(65)) + '@x.org']: 'has a local part longer than 64 characters',
+		[('a@' + 'b'.repeat(64) + '.org')]: 'has a domain label longer than 63 characters'
+	};
+	for (const a of good)
+		assert.equal(v.address(a), null, a);
+	for (const [a, why] of Object.entries(bad))
+		assert.equal(v.address(a), why, a);
+});
+
+test('recipient lists: empty To, duplicates across fields, the 50 limit', () => {
+	const v = loadValidate();
+	assert.equal(v.recipients({ to: '' }).errors.to, 'Add at least one recipient.');
+	const dup = v.recipients({ to: 'a@x.org', bcc: 'A@X.org' });
+	assert.equal(dup.ok, false);
+	assert.equal(dup.errors.bcc, '"A@X.org" is already in To.');
+	const many = Array.from({ length: 51 }, (_, i) => `u${i}@x.org`).join(', ');
+	assert.equal(v.recipients({ to: many }).errors.to, 'At most 50 recipients in all.');
+	const ok = v.recipients({ to: 'a@x.org; b@x.org\nc@x.org', cc: ' ', bcc: '' });
+	assert.equal(ok.ok, true);
+	assert.deepEqual(Array.from(ok.lists.to), ['a@x.org', 'b@x.org', 'c@x.org']);
+});

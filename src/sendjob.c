@@ -123,7 +123,8 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 
 	if (a->lease_lost)
 		return SEND_LEASE_LOST;
-	snprintf(msg, sizeof(msg), "%s: %s", step, res->message);
+	/* The person reads this: RMail's own words; the step is in the log. */
+	snprintf(msg, sizeof(msg), "%s", res->message);
 	sp_log(LOG_WARN, "rmail_call_failed", "job_id", a->job->id, "step", step, "kind",
 	       rmail_strerror(res->err), "%http_status", LOG_NUM(res->http_status), "%attempt",
 	       LOG_NUM(a->job->attempts), NULL);

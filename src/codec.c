@@ -109,6 +109,19 @@ static int hex_value(char c)
 	return -1;
 }
 
+int hex_decode(const char *text, uint8_t *out, size_t outlen)
+{
+	for (size_t i = 0; i < outlen; i++) {
+		int hi = hex_value(text[2 * i]), lo = hi < 0 ? -1 : hex_value(text[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			memset(out, 0, outlen);
+			return -1;
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 int uuid_parse(const char *text, uint8_t bin[16])
 {
 	size_t o = 0;

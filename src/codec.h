@@ -17,6 +17,9 @@ void b64url_encode(const uint8_t *in, size_t len, char *out);
 int b64url_decode(const char *text, uint8_t *out, size_t outlen);
 
 void hex_encode(const uint8_t *in, size_t len, char *out); /* 2*len + NUL */
+/* Decodes exactly 2*outlen hex digits (either case) from text into out;
+ * -1 if text does not start with that many.  On failure out is zeroed. */
+int hex_decode(const char *text, uint8_t *out, size_t outlen);
 
 /* A random (version 4) UUID in binary and text form. */
 int uuid_random(uint8_t bin[16], char text[UUID_STR_LEN]);

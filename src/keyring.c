@@ -8,6 +8,7 @@
  * A keyring is immutable once loaded, so one keyring may be shared by threads.
  */
 #include "crypto.h"
+#include "codec.h"
 #include "keyring_priv.h"
 
 #include <dirent.h>
@@ -61,17 +62,6 @@ static int kid_valid(const char *kid, size_t len)
 			return 0;
 	}
 	return 1;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* ---- keyring ------------------------------------------------------------ */
@@ -171,16 +161,9 @@ static int load_keyfile(int dfd, const char *dir, const char *name, struct kr_ke
 		set_err(err, errlen, "%s/%s: must hold 64 hex digits and a newline", dir, name);
 		goto out;
 	}
-	for (size_t i = 0; i < SP_KEY_LEN; i++) {
-		int hi = hex_value(buf[2 * i]), lo = hex_value(buf[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			set_err(err, errlen, "%s/%s: must hold 64 hex digits and a newline", dir,
-			        name);
-			OPENSSL_cleanse(k->key, sizeof(k->key));
-			goto out;
-		}
-		k->key[i] = (uint8_t)(hi << 4 | lo);
+	if (hex_decode(buf, k->key, SP_KEY_LEN) != 0) {
+		set_err(err, errlen, "%s/%s: must hold 64 hex digits and a newline", dir, name);
+		goto out;
 	}
 	rc = SP_CRYPTO_OK;
 out:

@@ -78,6 +78,17 @@ static void test_hex_encode(void)
 	CU_ASSERT_STRING_EQUAL(out, "000fa0ff");
 }
 
+static void test_hex_decode_round_trip_and_refusals(void)
+{
+	uint8_t out[4];
+
+	CU_ASSERT_EQUAL(hex_decode("000fA0ff", out, 4), 0);
+	CU_ASSERT_EQUAL(memcmp(out, "\x00\x0f\xa0\xff", 4), 0);
+	CU_ASSERT_EQUAL(hex_decode("000fA0fg", out, 4), -1);
+	CU_ASSERT_EQUAL(memcmp(out, "\0\0\0\0", 4), 0);
+	CU_ASSERT_EQUAL(hex_decode("000f", out, 4), -1); /* too short: stops at the NUL */
+}
+
 static CU_TestInfo tests[] = {
     {"b64url known vectors", test_b64url_known_vectors},
     {"b64url round trip of 32 bytes", test_b64url_round_trip_of_32_bytes},

@@ -96,6 +96,7 @@ static CU_TestInfo tests[] = {
     {"uuid random is v4 and parses back", test_uuid_random_is_version_4_and_parses_back},
     {"uuid parse refuses malformed", test_uuid_parse_refuses_malformed},
     {"hex encode", test_hex_encode},
+    {"hex decode round trip and refusals", test_hex_decode_round_trip_and_refusals},
     CU_TEST_INFO_NULL,
 };
 

@@ -1,5 +1,9 @@
 /*
- * h_session.c - sign-in, who am I, sign-out (DESIGN 3.1, 2 step 2).
+ * h_session.c - sign-in, who am I, sign-out (DESIGN 3.1, 2 step 2), and
+ * single sign-on through scanpost-ssod (DESIGN 3.4): storing credentials at
+ * a sign-in with consent, signing in with them, forgetting them.  The api
+ * never sees the vault or its key; it hands the device's assertion to ssod
+ * and gets the credentials back only for the RMail call.
  */
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -12,11 +16,31 @@
 #include "handlers.h"
 #include "jsonbody.h"
 #include "log.h"
+#include "sso_proto.h"
 
 static const struct jsonbody_field signin_fields[] = {
     {"username", JF_STRING, 1, 1, 254},
     {"password", JF_STRING, 1, 1, 1024},
     {"remember", JF_BOOL, 0, 0, 0},
+};
+
+/* The device's vouching for its logged-in user ("device": {...}), as its
+ * session information gives it (sim/device/sso.h, src/sso_assert.h). */
+static const struct jsonbody_field device_fields[] = {
+    {"assertion", JF_STRING, 1, 1, SSO_ASSERTION_MAX},
+    {"signature", JF_STRING, 1, SSO_SIGNATURE_LEN, SSO_SIGNATURE_LEN},
+    {"serial", JF_STRING, 1, 1, SSO_SERIAL_MAX},
+};
+
+#define NFIELDS(t) (sizeof(t) / sizeof(t[0]))
+
+/* What an answer of scanpost-ssod means to the person at the printer. */
+static const enum api_err sso_errors[SSO_ERR__MAX] = {
+    [SSO_ERR_NONE] = APIERR_NOT_READY,
+    [SSO_ERR_NOT_STORED] = APIERR_SSO_NOT_STORED,
+    [SSO_ERR_ASSERTION_REFUSED] = APIERR_SSO_ASSERTION_REFUSED,
+    [SSO_ERR_UNAVAILABLE] = APIERR_NOT_READY,
+    [SSO_ERR_BAD_REQUEST] = APIERR_VALIDATION,
 };
 
 /* The token is bound to its session row: it cannot be moved to another. */
@@ -35,8 +59,10 @@ static void cookie_header(const uint8_t secret[32], char *out, size_t len)
 	OPENSSL_cleanse(value, sizeof(value));
 }
 
+/* sso_stored: the 201 of a sign-in says whether credentials are stored;
+ * via_sso adds "sso": true to the 201 of POST /api/v1/session/sso. */
 static void reply_session(struct req *r, int status, const char *user, const uint8_t secret[32],
-                          const char *headers)
+                          const char *headers, int sso_stored, int via_sso)
 {
 	struct json_object *o = json_object_new_object();
 	char csrf[B64URL_LEN(32) + 1];
@@ -45,7 +71,9 @@ static void reply_session(struct req *r, int status, const char *user, const uin
 	json_object_object_add(o, "user", json_object_new_string(user));
 	json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
 	if (status == 201)
-		json_object_object_add(o, "sso_stored", json_object_new_boolean(0));
+		json_object_object_add(o, "sso_stored", json_object_new_boolean(sso_stored));
+	if (via_sso)
+		json_object_object_add(o, "sso", json_object_new_boolean(1));
 	reply_json(r, status, o, headers);
 	json_object_put(o);
 	OPENSSL_cleanse(csrf, sizeof(csrf));
@@ -63,7 +91,7 @@ static void wipe_json_string(struct json_object *obj, const char *key)
 
 /* Seals the token and stores the new session with its audit event. */
 static int session_store(struct req *r, const char *user, const char *token, long expires_in,
-                         const uint8_t secret[32], char *session_id)
+                         const uint8_t secret[32], char *session_id, int via_sso)
 {
 	struct api *api = r->w->api;
 	uint8_t id_bin[16], hash[32], *sealed = NULL;
@@ -91,7 +119,8 @@ static int session_store(struct req *r, const char *user, const char *token, lon
 	    .max_lifetime = api->cfg.session_max_lifetime,
 	};
 	if (db_begin(r->w->db) != 0 || sessions_create(r->w->db, &s) != 0 ||
-	    audit_record(r->w->db, "signin_ok", user, session_id, NULL, r->request_id, NULL) != 0 ||
+	    audit_record(r->w->db, "signin_ok", user, session_id, NULL, r->request_id,
+	                 via_sso ? "{\"via\":\"sso\"}" : NULL) != 0 ||
 	    db_commit(r->w->db) != 0) {
 		sp_log(LOG_ERROR, "session_store_failed", "error", db_error(r->w->db), NULL);
 		db_rollback(r->w->db);
@@ -103,59 +132,136 @@ out:
 	return rc;
 }
 
-void h_session_create(struct req *r)
+/*
+ * Takes the optional "device" object out of obj and checks it against
+ * device_fields (jsonbody checks flat bodies only; unknown keys are refused
+ * in both).  *present says whether it was there.  0, or -1 answered (400).
+ */
+static int take_device(struct req *r, struct json_object *obj, struct sso_device *dev, int *present)
 {
-	struct api *api = r->w->api;
-	char *body = NULL, *token = NULL;
-	size_t len = 0;
-	struct json_object *obj = NULL;
-	char field[80], msg[200], session_id[UUID_STR_LEN], headers[200];
-	uint8_t secret[32];
-	const char *user;
-	long expires_in = 0;
-	struct rmail_result res;
+	struct json_object *d;
+	char field[80], msg[200], text[260];
 
+	memset(dev, 0, sizeof(*dev));
+	*present = json_object_object_get_ex(obj, "device", &d);
+	if (!*present)
+		return 0;
+	if (!json_object_is_type(d, json_type_object)) {
+		reply_error(r, APIERR_VALIDATION, "device must be an object");
+		return -1;
+	}
+	if (jsonbody_check(d, device_fields, NFIELDS(device_fields), field, sizeof(field), msg,
+	                   sizeof(msg)) != JSONBODY_OK) {
+		snprintf(text, sizeof(text), "device: %s", msg);
+		reply_error(r, APIERR_VALIDATION, text);
+		return -1;
+	}
+	snprintf(dev->assertion, sizeof(dev->assertion), "%s", jsonbody_string(d, "assertion", ""));
+	snprintf(dev->signature, sizeof(dev->signature), "%s", jsonbody_string(d, "signature", ""));
+	snprintf(dev->serial, sizeof(dev->serial), "%s", jsonbody_string(d, "serial", ""));
+	json_object_object_del(obj, "device");
+	return 0;
+}
+
+/* Reads a JSON body of at most api_max_body into *obj, with the device
+ * object taken out (required, or optional).  0, or -1 answered. */
+static int read_body(struct req *r, char **body, size_t *len, struct json_object **obj,
+                     struct sso_device *dev, int *have_device, int device_required)
+{
+	char msg[200];
+
+	*obj = NULL;
 	if (req_require_json(r) != 0 ||
-	    req_read_body(r, (size_t)api->cfg.api_max_body, &body, &len) != 0)
-		goto out;
-	if (jsonbody_parse(body, len, &obj, msg, sizeof(msg)) != JSONBODY_OK) {
+	    req_read_body(r, (size_t)r->w->api->cfg.api_max_body, body, len) != 0)
+		return -1;
+	if (jsonbody_parse(*body, *len, obj, msg, sizeof(msg)) != JSONBODY_OK) {
 		reply_error(r, APIERR_INVALID_JSON, msg);
-		goto out;
+		return -1;
 	}
-	if (jsonbody_check(obj, signin_fields, 3, field, sizeof(field), msg, sizeof(msg)) !=
-	    JSONBODY_OK) {
-		reply_error(r, APIERR_VALIDATION, msg);
-		goto out;
+	if (take_device(r, *obj, dev, have_device) != 0)
+		return -1;
+	if (device_required && !*have_device) {
+		reply_error(r, APIERR_VALIDATION, "device is required");
+		return -1;
 	}
-	user = jsonbody_string(obj, "username", "");
+	return 0;
+}
 
-	if (rmail_get_token(r->w->rmail, user, jsonbody_string(obj, "password", ""), &token,
-	                    &expires_in, &res) != 0) {
-		int refused = res.err == RMAIL_AUTH_FAILED;
-		sp_log(refused ? LOG_INFO : LOG_WARN, "signin_failed", "user", user, "reason",
-		       rmail_strerror(res.err), "detail", res.message, "%rmail_status",
-		       LOG_NUM(res.http_status), NULL);
-		audit_record(r->w->db, "signin_failed", user, NULL, NULL, r->request_id,
-		             refused ? "{\"reason\":\"rmail_auth_failed\"}"
-		                     : "{\"reason\":\"rmail_unavailable\"}");
-		reply_error(r, refused ? APIERR_RMAIL_AUTH_FAILED : APIERR_RMAIL_UNAVAILABLE, NULL);
-		goto out;
+/* Asks scanpost-ssod.  0 with its answer in *ans (wipe it), or -1 when it
+ * could not be asked (logged).  The password never reaches a log line. */
+static int sso_ask(struct req *r, enum sso_op op, const struct sso_device *dev,
+                   const char *username, const char *password, struct sso_answer *ans)
+{
+	struct sso_request q;
+	char err[200];
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.op = op;
+	q.device = *dev;
+	if (username)
+		snprintf(q.username, sizeof(q.username), "%s", username);
+	if (password)
+		snprintf(q.password, sizeof(q.password), "%s", password);
+	rc = sso_client_call(r->w->api->cfg.sso_socket, &q, ans, err, sizeof(err));
+	sso_request_wipe(&q);
+	if (rc != 0)
+		sp_log(LOG_ERROR, "sso_unavailable", "op", sso_op_name(op), "error", err, NULL);
+	else if (!ans->ok)
+		sp_log(LOG_INFO, "sso_answer", "op", sso_op_name(op), "error",
+		       sso_error_name(ans->error), "reason", ans->reason[0] ? ans->reason : NULL,
+		       NULL);
+	return rc;
+}
+
+static int sso_enabled(const struct req *r)
+{
+	return r->w->api->cfg.sso_socket[0] != '\0';
+}
+
+/* Asks ssod to store the credentials just accepted by RMail.  A failure
+ * here never fails the sign-in: the person is signed in, nothing stored. */
+static int sso_store(struct req *r, const struct sso_device *dev, const char *user,
+                     const char *password)
+{
+	struct sso_answer ans;
+	int stored;
+
+	if (!sso_enabled(r)) {
+		sp_log(LOG_INFO, "sso_not_stored", "reason", "sso_off", NULL);
+		return 0;
 	}
+	stored = sso_ask(r, SSO_OP_STORE, dev, user, password, &ans) == 0 && ans.ok;
+	if (stored)
+		sp_log(LOG_INFO, "sso_stored", "user", user, "identity", ans.identity, NULL);
+	sso_answer_wipe(&ans);
+	return stored;
+}
+
+/* The end of every sign-in: a new session holding the sealed token, the
+ * cookie, and the 201. */
+static void signin_finish(struct req *r, const char *user, const char *token, long expires_in,
+                          int sso_stored, int via_sso)
+{
+	char session_id[UUID_STR_LEN], headers[200];
+	uint8_t secret[32];
+
 	if (sp_random(secret, sizeof(secret)) != 0 ||
-	    session_store(r, user, token, expires_in, secret, session_id) != 0) {
+	    session_store(r, user, token, expires_in, secret, session_id, via_sso) != 0) {
 		reply_error(r, APIERR_NOT_READY, NULL);
 		goto out;
 	}
-	sp_log(LOG_INFO, "signin_ok", "user", user, "session", session_id, NULL);
+	sp_log(LOG_INFO, "signin_ok", "user", user, "session", session_id, "via",
+	       via_sso ? "sso" : "password", NULL);
 	cookie_header(secret, headers, sizeof(headers));
-	reply_session(r, 201, user, secret, headers);
+	reply_session(r, 201, user, secret, headers, sso_stored, via_sso);
 	OPENSSL_cleanse(headers, sizeof(headers));
-	OPENSSL_cleanse(secret, sizeof(secret));
 out:
-	if (token) {
-		OPENSSL_cleanse(token, strlen(token));
-		free(token);
-	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+}
+
+static void free_body(struct json_object *obj, char *body, size_t len)
+{
 	if (obj) {
 		wipe_json_string(obj, "password");
 		json_object_put(obj);
@@ -166,16 +272,164 @@ out:
 	}
 }
 
+static void free_token(char *token)
+{
+	if (token) {
+		OPENSSL_cleanse(token, strlen(token));
+		free(token);
+	}
+}
+
+void h_session_create(struct req *r)
+{
+	char *body = NULL, *token = NULL;
+	size_t len = 0;
+	struct json_object *obj = NULL;
+	struct sso_device dev;
+	char field[80], msg[200];
+	const char *user, *password;
+	long expires_in = 0;
+	struct rmail_result res;
+	int have_device = 0, sso_stored = 0;
+
+	if (read_body(r, &body, &len, &obj, &dev, &have_device, 0) != 0)
+		goto out;
+	if (jsonbody_check(obj, signin_fields, NFIELDS(signin_fields), field, sizeof(field), msg,
+	                   sizeof(msg)) != JSONBODY_OK) {
+		reply_error(r, APIERR_VALIDATION, msg);
+		goto out;
+	}
+	user = jsonbody_string(obj, "username", "");
+	password = jsonbody_string(obj, "password", "");
+
+	if (rmail_get_token(r->w->rmail, user, password, &token, &expires_in, &res) != 0) {
+		int refused = res.err == RMAIL_AUTH_FAILED;
+		sp_log(refused ? LOG_INFO : LOG_WARN, "signin_failed", "user", user, "reason",
+		       rmail_strerror(res.err), "detail", res.message, "%rmail_status",
+		       LOG_NUM(res.http_status), NULL);
+		audit_record(r->w->db, "signin_failed", user, NULL, NULL, r->request_id,
+		             refused ? "{\"reason\":\"rmail_auth_failed\"}"
+		                     : "{\"reason\":\"rmail_unavailable\"}");
+		reply_error(r, refused ? APIERR_RMAIL_AUTH_FAILED : APIERR_RMAIL_UNAVAILABLE, NULL);
+		goto out;
+	}
+	/* remember = consent (DESIGN 3.4); it needs a device user to key the
+	 * vault by.  Stored only once RMail has accepted the credentials. */
+	if (jsonbody_bool(obj, "remember", 0)) {
+		if (have_device)
+			sso_stored = sso_store(r, &dev, user, password);
+		else
+			sp_log(LOG_INFO, "sso_not_stored", "reason", "no_device_user", NULL);
+	}
+	signin_finish(r, user, token, expires_in, sso_stored, 0);
+out:
+	free_token(token);
+	free_body(obj, body, len);
+	OPENSSL_cleanse(&dev, sizeof(dev));
+}
+
 void h_session_sso(struct req *r)
 {
-	/* Stored sign-in needs the SSO manager (scanpost-ssod); until one is
-	 * configured nothing is ever stored, so there is nothing to find. */
-	reply_error(r, APIERR_SSO_NOT_STORED, NULL);
+	char *body = NULL, *token = NULL;
+	size_t len = 0;
+	struct json_object *obj = NULL;
+	struct sso_device dev;
+	struct sso_answer ans, refused;
+	char field[80], msg[200];
+	long expires_in = 0;
+	struct rmail_result res;
+	int have_device = 0;
+
+	memset(&ans, 0, sizeof(ans));
+	memset(&dev, 0, sizeof(dev));
+	/* Until an SSO manager is configured nothing is ever stored. */
+	if (!sso_enabled(r)) {
+		reply_error(r, APIERR_SSO_NOT_STORED, NULL);
+		goto out;
+	}
+	if (read_body(r, &body, &len, &obj, &dev, &have_device, 1) != 0)
+		goto out;
+	if (jsonbody_check(obj, NULL, 0, field, sizeof(field), msg, sizeof(msg)) != JSONBODY_OK) {
+		reply_error(r, APIERR_VALIDATION, msg);
+		goto out;
+	}
+	if (sso_ask(r, SSO_OP_FETCH, &dev, NULL, NULL, &ans) != 0) {
+		reply_error(r, APIERR_NOT_READY, NULL);
+		goto out;
+	}
+	if (!ans.ok) {
+		reply_error(r, sso_errors[ans.error], NULL);
+		goto out;
+	}
+	if (rmail_get_token(r->w->rmail, ans.username, ans.password, &token, &expires_in, &res) !=
+	    0) {
+		if (res.err != RMAIL_AUTH_FAILED) {
+			sp_log(LOG_WARN, "signin_failed", "user", ans.username, "reason",
+			       rmail_strerror(res.err), "detail", res.message, "via", "sso", NULL);
+			reply_error(r, APIERR_RMAIL_UNAVAILABLE, NULL);
+			goto out;
+		}
+		/* The password changed at RMail: ssod audits it and keeps the row,
+		 * the weblet asks for the password (a sign-in with remember then
+		 * replaces the row; a declined one forgets it). */
+		sp_log(LOG_INFO, "signin_failed", "user", ans.username, "reason",
+		       "sso_credentials_refused", NULL);
+		audit_record(r->w->db, "signin_failed", ans.username, NULL, NULL, r->request_id,
+		             "{\"reason\":\"sso_credentials_refused\"}");
+		if (sso_ask(r, SSO_OP_REFUSED, &dev, NULL, NULL, &refused) == 0)
+			sso_answer_wipe(&refused);
+		reply_error(r, APIERR_SSO_CREDENTIALS_REFUSED, NULL);
+		goto out;
+	}
+	signin_finish(r, ans.username, token, expires_in, 1, 1);
+out:
+	free_token(token);
+	free_body(obj, body, len);
+	sso_answer_wipe(&ans);
+	OPENSSL_cleanse(&dev, sizeof(dev));
+}
+
+void h_session_sso_forget(struct req *r)
+{
+	char *body = NULL;
+	size_t len = 0;
+	struct json_object *obj = NULL;
+	struct sso_device dev;
+	struct sso_answer ans;
+	char field[80], msg[200];
+	int have_device = 0;
+
+	memset(&ans, 0, sizeof(ans));
+	memset(&dev, 0, sizeof(dev));
+	if (!sso_enabled(r)) {
+		reply_error(r, APIERR_SSO_NOT_STORED, NULL);
+		goto out;
+	}
+	if (read_body(r, &body, &len, &obj, &dev, &have_device, 1) != 0)
+		goto out;
+	if (jsonbody_check(obj, NULL, 0, field, sizeof(field), msg, sizeof(msg)) != JSONBODY_OK) {
+		reply_error(r, APIERR_VALIDATION, msg);
+		goto out;
+	}
+	if (sso_ask(r, SSO_OP_FORGET, &dev, NULL, NULL, &ans) != 0) {
+		reply_error(r, APIERR_NOT_READY, NULL);
+		goto out;
+	}
+	if (!ans.ok) {
+		reply_error(r, sso_errors[ans.error], NULL);
+		goto out;
+	}
+	sp_log(LOG_INFO, "sso_forgotten", "user", r->session.user, "identity", ans.identity, NULL);
+	reply_empty(r, 204, NULL);
+out:
+	free_body(obj, body, len);
+	sso_answer_wipe(&ans);
+	OPENSSL_cleanse(&dev, sizeof(dev));
 }
 
 void h_session_get(struct req *r)
 {
-	reply_session(r, 200, r->session.user, r->cookie_secret, NULL);
+	reply_session(r, 200, r->session.user, r->cookie_secret, NULL, 0, 0);
 }
 
 void h_session_delete(struct req *r)

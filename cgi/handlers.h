@@ -12,6 +12,7 @@ void h_healthz(struct req *r);
 void h_metrics(struct req *r);
 void h_session_create(struct req *r);
 void h_session_sso(struct req *r);
+void h_session_sso_forget(struct req *r);
 void h_session_get(struct req *r);
 void h_session_delete(struct req *r);
 

@@ -31,6 +31,7 @@ static const handler_fn dispatch[ROUTE__MAX] = {
     [ROUTE_METRICS] = h_metrics,
     [ROUTE_SESSION_CREATE] = h_session_create,
     [ROUTE_SESSION_SSO] = h_session_sso,
+    [ROUTE_SESSION_SSO_FORGET] = h_session_sso_forget,
     [ROUTE_SESSION_GET] = h_session_get,
     [ROUTE_SESSION_DELETE] = h_session_delete,
     [ROUTE_JOBS_CREATE] = h_jobs_create,

@@ -36,6 +36,11 @@ static const struct {
     [APIERR_RMAIL_UNAVAILABLE] = {"rmail_unavailable", 502,
                                   "RMail cannot be reached right now; try again shortly."},
     [APIERR_SSO_NOT_STORED] = {"sso_not_stored", 404, "No stored sign-in for this user."},
+    [APIERR_SSO_ASSERTION_REFUSED] = {"sso_assertion_refused", 403,
+                                      "The printer's sign-in could not be verified."},
+    [APIERR_SSO_CREDENTIALS_REFUSED] = {"sso_credentials_refused", 401,
+                                        "RMail no longer accepts the stored sign-in; "
+                                        "please sign in again."},
     [APIERR_NOT_READY] = {"not_ready", 503, "The service is not ready; try again shortly."},
 };
 

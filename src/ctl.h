@@ -27,13 +27,17 @@ struct ctl {
 	const char *actor;    /* who runs it, for audit_events ("scanpostctl:<user>") */
 };
 
-/* keys generate|list|rotate|rewrap|retire|retire-unused doc|token [KID] */
+/* keys generate|list|rotate|rewrap|retire|retire-unused doc|token|sso [KID] */
 int ctl_keys(struct ctl *c, int argc, char **argv);
 void ctl_keys_usage(FILE *out);
 
 /* queue list|retry|purge ... */
 int ctl_queue(struct ctl *c, int argc, char **argv);
 void ctl_queue_usage(FILE *out);
+
+/* sso exchange-key|list-devices|revoke-device|forget ... (ctl_sso.c) */
+int ctl_sso(struct ctl *c, int argc, char **argv);
+void ctl_sso_usage(FILE *out);
 
 /* One line of --help: the syntax and what it does, in two columns. */
 void ctl_usage_line(FILE *out, const char *syntax, const char *doc);

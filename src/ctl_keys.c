@@ -21,6 +21,7 @@
 #include "crypto.h"
 #include "ctl.h"
 #include "log.h"
+#include "sso_vault.h"
 
 #define REWRAP_BATCH     "100"             /* rows per transaction: short locks, steady progress */
 #define TOKEN_AAD_PREFIX "scanpost-token:" /* as cgi/h_session.c seals it */
@@ -36,6 +37,10 @@ static const struct db_stmt stmt_token_usage = {
     "ctl_keys_token_usage",
     "SELECT token_kid, count(*) FROM scanpost.sessions WHERE token_sealed IS NOT NULL"
     " GROUP BY token_kid ORDER BY token_kid",
+    0};
+
+static const struct db_stmt stmt_sso_usage = {
+    "ctl_keys_sso_usage", "SELECT kid, count(*) FROM scanpost.sso_vault GROUP BY kid ORDER BY kid",
     0};
 
 /* SKIP LOCKED: a row a sender holds right now is left for the next run
@@ -95,11 +100,27 @@ static int doc_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur
 static int token_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur,
                        struct rewrap_stats *st);
 
+/* The vault re-seals itself, every batch at once (sso_vault.c owns its SQL). */
+static int sso_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur,
+                     struct rewrap_stats *st)
+{
+	if (cur->started)
+		return 0;
+	cur->started = 1;
+	if (sso_vault_rewrap(c->db, kr, &st->rewrapped, &st->failed) != 0) {
+		ctl_error("re-sealing sso_vault: %s", db_error(c->db));
+		return -1;
+	}
+	return 0;
+}
+
 static const struct ring rings[] = {
     {"doc", offsetof(struct sp_config, doc_keyring), &stmt_doc_usage,
      "job_files rows (document keys)", doc_batch},
     {"token", offsetof(struct sp_config, token_keyring), &stmt_token_usage,
      "sessions rows (sealed RMail tokens)", token_batch},
+    {"sso", offsetof(struct sp_config, sso_keyring), &stmt_sso_usage,
+     "sso_vault rows (stored sign-ins)", sso_batch},
 };
 
 #define NRINGS (sizeof(rings) / sizeof(rings[0]))
@@ -558,12 +579,13 @@ struct keys_cmd {
 };
 
 static const struct keys_cmd keys_cmds[] = {
-    {"generate", 0, keys_generate, "keys generate doc|token", "new primary key; prints its id"},
-    {"list", 0, keys_list, "keys list doc|token", "key ids, the primary, live rows of each"},
-    {"rotate", 0, keys_rotate, "keys rotate doc|token", "new primary, live rows re-wrapped to it"},
-    {"rewrap", 0, keys_rewrap, "keys rewrap doc|token", "re-wrap live rows to the primary"},
-    {"retire", 1, keys_retire, "keys retire doc|token KID", "destroy a key no live row uses"},
-    {"retire-unused", 0, keys_retire_unused, "keys retire-unused doc|token",
+    {"generate", 0, keys_generate, "keys generate doc|token|sso", "new primary key; prints its id"},
+    {"list", 0, keys_list, "keys list doc|token|sso", "key ids, the primary, live rows of each"},
+    {"rotate", 0, keys_rotate, "keys rotate doc|token|sso",
+     "new primary, live rows re-wrapped to it"},
+    {"rewrap", 0, keys_rewrap, "keys rewrap doc|token|sso", "re-wrap live rows to the primary"},
+    {"retire", 1, keys_retire, "keys retire doc|token|sso KID", "destroy a key no live row uses"},
+    {"retire-unused", 0, keys_retire_unused, "keys retire-unused doc|token|sso",
      "destroy every non-primary key no live row uses"},
 };
 
@@ -597,7 +619,7 @@ int ctl_keys(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	}
 	if ((r = ring_find(argv[2])) == NULL) {
-		ctl_error("keys %s: keyring must be doc or token, not \"%.40s\"", cmd->name,
+		ctl_error("keys %s: keyring must be doc, token or sso, not \"%.40s\"", cmd->name,
 		          argv[2]);
 		return CTL_USAGE;
 	}

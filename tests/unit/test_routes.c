@@ -30,6 +30,7 @@ static void test_session_routes_by_method(void)
 	CU_ASSERT_EQUAL(find("GET", "/api/v1/session"), ROUTE_SESSION_GET);
 	CU_ASSERT_EQUAL(find("DELETE", "/api/v1/session"), ROUTE_SESSION_DELETE);
 	CU_ASSERT_EQUAL(find("POST", "/api/v1/session/sso"), ROUTE_SESSION_SSO);
+	CU_ASSERT_EQUAL(find("DELETE", "/api/v1/session/sso"), ROUTE_SESSION_SSO_FORGET);
 }
 
 static void test_job_id_is_captured(void)
@@ -76,8 +77,9 @@ static void test_captures_refuse_odd_characters_and_length(void)
 
 static void test_state_changes_need_session_and_csrf(void)
 {
-	static const enum route_id changes[] = {ROUTE_SESSION_DELETE, ROUTE_JOBS_CREATE,
-	                                        ROUTE_JOB_SUBMIT, ROUTE_JOB_DELETE};
+	static const enum route_id changes[] = {ROUTE_SESSION_DELETE, ROUTE_SESSION_SSO_FORGET,
+	                                        ROUTE_JOBS_CREATE, ROUTE_JOB_SUBMIT,
+	                                        ROUTE_JOB_DELETE};
 
 	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
 		const struct route *r = route_by_id(changes[i]);

@@ -1,0 +1,80 @@
+/*
+ * upload_client.c - the device side of the upload benchmark: one Xerox
+ * filing-protocol PutFile (multipart/form-data over HTTPS, peer verified)
+ * of a document held in memory, sent with a large upload buffer so the
+ * client's own cost stays small next to what is measured (nginx TLS,
+ * scanpost-api, PostgreSQL).  Prints the seconds from request to the 200
+ * that follows the COMMIT.
+ *
+ *   upload-client URL CAFILE BYTES  -> "upload_seconds <s>" (exit 1 unless 200)
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static size_t discard(char *p, size_t s, size_t n, void *arg)
+{
+	(void)p, (void)arg;
+	return s * n;
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec t0, t1;
+	curl_mime *mime;
+	curl_mimepart *part;
+	long status = 0;
+	size_t bytes;
+	char *doc;
+	CURL *c;
+	CURLcode rc;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: upload-client URL CAFILE BYTES\n");
+		return 2;
+	}
+	bytes = (size_t)strtoull(argv[3], NULL, 10);
+	if (bytes < 16 || (doc = malloc(bytes)) == NULL)
+		return 2;
+	memcpy(doc, "%PDF-1.4\n", 9);
+	for (size_t i = 9; i < bytes; i++)
+		doc[i] = (char)(i * 2654435761u >> 13);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	c = curl_easy_init();
+	mime = curl_mime_init(c);
+	part = curl_mime_addpart(mime);
+	curl_mime_name(part, "theOperation");
+	curl_mime_data(part, "PutFile", CURL_ZERO_TERMINATED);
+	part = curl_mime_addpart(mime);
+	curl_mime_name(part, "destName");
+	curl_mime_data(part, "bench.pdf", CURL_ZERO_TERMINATED);
+	part = curl_mime_addpart(mime);
+	curl_mime_name(part, "sendfile");
+	curl_mime_filename(part, "bench.pdf");
+	curl_mime_type(part, "application/pdf");
+	curl_mime_data(part, doc, bytes);
+	curl_easy_setopt(c, CURLOPT_URL, argv[1]);
+	curl_easy_setopt(c, CURLOPT_CAINFO, argv[2]);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = curl_easy_perform(c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK || status != 200) {
+		fprintf(stderr, "upload-client: %s, HTTP %ld\n", curl_easy_strerror(rc), status);
+		return 1;
+	}
+	printf("upload_seconds %.4f\n",
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	curl_mime_free(mime);
+	curl_easy_cleanup(c);
+	curl_global_cleanup();
+	free(doc);
+	return 0;
+}

@@ -40,6 +40,23 @@ void metrics_upload_bytes(unsigned long long n)
 
 static const struct db_stmt stmt_health_ping = {"health_ping", "SELECT 1", 0};
 
+/* Send figures come from the queue itself: right whichever of several
+ * senders sent, and the same on every api host (PostgreSQL is the one
+ * shared state, DESIGN 4). */
+static const struct db_stmt stmt_metrics_latency = {
+    "metrics_latency",
+    "SELECT count(*), coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY s), 0),"
+    " coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY s), 0) FROM"
+    " (SELECT extract(epoch FROM sent_at - submitted_at) AS s FROM scanpost.jobs"
+    "  WHERE state = 'sent' AND sent_at > now() - interval '1 hour') x",
+    0};
+
+static const struct db_stmt stmt_metrics_errors = {
+    "metrics_errors",
+    "SELECT last_error_code, count(*) FROM scanpost.jobs WHERE last_error_code IS NOT NULL"
+    " AND updated_at > now() - interval '1 hour' GROUP BY 1 ORDER BY 1",
+    0};
+
 static const struct db_stmt stmt_metrics_queue = {
     "metrics_queue", "SELECT state, count(*) FROM scanpost.jobs GROUP BY state", 0};
 
@@ -94,6 +111,7 @@ void h_metrics(struct req *r)
 {
 	struct text t = {0};
 	PGresult *res;
+	int db_up = 0;
 
 	text_addf(&t, "# HELP scanpost_http_requests_total Requests answered, by route and "
 	              "status.\n# TYPE scanpost_http_requests_total counter\n");
@@ -120,15 +138,35 @@ void h_metrics(struct req *r)
 	          (unsigned long long)atomic_load(&upload_bytes));
 	text_addf(&t, "# HELP scanpost_jobs Jobs by state.\n# TYPE scanpost_jobs gauge\n");
 	if ((res = db_run(r->w->db, &stmt_metrics_queue, NULL, NULL, NULL, 0)) != NULL) {
+		db_up = 1;
 		for (int i = 0; i < PQntuples(res); i++)
 			text_addf(&t, "scanpost_jobs{state=\"%s\"} %s\n", PQgetvalue(res, i, 0),
 			          PQgetvalue(res, i, 1));
 		PQclear(res);
 	}
+	if ((res = db_run(r->w->db, &stmt_metrics_latency, NULL, NULL, NULL, 0)) != NULL) {
+		text_addf(
+		    &t,
+		    "# HELP scanpost_send_latency_seconds Submit to accepted by RMail, "
+		    "jobs sent in the last hour.\n# TYPE scanpost_send_latency_seconds summary\n"
+		    "scanpost_send_latency_seconds{quantile=\"0.5\"} %s\n"
+		    "scanpost_send_latency_seconds{quantile=\"0.99\"} %s\n"
+		    "scanpost_send_latency_seconds_count %s\n",
+		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	if ((res = db_run(r->w->db, &stmt_metrics_errors, NULL, NULL, NULL, 0)) != NULL) {
+		text_addf(&t, "# HELP scanpost_send_errors Jobs whose last RMail error in the last "
+		              "hour was of this kind.\n# TYPE scanpost_send_errors gauge\n");
+		for (int i = 0; i < PQntuples(res); i++)
+			text_addf(&t, "scanpost_send_errors{code=\"%s\"} %s\n",
+			          PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		PQclear(res);
+	}
 	text_addf(&t,
 	          "# HELP scanpost_database_up Whether the database answered.\n"
 	          "# TYPE scanpost_database_up gauge\nscanpost_database_up %d\n",
-	          res != NULL);
+	          db_up);
 	reply_raw(r, 200, "text/plain; version=0.0.4", t.buf ? t.buf : "", t.len);
 	free(t.buf);
 }

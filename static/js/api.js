@@ -83,11 +83,26 @@
 		getSession: function (cb) {
 			request('GET', '/api/v1/session', undefined, keepSession(cb));
 		},
-		/* remember stays false until single sign-on consent exists (3.4). */
-		signIn: function (username, password, cb) {
-			request('POST', '/api/v1/session',
-				{ username: username, password: password, remember: false },
-				keepSession(cb));
+		/*
+		 * device: null, or {assertion, signature, serial} fresh from the
+		 * printer (DESIGN 3.4); with remember (the person's consent) the
+		 * service stores the credentials for single sign-on and answers
+		 * sso_stored: true.
+		 */
+		signIn: function (username, password, remember, device, cb) {
+			var body = { username: username, password: password, remember: !!remember };
+			if (device)
+				body.device = device;
+			request('POST', '/api/v1/session', body, keepSession(cb));
+		},
+		/* 201 as signIn (+ sso: true); 404 sso_not_stored, 403
+		 * sso_assertion_refused, 401 sso_credentials_refused. */
+		ssoSignIn: function (device, cb) {
+			request('POST', '/api/v1/session/sso', { device: device }, keepSession(cb));
+		},
+		/* Deletes the stored credentials of the device's user: 204 or 404. */
+		ssoForget: function (device, cb) {
+			request('DELETE', '/api/v1/session/sso', { device: device }, cb);
 		},
 		signOut: function (cb) {
 			request('DELETE', '/api/v1/session', undefined, function (err, d, s) {

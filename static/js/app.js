@@ -16,7 +16,7 @@
 	SP.state = {
 		user: null,          /* RMail user name of the open session */
 		device: null,        /* {name, model, serial, width, height} */
-		deviceUser: null,    /* {username, from} of the printer's own session */
+		deviceUser: null,    /* {username, from, vouches} of the printer's own session */
 		draft: { to: '', cc: '', bcc: '', subject: '', body: '' },
 		registered: SP.settings.cleanAll(SP.settings.registered, SP.store.registered()),
 		scan: SP.settings.cleanAll(SP.settings.scan, SP.store.scan())
@@ -34,16 +34,25 @@
 		next.disabled = busy;
 	}
 
+	/* "Not you?" stands for "Sign out" where single sign-on is at play: it
+	 * also keeps the printer's user from being signed in again this visit. */
 	function renderHeader() {
 		var signedIn = !!SP.state.user;
-		ui.text($('who'), signedIn ? '· ' + SP.state.user : '');
+		var sso = SP.sso.stored() || SP.sso.deviceUser() !== '';
+		ui.text($('who'), signedIn ? SP.state.user : '');
+		$('who').title = signedIn ? 'Signed in to RMail as ' + SP.state.user : '';
+		ui.setClass(document.body, 'signed-in', signedIn);
+		ui.setClass(document.body, 'sso-stored', signedIn && SP.sso.stored());
 		ui.show($('btn-jobs'), signedIn && current !== 'jobs');
-		ui.show($('btn-signout'), signedIn);
+		ui.show($('btn-sso-forget'), signedIn && SP.sso.stored());
+		ui.show($('btn-notyou'), signedIn && sso);
+		ui.show($('btn-signout'), signedIn && !sso);
 	}
 
 	function go(name) {
 		var screens = SP.screens, k, s;
 		var previous = current;
+		SP.account.close(false);
 		if (previous && screens[previous].leave)
 			screens[previous].leave();
 		for (k in screens)
@@ -77,6 +86,7 @@
 	/* A 401 from any call: the session ended (idle timeout, sign-out elsewhere). */
 	function sessionLost() {
 		SP.state.user = null;
+		SP.sso.signedOut(false);
 		SP.state.draft = { to: '', cc: '', bcc: '', subject: '', body: '' };
 		SP.api.forgetSession();
 		go('signin');
@@ -91,38 +101,72 @@
 		ui.setClass(document.body, 'canvas-800', w < 1000);
 	}
 
+	/* The printer (who and what it is, who is logged in) and the service (a
+	 * session still open?) are asked at once; the choice waits for all. */
 	function startUp() {
+		var pending = 3, session = {};
+		function ready() {
+			pending -= 1;
+			if (pending === 0)
+				decide(session.err, session.data);
+		}
 		adaptCanvas(0);
 		go('start');
+		ui.text($('start-status'), 'Connecting to the scanpost service…');
 		SP.device.information(function (err, info) {
 			if (err) {
 				ui.text($('device-name'), 'Printer services unavailable');
-				return;
+			} else {
+				SP.state.device = info;
+				ui.text($('device-name'), info.name || info.model || 'Printer');
+				adaptCanvas(info.width);
 			}
-			SP.state.device = info;
-			ui.text($('device-name'), info.name || info.model || 'Printer');
-			adaptCanvas(info.width);
+			ready();
 		});
 		SP.device.session(function (err, s) {
 			if (!err)
-				SP.state.deviceUser = s;
+				SP.sso.setDeviceUser(s);
+			ready();
 		});
-		resume();
+		SP.api.getSession(function (err, data) {
+			session = { err: err, data: data };
+			ready();
+		});
 	}
 
 	function resume() {
+		ui.text($('start-title'), 'Starting');
 		ui.text($('start-status'), 'Connecting to the scanpost service…');
-		SP.api.getSession(function (err, data) {
-			if (!err && data && data.user) {
-				signedIn(data.user);
-			} else if (err && err.status === 401) {
+		SP.api.getSession(decide);
+	}
+
+	/* A live session goes on; without one, single sign-on when the printer
+	 * vouches for its user (DESIGN 3.4), else the sign-in screen. */
+	function decide(err, data) {
+		if (!err && data && data.user) {
+			signedIn(data.user);
+		} else if (err && err.status === 401) {
+			if (SP.sso.canLaunch())
+				launchSso();
+			else
 				go('signin');
-			} else {
-				ui.text($('start-status'), err ? err.message
-					: 'The scanpost service gave an unexpected answer.');
-				SP.screens.start.retry = true;
-				renderFooter();
-			}
+		} else {
+			ui.text($('start-status'), err ? err.message
+				: 'The scanpost service gave an unexpected answer.');
+			SP.screens.start.retry = true;
+			renderFooter();
+		}
+	}
+
+	function launchSso() {
+		ui.text($('start-title'), 'Signing in');
+		ui.text($('start-status'), 'Signing you in as ' + SP.sso.deviceUser() + '…');
+		SP.sso.launch(function (why, user) {
+			if (!why)
+				return signedIn(user);
+			go('signin');
+			if (why.notice)
+				SP.screens.signin.notice(why.notice);
 		});
 	}
 
@@ -130,6 +174,7 @@
 		setBusy(true);
 		SP.api.signOut(function () {
 			SP.state.user = null;
+			SP.sso.signedOut(false);
 			SP.state.draft = { to: '', cc: '', bcc: '', subject: '', body: '' };
 			then();
 		});
@@ -162,8 +207,8 @@
 	};
 
 	SP.app = {
-		go: go, busy: setBusy, refreshFooter: renderFooter, signedIn: signedIn,
-		sessionLost: sessionLost,
+		go: go, busy: setBusy, refreshFooter: renderFooter, refreshHeader: renderHeader,
+		signedIn: signedIn, sessionLost: sessionLost, signOut: signOut,
 		current: function () { return current; }
 	};
 
@@ -196,6 +241,7 @@
 
 	(function init() {
 		var k;
+		SP.account.init();
 		for (k in SP.screens)
 			if (SP.screens.hasOwnProperty(k) && SP.screens[k].init)
 				SP.screens[k].init();

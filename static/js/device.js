@@ -167,13 +167,21 @@
 			});
 		},
 
-		/* cb(err, {username, from}); username is 'guest' when nobody is in. */
+		/*
+		 * cb(err, {username, from, assertion, signature}); username is
+		 * 'guest' when nobody is in.  assertion and signature are the
+		 * device's single-use, short-lived vouching for its user (DESIGN
+		 * 3.4), '' for a guest or a device without an SSO key: ask again
+		 * for each use, never keep them.
+		 */
 		session: function (cb) {
 			call('session', 'GetSessionInformationRequest', [], function (err, doc) {
 				if (err)
 					return cb(err);
 				cb(null, { username: textOf(lookup(doc, 'username')),
-					   from: textOf(lookup(doc, 'from')) });
+					   from: textOf(lookup(doc, 'from')),
+					   assertion: textOf(lookup(doc, 'ssoAssertion')),
+					   signature: textOf(lookup(doc, 'ssoSignature')) });
 			});
 		},
 

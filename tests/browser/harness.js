@@ -139,7 +139,9 @@ async function visit(browser, size) {
 	const dir = path.join(ARTIFACTS, `${size.width}x${size.height}`);
 	fs.mkdirSync(dir, { recursive: true });
 
-	async function open() {
+	/* ready: the selector that says the weblet has settled (by default the
+	 * sign-in or the compose screen). */
+	async function open(ready) {
 		const page = await ctx.newPage();
 		page.on('pageerror', (e) => problems.push('script error: ' + e.message));
 		page.on('console', (m) => {
@@ -147,7 +149,8 @@ async function visit(browser, size) {
 				problems.push('CSP: ' + m.text());
 		});
 		await page.goto(SP_URL + '/');
-		await page.waitForSelector('#screen-signin:not([hidden]), #screen-compose:not([hidden])');
+		await page.waitForSelector(ready ||
+			'#screen-signin:not([hidden]), #screen-compose:not([hidden])');
 		return page;
 	}
 

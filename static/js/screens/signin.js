@@ -1,12 +1,15 @@
 /*
  * screens/signin.js - step 2: RMail user name and password.  The user name
  * is remembered on this printer after a successful sign-in; the password
- * only ever sits in its field until the request leaves.
+ * only ever sits in its field until the request leaves.  When the printer
+ * has a logged-in user, a checkbox asks for consent to store the sign-in
+ * for single sign-on (DESIGN 3.4); never for a guest.
  */
 (function (SP) {
 	'use strict';
 
 	var ui = SP.ui, $ = ui.$;
+	var consent = null; /* the consent checkbox, when offered */
 
 	/* What the person reads for each refusal (DESIGN 3.1 error codes). */
 	var MESSAGES = {
@@ -22,6 +25,7 @@
 
 	function submit() {
 		var user = $('signin-user').value.replace(/^\s+|\s+$/g, ''), pass = $('signin-pass');
+		var remember = !!(consent && consent.checked);
 		if (user === '') {
 			error('Enter your RMail user name.');
 			$('signin-user').focus();
@@ -36,18 +40,51 @@
 		ui.text($('forget-status'), '');
 		SP.app.busy(true);
 		ui.text($('step'), 'Signing in…');
-		SP.api.signIn(user, pass.value, function (err, data) {
+		if (remember)
+			SP.sso.fresh(function (e, device) {
+				send(user, remember, device);
+			});
+		else
+			send(user, false, null);
+	}
+
+	/* device: a fresh assertion to store the sign-in under, or null. */
+	function send(user, remember, device) {
+		var pass = $('signin-pass');
+		SP.api.signIn(user, pass.value, remember, device, function (err, data) {
 			pass.value = '';
-			SP.app.busy(false);
 			if (err) {
+				SP.app.busy(false);
 				error(MESSAGES[err.code] || (err.status === 502 ? MESSAGES.rmail_unavailable
 									 : err.message));
 				pass.focus();
 				return;
 			}
 			SP.store.rememberUsername(data.user || user);
-			SP.app.signedIn(data.user || user);
+			SP.sso.afterSignIn(remember, data, function (note) {
+				SP.app.busy(false);
+				SP.app.signedIn(data.user || user);
+				if (note)
+					SP.account.notify(note);
+			});
 		});
+	}
+
+	function renderConsent() {
+		var slot = $('signin-sso'), who = SP.sso.deviceUser();
+		ui.clear(slot);
+		consent = null;
+		if (!who)
+			return;
+		consent = ui.el('input', { type: 'checkbox', id: 'signin-remember',
+					   'aria-describedby': 'signin-remember-hint' });
+		consent.checked = SP.sso.refused();
+		slot.appendChild(ui.el('div', { className: 'field check consent' }, [
+			ui.el('label', { 'for': 'signin-remember' }, [consent, ui.el('span', {}, [
+				'Remember my RMail sign-in for ' + who + ' on every printer'])]),
+			ui.el('p', { className: 'hint', id: 'signin-remember-hint' },
+			      ['Kept encrypted by scanpost; you can forget it later.'])
+		]));
 	}
 
 	function fillRecent() {
@@ -81,6 +118,7 @@
 			var names = fillRecent();
 			$('signin-pass').value = '';
 			error('');
+			renderConsent();
 			if ($('signin-user').value === '' && names.length === 1)
 				$('signin-user').value = names[0];
 			($('signin-user').value ? $('signin-pass') : $('signin-user')).focus();

@@ -3,6 +3,8 @@
  */
 #include "db.h"
 
+#include "log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,22 @@ void db_free(struct db *db)
 	free(db);
 }
 
+/* libpq prints server notices (and a FATAL that arrives on an idle
+ * connection) on stderr by itself; the logs are JSON lines, so they go
+ * through the logger instead. */
+static void notice_to_log(void *arg, const char *message)
+{
+	char text[512];
+	size_t n;
+
+	(void)arg;
+	snprintf(text, sizeof(text), "%s", message);
+	n = strlen(text);
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	sp_log(LOG_WARN, "db_notice", "message", text, NULL);
+}
+
 int db_ensure(struct db *db)
 {
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
@@ -64,6 +82,8 @@ int db_ensure(struct db *db)
 		PQfinish(db->conn);
 	db->nprepared = 0;
 	db->conn = PQconnectdb(db->conninfo);
+	if (db->conn)
+		PQsetNoticeProcessor(db->conn, notice_to_log, NULL);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		set_error(db, "connect", NULL);
 		PQfinish(db->conn);

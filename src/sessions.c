@@ -49,6 +49,13 @@ static const struct db_stmt stmt_session_drop_token = {
     "  AND j.state IN ('queued', 'sending'))",
     1};
 
+/* Taken before deciding about the token.  Sign-out and a job leaving the
+ * queue each look at the other's row: without this lock each could see the
+ * other as not done yet (READ COMMITTED) and neither would delete the
+ * token.  With it, whichever comes second waits, then sees the first. */
+static const struct db_stmt stmt_session_lock = {
+    "session_lock", "SELECT 1 FROM scanpost.sessions WHERE id = $1::uuid FOR UPDATE", 1};
+
 /* Called when a job leaves the queue: only an ended session lets go. */
 static const struct db_stmt stmt_session_release_token = {
     "session_release_token",
@@ -156,6 +163,8 @@ int sessions_release_token(struct db *db, const char *id)
 {
 	const char *v[1] = {id};
 
+	if (db_exec(db, &stmt_session_lock, v) != 0)
+		return -1;
 	return db_exec(db, &stmt_session_release_token, v);
 }
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "codec.h"
 #include "config.h"
 #include "db.h"
 #include "keycache.h"
@@ -64,17 +65,6 @@ static struct {
 static int listen_fd = -1;
 
 /* ---- device keys ------------------------------------------------------------ */
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * sso_key_lookup_fn: reads sso_device_keys/<serial>.key at each use, so
@@ -113,12 +103,8 @@ static int device_key_lookup(void *arg, const char *serial, uint8_t key[SSO_DEVI
 		end--;
 	if (end - start != 2 * SSO_DEVICE_KEY_LEN)
 		goto out;
-	for (size_t i = 0; i < SSO_DEVICE_KEY_LEN; i++) {
-		int hi = hex_digit(text[start + 2 * i]), lo = hex_digit(text[start + 2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			goto out;
-		key[i] = (uint8_t)(hi << 4 | lo);
-	}
+	if (hex_decode(text + start, key, SSO_DEVICE_KEY_LEN) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc != 0) {

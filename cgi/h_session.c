@@ -328,6 +328,39 @@ out:
 	OPENSSL_cleanse(&dev, sizeof(dev));
 }
 
+/* The start shared by the SSO routes: single sign-on configured, a body
+ * holding the device's assertion and nothing else, and scanpost-ssod's
+ * answer to op.  0 when the answer is ok (in *ans); otherwise the request
+ * is answered and -1.  Either way the caller frees the body and wipes
+ * *ans and *dev. */
+static int sso_route_ask(struct req *r, enum sso_op op, char **body, size_t *len,
+                         struct json_object **obj, struct sso_device *dev, struct sso_answer *ans)
+{
+	char field[80], msg[200];
+	int have_device = 0;
+
+	/* Until an SSO manager is configured nothing is ever stored. */
+	if (!sso_enabled(r)) {
+		reply_error(r, APIERR_SSO_NOT_STORED, NULL);
+		return -1;
+	}
+	if (read_body(r, body, len, obj, dev, &have_device, 1) != 0)
+		return -1;
+	if (jsonbody_check(*obj, NULL, 0, field, sizeof(field), msg, sizeof(msg)) != JSONBODY_OK) {
+		reply_error(r, APIERR_VALIDATION, msg);
+		return -1;
+	}
+	if (sso_ask(r, op, dev, NULL, NULL, ans) != 0) {
+		reply_error(r, APIERR_NOT_READY, NULL);
+		return -1;
+	}
+	if (!ans->ok) {
+		reply_error(r, sso_errors[ans->error], NULL);
+		return -1;
+	}
+	return 0;
+}
+
 void h_session_sso(struct req *r)
 {
 	char *body = NULL, *token = NULL;
@@ -335,32 +368,13 @@ void h_session_sso(struct req *r)
 	struct json_object *obj = NULL;
 	struct sso_device dev;
 	struct sso_answer ans, refused;
-	char field[80], msg[200];
 	long expires_in = 0;
 	struct rmail_result res;
-	int have_device = 0;
 
 	memset(&ans, 0, sizeof(ans));
 	memset(&dev, 0, sizeof(dev));
-	/* Until an SSO manager is configured nothing is ever stored. */
-	if (!sso_enabled(r)) {
-		reply_error(r, APIERR_SSO_NOT_STORED, NULL);
+	if (sso_route_ask(r, SSO_OP_FETCH, &body, &len, &obj, &dev, &ans) != 0)
 		goto out;
-	}
-	if (read_body(r, &body, &len, &obj, &dev, &have_device, 1) != 0)
-		goto out;
-	if (jsonbody_check(obj, NULL, 0, field, sizeof(field), msg, sizeof(msg)) != JSONBODY_OK) {
-		reply_error(r, APIERR_VALIDATION, msg);
-		goto out;
-	}
-	if (sso_ask(r, SSO_OP_FETCH, &dev, NULL, NULL, &ans) != 0) {
-		reply_error(r, APIERR_NOT_READY, NULL);
-		goto out;
-	}
-	if (!ans.ok) {
-		reply_error(r, sso_errors[ans.error], NULL);
-		goto out;
-	}
 	if (rmail_get_token(r->w->rmail, ans.username, ans.password, &token, &expires_in, &res) !=
 	    0) {
 		if (res.err != RMAIL_AUTH_FAILED) {
@@ -396,29 +410,11 @@ void h_session_sso_forget(struct req *r)
 	struct json_object *obj = NULL;
 	struct sso_device dev;
 	struct sso_answer ans;
-	char field[80], msg[200];
-	int have_device = 0;
 
 	memset(&ans, 0, sizeof(ans));
 	memset(&dev, 0, sizeof(dev));
-	if (!sso_enabled(r)) {
-		reply_error(r, APIERR_SSO_NOT_STORED, NULL);
+	if (sso_route_ask(r, SSO_OP_FORGET, &body, &len, &obj, &dev, &ans) != 0)
 		goto out;
-	}
-	if (read_body(r, &body, &len, &obj, &dev, &have_device, 1) != 0)
-		goto out;
-	if (jsonbody_check(obj, NULL, 0, field, sizeof(field), msg, sizeof(msg)) != JSONBODY_OK) {
-		reply_error(r, APIERR_VALIDATION, msg);
-		goto out;
-	}
-	if (sso_ask(r, SSO_OP_FORGET, &dev, NULL, NULL, &ans) != 0) {
-		reply_error(r, APIERR_NOT_READY, NULL);
-		goto out;
-	}
-	if (!ans.ok) {
-		reply_error(r, sso_errors[ans.error], NULL);
-		goto out;
-	}
 	sp_log(LOG_INFO, "sso_forgotten", "user", r->session.user, "identity", ans.identity, NULL);
 	reply_empty(r, 204, NULL);
 out:

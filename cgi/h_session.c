@@ -25,7 +25,7 @@ static const struct jsonbody_field signin_fields[] = {
 };
 
 /* The device's vouching for its logged-in user ("device": {...}), as its
- * session information gives it (sim/device/sso.h, src/sso_assert.h). */
+ * session information gives it (sim/device/sso.h, src/lib/sso_assert.h). */
 static const struct jsonbody_field device_fields[] = {
     {"assertion", JF_STRING, 1, 1, SSO_ASSERTION_MAX},
     {"signature", JF_STRING, 1, SSO_SIGNATURE_LEN, SSO_SIGNATURE_LEN},

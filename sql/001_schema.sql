@@ -26,7 +26,7 @@ CREATE INDEX sessions_open_idx ON scanpost.sessions (last_seen_at) WHERE ended_a
 CREATE INDEX sessions_token_idx ON scanpost.sessions (id) WHERE token_sealed IS NOT NULL;
 
 -- jobs is the queue.  States and their transitions are listed in
--- src/jobstate.c; the CHECK keeps out anything else.
+-- src/lib/jobstate.c; the CHECK keeps out anything else.
 CREATE TABLE scanpost.jobs (
 	id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	session_id        uuid NOT NULL REFERENCES scanpost.sessions (id),

@@ -14,7 +14,7 @@ $$;
 GRANT USAGE ON SCHEMA scanpost TO scanpost_sso;
 
 -- Per device-user identity (the name the printer vouches for), the RMail
--- username and password as one AES-256-GCM blob (src/sso_vault.h), with
+-- username and password as one AES-256-GCM blob (src/ssod/sso_vault.h), with
 -- AAD = 'scanpost-sso:' || identity: a blob moved to another row fails.
 CREATE TABLE scanpost.sso_vault (
 	identity     text PRIMARY KEY CHECK (length(identity) BETWEEN 1 AND 64),

@@ -2,7 +2,7 @@
  * scansettings.h - what a parsed job template asks the scanner to do.
  *
  * Reads [service xrx_svc_scan], [doc_object xrx_document] and
- * [service xrx_svc_file] (DESIGN 3.3; spellings as src/template.c writes
+ * [service xrx_svc_file] (DESIGN 3.3; spellings as src/lib/template.c writes
  * them, Xerox's enum names).  A setting that is absent takes the device
  * default (the first value of each DESIGN 3.1 list, RES_300X300, PDF); a
  * value outside its list, or a missing or non-XRXHTTPS file section, is an

@@ -139,7 +139,7 @@ PY
 xml_escape() { python3 -c 'import sys,html; print(html.escape(sys.stdin.read(), quote=False), end="")'; }
 
 # template FORMAT RESOLUTION COLOR SIDES SIZE ORIENTATION SEARCHABLE NAME UPLOAD_PATH
-# The same lines, in the same order, as scanpost's src/template.c writes.
+# The same lines, in the same order, as scanpost's src/lib/template.c writes.
 template() {
 	cat <<T
 [service xrx_svc_general]

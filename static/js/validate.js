@@ -1,5 +1,5 @@
 /*
- * validate.js - the checks the API makes (src/jobspec.c), made as the person
+ * validate.js - the checks the API makes (src/lib/jobspec.c), made as the person
  * types so a wrong address is named before anything is sent.
  */
 (function (SP) {

@@ -57,7 +57,7 @@ function loadValidate() {
 	return ctx.window.SP.validate;
 }
 
-test('addresses are judged as src/jobspec.c judges them', () => {
+test('addresses are judged as src/lib/jobspec.c judges them', () => {
 	const v = loadValidate();
 	const good = ['alice@example.org', 'a.b+c@sub.example.co', "o'neil@x-y.example",
 		      'x@a.bc', '#!$%&*+-/=?^_`{|}~@example.org'];

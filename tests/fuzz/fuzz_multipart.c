@@ -1,5 +1,5 @@
 /*
- * fuzz_multipart.c - libFuzzer target for src/multipart.c.
+ * fuzz_multipart.c - libFuzzer target for src/lib/multipart.c.
  *
  * The first input byte picks where the rest is cut into two feeds (so
  * delimiters and headers get split at every place); the rest is the body,

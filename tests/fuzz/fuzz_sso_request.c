@@ -1,5 +1,5 @@
 /* fuzz_sso_request.c - the request line scanpost-ssod reads from its socket
- * (src/sso_proto.h), and the answer line scanpost-api reads back. */
+ * (src/lib/sso_proto.h), and the answer line scanpost-api reads back. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_25_ctl.sh - scanpostctl against the running stack: migrate, keys, queue.
 #
-# Env: ROOT (the repository), SCANPOSTCTL (default $ROOT/src/scanpostctl),
+# Env: ROOT (the repository), SCANPOSTCTL (default $ROOT/src/ctl/scanpostctl),
 # CTL_CONF (default $ROOT/var/ctl.conf, the config the stack writes).
 #
 # Note: `keys rotate doc` re-wraps the live document keys to a new primary
@@ -11,7 +11,7 @@
 set -u
 
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-SCANPOSTCTL=${SCANPOSTCTL:-$ROOT/src/scanpostctl}
+SCANPOSTCTL=${SCANPOSTCTL:-$ROOT/src/ctl/scanpostctl}
 CTL_CONF=${CTL_CONF:-$ROOT/var/ctl.conf}
 
 if [ -f "$ROOT/tests/lib/assert.sh" ]; then

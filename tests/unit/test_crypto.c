@@ -1,5 +1,5 @@
 /*
- * test_crypto.c - CUnit suite for src/crypto.c (DESIGN 3.6).
+ * test_crypto.c - CUnit suite for src/lib/crypto.c (DESIGN 3.6).
  *
  * Links only crypto.c.  Every keyring lives under one mkdtemp directory in
  * /tmp that the suite removes at the end.

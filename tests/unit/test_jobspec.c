@@ -1,6 +1,6 @@
 /*
  * test_jobspec.c - the job body's rules (DESIGN 3.1) and the RMail Options
- * mapping (DESIGN 3.2).  Links src/jobspec.c only.
+ * mapping (DESIGN 3.2).  Links src/lib/jobspec.c only.
  */
 #include <CUnit/Basic.h>
 #include <json-c/json.h>

@@ -1,5 +1,5 @@
 /*
- * test_multipart.c - the streaming multipart/form-data parser (src/multipart.c).
+ * test_multipart.c - the streaming multipart/form-data parser (src/lib/multipart.c).
  */
 #include "multipart.h"
 

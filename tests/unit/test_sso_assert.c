@@ -1,5 +1,5 @@
 /* test_sso_assert.c - the device's SSO assertion: what is accepted and why
- * everything else is refused (src/sso_assert.h). */
+ * everything else is refused (src/lib/sso_assert.h). */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* test_sso_proto.c - the api <-> ssod line protocol (src/sso_proto.h). */
+/* test_sso_proto.c - the api <-> ssod line protocol (src/lib/sso_proto.h). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /*
  * test_template.c - the EIP scan template (DESIGN 3.3): spellings, defaults,
  * hostile file names, host and path checks, and the line grammar.  Links
- * src/template.c and src/jobspec.c.
+ * src/lib/template.c and src/lib/jobspec.c.
  *
  * The grammar oracle here is independent of template_check: POSIX regular
  * expressions, one per kind of line, plus the section order.

@@ -1,6 +1,6 @@
 /*
  * keyring_priv.h - the keyring as crypto.c sees it.  INTERNAL: only
- * src/crypto.c and src/keyring.c include this header.
+ * src/lib/crypto.c and src/lib/keyring.c include this header.
  *
  * Everyone else holds struct keyring as the opaque type of crypto.h; key
  * bytes are read only here, by the sealing code, and never leave these two

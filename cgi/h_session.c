@@ -1,9 +1,11 @@
 /*
  * h_session.c - sign-in, who am I, sign-out (DESIGN 3.1, 2 step 2), and
- * single sign-on through scanpost-ssod (DESIGN 3.4): storing credentials at
- * a sign-in with consent, signing in with them, forgetting them.  The api
- * never sees the vault or its key; it hands the device's assertion to ssod
- * and gets the credentials back only for the RMail call.
+ * single sign-on through scanpost-ssod (DESIGN 3.4): what the weblet must
+ * ask the printer for, the printer's security token exchanged for a ticket,
+ * storing credentials at a sign-in with consent, signing in with them,
+ * forgetting them.  The api never sees the vault, its key or what a ticket
+ * says; it hands the token and the ticket to ssod and gets the credentials
+ * back only for the RMail call.
  */
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -24,12 +26,24 @@ static const struct jsonbody_field signin_fields[] = {
     {"remember", JF_BOOL, 0, 0, 0},
 };
 
-/* The device's vouching for its logged-in user ("device": {...}), as its
- * session information gives it (sim/device/sso.h, src/lib/sso_assert.h). */
-static const struct jsonbody_field device_fields[] = {
-    {"assertion", JF_STRING, 1, 1, SSO_ASSERTION_MAX},
-    {"signature", JF_STRING, 1, SSO_SIGNATURE_LEN, SSO_SIGNATURE_LEN},
+/* The printer's proof of its logged-in user ("device": {...}) as POST
+ * /api/v1/session/sso/ticket takes it: its serial and the security token
+ * its GetSecurityToken answered (src/lib/sso_assert.h). */
+static const struct jsonbody_field token_fields[] = {
     {"serial", JF_STRING, 1, 1, SSO_SERIAL_MAX},
+    {"security_token", JF_STRING, 1, 1, SSO_TOKEN_MAX},
+};
+
+/* ... and as every other SSO call takes it: the ticket given for that. */
+static const struct jsonbody_field ticket_fields[] = {
+    {"ticket", JF_STRING, 1, 1, SSO_TICKET_MAX},
+};
+
+/* What the device object holds once checked. */
+struct sso_device {
+	char serial[SSO_SERIAL_MAX + 1];
+	char token[SSO_TOKEN_MAX + 1];
+	char ticket[SSO_TICKET_MAX + 1];
 };
 
 #define NFIELDS(t) (sizeof(t) / sizeof(t[0]))
@@ -39,6 +53,7 @@ static const enum api_err sso_errors[SSO_ERR__MAX] = {
     [SSO_ERR_NONE] = APIERR_NOT_READY,
     [SSO_ERR_NOT_STORED] = APIERR_SSO_NOT_STORED,
     [SSO_ERR_ASSERTION_REFUSED] = APIERR_SSO_ASSERTION_REFUSED,
+    [SSO_ERR_OTHER_ACCOUNT] = APIERR_SSO_OTHER_ACCOUNT,
     [SSO_ERR_UNAVAILABLE] = APIERR_NOT_READY,
     [SSO_ERR_BAD_REQUEST] = APIERR_VALIDATION,
 };
@@ -59,10 +74,11 @@ static void cookie_header(const uint8_t secret[32], char *out, size_t len)
 	OPENSSL_cleanse(value, sizeof(value));
 }
 
-/* sso_stored: the 201 of a sign-in says whether credentials are stored;
- * via_sso adds "sso": true to the 201 of POST /api/v1/session/sso. */
+/* sso_stored: the 201 of a sign-in says whether credentials are stored,
+ * and sso_error (APIERR__MAX: none) why a consent stored nothing; via_sso adds
+ * "sso": true to the 201 of POST /api/v1/session/sso. */
 static void reply_session(struct req *r, int status, const char *user, const uint8_t secret[32],
-                          const char *headers, int sso_stored, int via_sso)
+                          const char *headers, int sso_stored, enum api_err sso_error, int via_sso)
 {
 	struct json_object *o = json_object_new_object();
 	char csrf[B64URL_LEN(32) + 1];
@@ -72,6 +88,14 @@ static void reply_session(struct req *r, int status, const char *user, const uin
 	json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
 	if (status == 201)
 		json_object_object_add(o, "sso_stored", json_object_new_boolean(sso_stored));
+	if (sso_error != APIERR__MAX) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "code", json_object_new_string(api_err_code(sso_error)));
+		json_object_object_add(e, "message",
+		                       json_object_new_string(api_err_message(sso_error)));
+		json_object_object_add(o, "sso_error", e);
+	}
 	if (via_sso)
 		json_object_object_add(o, "sso", json_object_new_boolean(1));
 	reply_json(r, status, o, headers);
@@ -132,12 +156,26 @@ out:
 	return rc;
 }
 
+/* Copies a string value, dropping the white space a Base64 token may be
+ * wrapped with (RFC 2045, 6.8): the line to ssod stays bounded. */
+static void copy_token(char *dst, size_t cap, const char *src)
+{
+	size_t o = 0;
+
+	for (; *src && o + 1 < cap; src++)
+		if (!strchr(" \t\r\n", *src))
+			dst[o++] = *src;
+	dst[o] = '\0';
+}
+
 /*
  * Takes the optional "device" object out of obj and checks it against
- * device_fields (jsonbody checks flat bodies only; unknown keys are refused
- * in both).  *present says whether it was there.  0, or -1 answered (400).
+ * fields (the token's or the ticket's; jsonbody checks flat bodies only;
+ * unknown keys are refused in both).  *present says whether it was there.
+ * 0, or -1 answered (400).
  */
-static int take_device(struct req *r, struct json_object *obj, struct sso_device *dev, int *present)
+static int take_device(struct req *r, struct json_object *obj, const struct jsonbody_field *fields,
+                       size_t nfields, struct sso_device *dev, int *present)
 {
 	struct json_object *d;
 	char field[80], msg[200], text[260];
@@ -150,23 +188,25 @@ static int take_device(struct req *r, struct json_object *obj, struct sso_device
 		reply_error(r, APIERR_VALIDATION, "device must be an object");
 		return -1;
 	}
-	if (jsonbody_check(d, device_fields, NFIELDS(device_fields), field, sizeof(field), msg,
-	                   sizeof(msg)) != JSONBODY_OK) {
+	if (jsonbody_check(d, fields, nfields, field, sizeof(field), msg, sizeof(msg)) !=
+	    JSONBODY_OK) {
 		snprintf(text, sizeof(text), "device: %s", msg);
 		reply_error(r, APIERR_VALIDATION, text);
 		return -1;
 	}
-	snprintf(dev->assertion, sizeof(dev->assertion), "%s", jsonbody_string(d, "assertion", ""));
-	snprintf(dev->signature, sizeof(dev->signature), "%s", jsonbody_string(d, "signature", ""));
 	snprintf(dev->serial, sizeof(dev->serial), "%s", jsonbody_string(d, "serial", ""));
+	copy_token(dev->token, sizeof(dev->token), jsonbody_string(d, "security_token", ""));
+	snprintf(dev->ticket, sizeof(dev->ticket), "%s", jsonbody_string(d, "ticket", ""));
 	json_object_object_del(obj, "device");
 	return 0;
 }
 
 /* Reads a JSON body of at most api_max_body into *obj, with the device
- * object taken out (required, or optional).  0, or -1 answered. */
+ * object (as fields says) taken out, required or optional.  0, or -1
+ * answered. */
 static int read_body(struct req *r, char **body, size_t *len, struct json_object **obj,
-                     struct sso_device *dev, int *have_device, int device_required)
+                     const struct jsonbody_field *fields, size_t nfields, struct sso_device *dev,
+                     int *have_device, int device_required)
 {
 	char msg[200];
 
@@ -178,7 +218,7 @@ static int read_body(struct req *r, char **body, size_t *len, struct json_object
 		reply_error(r, APIERR_INVALID_JSON, msg);
 		return -1;
 	}
-	if (take_device(r, *obj, dev, have_device) != 0)
+	if (take_device(r, *obj, fields, nfields, dev, have_device) != 0)
 		return -1;
 	if (device_required && !*have_device) {
 		reply_error(r, APIERR_VALIDATION, "device is required");
@@ -198,7 +238,9 @@ static int sso_ask(struct req *r, enum sso_op op, const struct sso_device *dev,
 
 	memset(&q, 0, sizeof(q));
 	q.op = op;
-	q.device = *dev;
+	memcpy(q.serial, dev->serial, sizeof(q.serial));
+	memcpy(q.token, dev->token, sizeof(q.token));
+	memcpy(q.ticket, dev->ticket, sizeof(q.ticket));
 	if (username)
 		snprintf(q.username, sizeof(q.username), "%s", username);
 	if (password)
@@ -219,21 +261,31 @@ static int sso_enabled(const struct req *r)
 	return r->w->api->cfg.sso_socket[0] != '\0';
 }
 
-/* Asks ssod to store the credentials just accepted by RMail.  A failure
- * here never fails the sign-in: the person is signed in, nothing stored. */
+/*
+ * Asks ssod to store the credentials just accepted by RMail.  A failure
+ * here never fails the sign-in: the person is signed in, nothing stored;
+ * *why says what the 201 tells them (APIERR__MAX: nothing), such as another
+ * RMail account being stored already (DESIGN 3.4: it is not replaced).
+ */
 static int sso_store(struct req *r, const struct sso_device *dev, const char *user,
-                     const char *password)
+                     const char *password, enum api_err *why)
 {
 	struct sso_answer ans;
-	int stored;
+	int stored = 0;
 
+	*why = APIERR__MAX;
 	if (!sso_enabled(r)) {
 		sp_log(LOG_INFO, "sso_not_stored", "reason", "sso_off", NULL);
 		return 0;
 	}
-	stored = sso_ask(r, SSO_OP_STORE, dev, user, password, &ans) == 0 && ans.ok;
-	if (stored)
+	if (sso_ask(r, SSO_OP_STORE, dev, user, password, &ans) != 0) {
+		*why = APIERR_NOT_READY;
+	} else if (!ans.ok) {
+		*why = sso_errors[ans.error];
+	} else {
+		stored = 1;
 		sp_log(LOG_INFO, "sso_stored", "user", user, "identity", ans.identity, NULL);
+	}
 	sso_answer_wipe(&ans);
 	return stored;
 }
@@ -241,7 +293,7 @@ static int sso_store(struct req *r, const struct sso_device *dev, const char *us
 /* The end of every sign-in: a new session holding the sealed token, the
  * cookie, and the 201. */
 static void signin_finish(struct req *r, const char *user, const char *token, long expires_in,
-                          int sso_stored, int via_sso)
+                          int sso_stored, enum api_err sso_error, int via_sso)
 {
 	char session_id[UUID_STR_LEN], headers[200];
 	uint8_t secret[32];
@@ -254,7 +306,7 @@ static void signin_finish(struct req *r, const char *user, const char *token, lo
 	sp_log(LOG_INFO, "signin_ok", "user", user, "session", session_id, "via",
 	       via_sso ? "sso" : "password", NULL);
 	cookie_header(secret, headers, sizeof(headers));
-	reply_session(r, 201, user, secret, headers, sso_stored, via_sso);
+	reply_session(r, 201, user, secret, headers, sso_stored, sso_error, via_sso);
 	OPENSSL_cleanse(headers, sizeof(headers));
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
@@ -290,9 +342,11 @@ void h_session_create(struct req *r)
 	const char *user, *password;
 	long expires_in = 0;
 	struct rmail_result res;
+	enum api_err sso_error = APIERR__MAX;
 	int have_device = 0, sso_stored = 0;
 
-	if (read_body(r, &body, &len, &obj, &dev, &have_device, 0) != 0)
+	if (read_body(r, &body, &len, &obj, ticket_fields, NFIELDS(ticket_fields), &dev,
+	              &have_device, 0) != 0)
 		goto out;
 	if (jsonbody_check(obj, signin_fields, NFIELDS(signin_fields), field, sizeof(field), msg,
 	                   sizeof(msg)) != JSONBODY_OK) {
@@ -313,15 +367,16 @@ void h_session_create(struct req *r)
 		reply_error(r, refused ? APIERR_RMAIL_AUTH_FAILED : APIERR_RMAIL_UNAVAILABLE, NULL);
 		goto out;
 	}
-	/* remember = consent (DESIGN 3.4); it needs a device user to key the
-	 * vault by.  Stored only once RMail has accepted the credentials. */
+	/* remember = consent (DESIGN 3.4); it needs the ticket of a verified
+	 * printer user to key the vault by.  Stored only once RMail has
+	 * accepted the credentials. */
 	if (jsonbody_bool(obj, "remember", 0)) {
 		if (have_device)
-			sso_stored = sso_store(r, &dev, user, password);
+			sso_stored = sso_store(r, &dev, user, password, &sso_error);
 		else
 			sp_log(LOG_INFO, "sso_not_stored", "reason", "no_device_user", NULL);
 	}
-	signin_finish(r, user, token, expires_in, sso_stored, 0);
+	signin_finish(r, user, token, expires_in, sso_stored, sso_error, 0);
 out:
 	free_token(token);
 	free_body(obj, body, len);
@@ -329,22 +384,23 @@ out:
 }
 
 /* The start shared by the SSO routes: single sign-on configured, a body
- * holding the device's assertion and nothing else, and scanpost-ssod's
- * answer to op.  0 when the answer is ok (in *ans); otherwise the request
- * is answered and -1.  Either way the caller frees the body and wipes
- * *ans and *dev. */
-static int sso_route_ask(struct req *r, enum sso_op op, char **body, size_t *len,
-                         struct json_object **obj, struct sso_device *dev, struct sso_answer *ans)
+ * holding the device object (as fields says) and nothing else, and
+ * scanpost-ssod's answer to op.  0 when the answer is ok (in *ans);
+ * otherwise the request is answered and -1.  Either way the caller frees
+ * the body and wipes *ans and *dev. */
+static int sso_route_ask(struct req *r, enum sso_op op, const struct jsonbody_field *fields,
+                         size_t nfields, char **body, size_t *len, struct json_object **obj,
+                         struct sso_device *dev, struct sso_answer *ans)
 {
 	char field[80], msg[200];
 	int have_device = 0;
 
 	/* Until an SSO manager is configured nothing is ever stored. */
 	if (!sso_enabled(r)) {
-		reply_error(r, APIERR_SSO_NOT_STORED, NULL);
+		reply_error(r, op == SSO_OP_TICKET ? APIERR_SSO_OFF : APIERR_SSO_NOT_STORED, NULL);
 		return -1;
 	}
-	if (read_body(r, body, len, obj, dev, &have_device, 1) != 0)
+	if (read_body(r, body, len, obj, fields, nfields, dev, &have_device, 1) != 0)
 		return -1;
 	if (jsonbody_check(*obj, NULL, 0, field, sizeof(field), msg, sizeof(msg)) != JSONBODY_OK) {
 		reply_error(r, APIERR_VALIDATION, msg);
@@ -373,7 +429,8 @@ void h_session_sso(struct req *r)
 
 	memset(&ans, 0, sizeof(ans));
 	memset(&dev, 0, sizeof(dev));
-	if (sso_route_ask(r, SSO_OP_FETCH, &body, &len, &obj, &dev, &ans) != 0)
+	if (sso_route_ask(r, SSO_OP_FETCH, ticket_fields, NFIELDS(ticket_fields), &body, &len, &obj,
+	                  &dev, &ans) != 0)
 		goto out;
 	if (rmail_get_token(r->w->rmail, ans.username, ans.password, &token, &expires_in, &res) !=
 	    0) {
@@ -395,7 +452,7 @@ void h_session_sso(struct req *r)
 		reply_error(r, APIERR_SSO_CREDENTIALS_REFUSED, NULL);
 		goto out;
 	}
-	signin_finish(r, ans.username, token, expires_in, 1, 1);
+	signin_finish(r, ans.username, token, expires_in, 1, APIERR__MAX, 1);
 out:
 	free_token(token);
 	free_body(obj, body, len);
@@ -413,7 +470,8 @@ void h_session_sso_forget(struct req *r)
 
 	memset(&ans, 0, sizeof(ans));
 	memset(&dev, 0, sizeof(dev));
-	if (sso_route_ask(r, SSO_OP_FORGET, &body, &len, &obj, &dev, &ans) != 0)
+	if (sso_route_ask(r, SSO_OP_FORGET, ticket_fields, NFIELDS(ticket_fields), &body, &len,
+	                  &obj, &dev, &ans) != 0)
 		goto out;
 	sp_log(LOG_INFO, "sso_forgotten", "user", r->session.user, "identity", ans.identity, NULL);
 	reply_empty(r, 204, NULL);
@@ -423,9 +481,66 @@ out:
 	OPENSSL_cleanse(&dev, sizeof(dev));
 }
 
+/*
+ * GET /api/v1/session/sso/ticket: what the weblet asks the printer for
+ * (GetSecurityTokenRequest, XrxSession.js), 200 {service_provider,
+ * security_token_key}, or 404 sso_off.  The key is the one the printer
+ * expects from apps; the weblet sends its Base64, as Xerox's own app does.
+ * It is no secret from anyone who can load the weblet (README).
+ */
+void h_session_sso_params(struct req *r)
+{
+	const struct sp_config *cfg = &r->w->api->cfg;
+	struct json_object *o;
+
+	if (!sso_enabled(r) || !cfg->sso_service_provider[0] || !cfg->sso_security_token_key[0]) {
+		reply_error(r, APIERR_SSO_OFF, NULL);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "service_provider",
+	                       json_object_new_string(cfg->sso_service_provider));
+	json_object_object_add(o, "security_token_key",
+	                       json_object_new_string(cfg->sso_security_token_key));
+	reply_json(r, 200, o, NULL);
+	json_object_put(o);
+}
+
+/*
+ * POST /api/v1/session/sso/ticket {device: {serial, security_token}}: the
+ * printer's token, checked and used up by ssod; 201 {sso_ticket,
+ * device_user} (the person the token names), 403 sso_assertion_refused,
+ * 404 sso_off.  The ticket stands for the token in every other SSO call
+ * of this visit.
+ */
+void h_session_sso_ticket(struct req *r)
+{
+	char *body = NULL;
+	size_t len = 0;
+	struct json_object *obj = NULL, *o;
+	struct sso_device dev;
+	struct sso_answer ans;
+
+	memset(&ans, 0, sizeof(ans));
+	memset(&dev, 0, sizeof(dev));
+	if (sso_route_ask(r, SSO_OP_TICKET, token_fields, NFIELDS(token_fields), &body, &len, &obj,
+	                  &dev, &ans) != 0)
+		goto out;
+	sp_log(LOG_INFO, "sso_ticket", "identity", ans.identity, "serial", dev.serial, NULL);
+	o = json_object_new_object();
+	json_object_object_add(o, "sso_ticket", json_object_new_string(ans.ticket));
+	json_object_object_add(o, "device_user", json_object_new_string(ans.identity));
+	reply_json(r, 201, o, NULL);
+	json_object_put(o);
+out:
+	free_body(obj, body, len);
+	sso_answer_wipe(&ans);
+	OPENSSL_cleanse(&dev, sizeof(dev));
+}
+
 void h_session_get(struct req *r)
 {
-	reply_session(r, 200, r->session.user, r->cookie_secret, NULL, 0, 0);
+	reply_session(r, 200, r->session.user, r->cookie_secret, NULL, 0, APIERR__MAX, 0);
 }
 
 void h_session_delete(struct req *r)

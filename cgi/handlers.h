@@ -13,6 +13,8 @@ void h_metrics(struct req *r);
 void h_session_create(struct req *r);
 void h_session_sso(struct req *r);
 void h_session_sso_forget(struct req *r);
+void h_session_sso_params(struct req *r);
+void h_session_sso_ticket(struct req *r);
 void h_session_get(struct req *r);
 void h_session_delete(struct req *r);
 

@@ -39,6 +39,10 @@ static const struct {
     [APIERR_SSO_CREDENTIALS_REFUSED] = {"sso_credentials_refused", 401,
                                         "RMail no longer accepts the stored sign-in; "
                                         "please sign in again."},
+    [APIERR_SSO_OFF] = {"sso_off", 404, "Single sign-on is not set up on this service."},
+    [APIERR_SSO_OTHER_ACCOUNT] = {"sso_other_account", 409,
+                                  "Another RMail account is stored for you; it was kept. "
+                                  "Forget it first to store this one."},
     [APIERR_NOT_READY] = {"not_ready", 503, "The service is not ready; try again shortly."},
 };
 
@@ -79,6 +83,11 @@ int api_err_status(enum api_err err)
 const char *api_err_code(enum api_err err)
 {
 	return api_errors[err].code;
+}
+
+const char *api_err_message(enum api_err err)
+{
+	return api_errors[err].message;
 }
 
 const char *req_param(const struct req *r, const char *name)

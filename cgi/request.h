@@ -49,6 +49,8 @@ enum api_err {
 	APIERR_SSO_NOT_STORED,
 	APIERR_SSO_ASSERTION_REFUSED,
 	APIERR_SSO_CREDENTIALS_REFUSED,
+	APIERR_SSO_OFF,
+	APIERR_SSO_OTHER_ACCOUNT,
 	APIERR_NOT_READY,
 	APIERR__MAX
 };
@@ -98,5 +100,6 @@ void reply_raw(struct req *r, int status, const char *content_type, const char *
 void reply_error(struct req *r, enum api_err err, const char *message);
 int api_err_status(enum api_err err);
 const char *api_err_code(enum api_err err);
+const char *api_err_message(enum api_err err);
 
 #endif

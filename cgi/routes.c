@@ -12,6 +12,8 @@ static const struct route routes[ROUTE__MAX] = {
     {ROUTE_SESSION_SSO, "POST", "/api/v1/session/sso", 0, "session_sso"},
     {ROUTE_SESSION_SSO_FORGET, "DELETE", "/api/v1/session/sso",
      ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF, "session_sso_forget"},
+    {ROUTE_SESSION_SSO_PARAMS, "GET", "/api/v1/session/sso/ticket", 0, "session_sso_params"},
+    {ROUTE_SESSION_SSO_TICKET, "POST", "/api/v1/session/sso/ticket", 0, "session_sso_ticket"},
     {ROUTE_SESSION_GET, "GET", "/api/v1/session", ROUTE_NEEDS_SESSION, "session_get"},
     {ROUTE_SESSION_DELETE, "DELETE", "/api/v1/session", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
      "session_delete"},

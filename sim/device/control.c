@@ -54,7 +54,7 @@ static struct json_object *state_json(struct device *d)
 	json_object_object_add(dev, "model", json_object_new_string(d->id.model));
 	snprintf(canvas, sizeof(canvas), "%ux%u", d->id.canvas_w, d->id.canvas_h);
 	json_object_object_add(dev, "canvas", json_object_new_string(canvas));
-	json_object_object_add(dev, "sso_key", json_object_new_boolean(d->have_sso_key));
+	json_object_object_add(dev, "sso", json_object_new_boolean(d->sso != NULL));
 	if (d->user.logged_in) {
 		user = json_object_new_object();
 		json_object_object_add(user, "name", json_object_new_string(d->user.name));
@@ -189,20 +189,22 @@ static bool printable_text(const char *s, const char *forbidden)
 
 static const char *key_user(struct json_object *v, struct config_draft *c)
 {
+	unsigned long login = c->user.login + 1; /* a log-in or -out: a new session */
 	const char *s;
 
 	if (!v) {
 		memset(&c->user, 0, sizeof(c->user));
+		c->user.login = login;
 		return NULL;
 	}
 	if (!json_object_is_type(v, json_type_string))
 		return "must be a string or null";
 	s = json_object_get_string(v);
-	/* '|' separates the SSO assertion's fields (sso.h). */
 	if (!*s || strlen(s) > DEVICE_USER_MAX || !printable_text(s, "|"))
 		return "must be 1-64 printable characters without '|'";
 	snprintf(c->user.name, sizeof(c->user.name), "%s", s);
 	c->user.logged_in = true;
+	c->user.login = login;
 	return NULL;
 }
 

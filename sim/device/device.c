@@ -20,7 +20,7 @@ void device_knobs_default(struct device_knobs *k)
 }
 
 int device_init(struct device *d, const struct device_identity *id, const struct device_user *user,
-                const char *ca_file, const unsigned char *sso_key)
+                const char *ca_file, struct sso_idp *sso)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -35,13 +35,11 @@ int device_init(struct device *d, const struct device_identity *id, const struct
 	d->id_default = *id;
 	if (user)
 		d->user = *user;
+	d->user.login = 1;
 	d->user_default = d->user;
 	device_knobs_default(&d->knobs);
 	d->ca_file = ca_file;
-	if (sso_key) {
-		memcpy(d->sso_key, sso_key, DEVICE_SSO_KEY_LEN);
-		d->have_sso_key = true;
-	}
+	d->sso = sso;
 	d->next_job_id = 1001;
 	snprintf(d->work_dir, sizeof(d->work_dir), "%s/device-sim.XXXXXX",
 	         (tmp && *tmp) ? tmp : "/tmp");
@@ -125,7 +123,6 @@ void device_free(struct device *d)
 
 	stop_all_jobs(d, true);
 	forget_all(d);
-	OPENSSL_cleanse(d->sso_key, sizeof(d->sso_key));
 	/* Job threads remove their own files; this catches a crash's leftovers. */
 	dir = opendir(d->work_dir);
 	if (dir) {
@@ -249,7 +246,13 @@ void device_reset(struct device *d)
 	forget_all(d);
 	device_knobs_default(&d->knobs);
 	d->id = d->id_default;
-	d->user = d->user_default;
+	{
+		/* Back to the start user, in a new login session (sso.h). */
+		unsigned long login = d->user.login + 1;
+
+		d->user = d->user_default;
+		d->user.login = login;
+	}
 	device_unlock(d);
 }
 

@@ -24,7 +24,6 @@
 #define DEVICE_EMAIL_MAX         254
 #define DEVICE_MAX_PAGES         100 /* pages knob; two-sided doubles it */
 #define DEVICE_MAX_PAGE_DELAY_MS 60000
-#define DEVICE_SSO_KEY_LEN       32
 #define JOB_REASONS_MAX          128
 #define JOB_ERROR_MAX            512
 #define JOB_FILE_NAME_MAX        200
@@ -40,7 +39,10 @@ struct device_user {
 	bool logged_in; /* false: "guest" */
 	char name[DEVICE_USER_MAX + 1];
 	char email[DEVICE_EMAIL_MAX + 1];
+	unsigned long login; /* which login session: a new number at each log-in */
 };
+
+struct sso_idp;
 
 /* The simulator's knobs (POST /_sim/config).  A job copies them when it
  * starts; changing them affects later jobs only. */
@@ -99,8 +101,7 @@ struct device {
 	struct device_identity id_default; /* for reset */
 	struct device_user user, user_default;
 	struct device_knobs knobs;
-	bool have_sso_key;
-	unsigned char sso_key[DEVICE_SSO_KEY_LEN];
+	struct sso_idp *sso;     /* borrowed; NULL: no security tokens (sso.h) */
 	const char *ca_file;     /* borrowed from argv; NULL = system CAs */
 	char work_dir[PATH_MAX]; /* private mkdtemp dir for scanned files */
 	struct device_template templates[DEVICE_MAX_TEMPLATES];
@@ -124,14 +125,14 @@ void device_knobs_default(struct device_knobs *k);
 
 /*
  * Initializes d with copies of id and user (user may be NULL: guest), the
- * borrowed ca_file path, and the SSO key when sso_key is not NULL (copied;
- * the caller wipes its own).  Creates the work directory.  0 or -1.
+ * borrowed ca_file path and identity provider sso (NULL: none).  Creates
+ * the work directory.  0 or -1.
  */
 int device_init(struct device *d, const struct device_identity *id, const struct device_user *user,
-                const char *ca_file, const unsigned char *sso_key);
+                const char *ca_file, struct sso_idp *sso);
 
-/* Stops and joins every job thread, frees everything, wipes the key,
- * removes the work directory. */
+/* Stops and joins every job thread, frees everything, removes the work
+ * directory. */
 void device_free(struct device *d);
 
 void device_lock(struct device *d);

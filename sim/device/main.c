@@ -7,7 +7,7 @@
  * Modules: server (HTTP), soap (envelopes), services (the operations),
  * scanjob (the scan thread), tmpl_parse and scansettings (the template),
  * docgen (PDF/TIFF), upload (filing client), control (/_sim/), sso (the
- * SSO assertion), device (state), simlog (JSON log lines).
+ * logged-in user's security token), device (state), simlog (JSON log lines).
  *
  * Exit: SIGTERM or SIGINT stop it promptly, a running scan included (the job
  * ends ProcessingStopped, its files removed).
@@ -39,7 +39,8 @@ static const char usage[] =
     "  --canvas 800x480|1024x600 touch screen size\n"
     "  --user NAME               a logged-in device user (default: guest)\n"
     "  --user-email ADDR         that user's email address\n"
-    "  --sso-key-file FILE       64 hex digits: key for SSO assertions\n"
+    "  --sso-idp FILE            settings of the identity provider whose security\n"
+    "                            tokens the device hands out (sso.h); default: none\n"
     "  --help\n";
 
 static int parse_listen(const char *arg, char *host, size_t hostlen, unsigned *port)
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
 	                                     {"canvas", required_argument, NULL, 'v'},
 	                                     {"user", required_argument, NULL, 'u'},
 	                                     {"user-email", required_argument, NULL, 'e'},
-	                                     {"sso-key-file", required_argument, NULL, 'k'},
+	                                     {"sso-idp", required_argument, NULL, 'k'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	struct device_identity id = {"3TB123456", "Xerox AltaLink C8170", "Front desk MFP", 800,
@@ -95,8 +96,8 @@ int main(int argc, char **argv)
 	struct device_user user;
 	struct device *dev = NULL;
 	struct server *srv = NULL;
-	unsigned char key[SSO_KEY_LEN];
-	const char *listen_arg = NULL, *ca_file = NULL, *key_file = NULL;
+	struct sso_idp *idp = NULL;
+	const char *listen_arg = NULL, *ca_file = NULL, *idp_file = NULL;
 	char host[64], why[160], portstr[8];
 	unsigned port = 0;
 	sigset_t stop_signals;
@@ -112,7 +113,7 @@ int main(int argc, char **argv)
 			ca_file = optarg;
 			break;
 		case 'k':
-			key_file = optarg;
+			idp_file = optarg;
 			break;
 		case 's':
 			if (copy_arg(id.serial, sizeof(id.serial), optarg, "--serial"))
@@ -160,8 +161,13 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (key_file && sso_load_key(key_file, key, why, sizeof(why)) != 0) {
+	if (sso_xmlsec_init() != 0) {
+		fprintf(stderr, "device-sim: libxml2/xmlsec do not initialize\n");
+		return 1;
+	}
+	if (idp_file && !(idp = sso_idp_load(idp_file, why, sizeof(why)))) {
 		fprintf(stderr, "device-sim: %s\n", why);
+		sso_xmlsec_shutdown();
 		return 2;
 	}
 
@@ -180,8 +186,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	dev = malloc(sizeof(*dev));
-	if (!dev || device_init(dev, &id, user.logged_in ? &user : NULL, ca_file,
-	                        key_file ? key : NULL) != 0) {
+	if (!dev || device_init(dev, &id, user.logged_in ? &user : NULL, ca_file, idp) != 0) {
 		fprintf(stderr, "device-sim: cannot set up the device state\n");
 		free(dev);
 		dev = NULL;
@@ -194,8 +199,8 @@ int main(int argc, char **argv)
 	}
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	simlog("info", "listening", "host", host, "port", portstr, "serial", id.serial, "model",
-	       id.model, "user", user.logged_in ? user.name : "guest", "sso",
-	       key_file ? "on" : "off", NULL);
+	       id.model, "user", user.logged_in ? user.name : "guest", "sso", idp ? "on" : "off",
+	       NULL);
 	sigwait(&stop_signals, &sig);
 	simlog("info", "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
 	rc = 0;
@@ -206,8 +211,9 @@ out:
 	if (dev)
 		device_free(dev);
 	free(dev);
-	OPENSSL_cleanse(key, sizeof(key));
+	sso_idp_free(idp);
 	upload_global_cleanup();
+	sso_xmlsec_shutdown();
 	soap_cleanup();
 	return rc;
 }

@@ -322,8 +322,6 @@ static void get_session_information(struct device *d, xmlNodePtr op, struct soap
                                     struct op_result *r)
 {
 	struct soap_buf info;
-	char assertion[700], signature[64];
-	bool sso = false;
 
 	(void)op;
 	soap_buf_init(&info);
@@ -336,15 +334,7 @@ static void get_session_information(struct device *d, xmlNodePtr op, struct soap
 	soap_buf_add(&info, "<email>");
 	soap_buf_add_elem(&info, "from", d->user.logged_in ? d->user.email : "");
 	soap_buf_add(&info, "</email>");
-	if (d->user.logged_in && d->have_sso_key)
-		sso = sso_make_assertion(d->sso_key, d->user.name, d->id.serial, time(NULL),
-		                         assertion, sizeof(assertion), signature,
-		                         sizeof(signature)) == 0;
 	device_unlock(d);
-	if (sso) {
-		soap_buf_add_elem(&info, "ssoAssertion", assertion);
-		soap_buf_add_elem(&info, "ssoSignature", signature);
-	}
 	soap_buf_add(&info, "</SessionInformation>");
 	if (info.oom)
 		fault(r, "Server", "out of memory", NULL);
@@ -354,6 +344,43 @@ static void get_session_information(struct device *d, xmlNodePtr op, struct soap
 		soap_buf_add(b, "</SessionInformationResponse>");
 	}
 	soap_buf_free(&info);
+}
+
+/* GetSecurityTokenRequest{ServiceProvider, SecurityTokenKey} (XrxSession.js,
+ * xrxSessionGetSecurityTokenRequest) -> GetSecurityTokenResponse{SecurityToken};
+ * what the token is and when there is none: sso.h. */
+static void get_security_token(struct device *d, xmlNodePtr op, struct soap_buf *b,
+                               struct op_result *r)
+{
+	char *provider = field(op, "ServiceProvider", 256, r), *key = NULL, *token = NULL;
+	char user[DEVICE_USER_MAX + 1];
+	unsigned long login;
+	bool in;
+	struct sso_idp *idp;
+	enum sso_token_err e;
+
+	if (!provider || !(key = field(op, "SecurityTokenKey", 1024, r)))
+		goto out;
+	device_lock(d);
+	idp = d->sso;
+	in = d->user.logged_in;
+	login = d->user.login;
+	snprintf(user, sizeof(user), "%s", d->user.name);
+	device_unlock(d);
+	e = idp ? sso_idp_token(idp, provider, key, in ? user : NULL, login, time(NULL), &token)
+	        : SSO_TOKEN_UNKNOWN_PROVIDER;
+	if (e != SSO_TOKEN_OK) {
+		simlog("info", "security_token_refused", "reason", sso_token_strerror(e), NULL);
+		fault(r, e == SSO_TOKEN_FAILED ? "Server" : "Client", "%s", sso_token_strerror(e));
+		goto out;
+	}
+	soap_buf_add(b, "<GetSecurityTokenResponse xmlns=\"" NS_SESSION "\">");
+	soap_buf_add_elem(b, "SecurityToken", token);
+	soap_buf_add(b, "</GetSecurityTokenResponse>");
+out:
+	free(provider);
+	free(key);
+	free(token);
 }
 
 static void exit_application(struct device *d, xmlNodePtr op, struct soap_buf *b,
@@ -384,6 +411,7 @@ static const struct op devcfg_ops[] = {
 };
 static const struct op session_ops[] = {
     {"GetSessionInformationRequest", get_session_information},
+    {"GetSecurityTokenRequest", get_security_token},
     {"ExitApplicationRequest", exit_application},
 };
 

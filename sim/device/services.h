@@ -39,9 +39,11 @@
  *      GetSessionInformationRequest -> SessionInformationResponse{Information}
  *          (the response name Xerox's own simulator uses), escaped
  *          <SessionInformation><username/><email><from/></email>
- *          [<ssoAssertion/><ssoSignature/>]</SessionInformation>; username
- *          "guest" and from "" when nobody is logged in; the SSO pair (sso.h)
- *          only for a logged-in user when a key was given
+ *          </SessionInformation>; username "guest" and from "" when nobody
+ *          is logged in
+ *      GetSecurityTokenRequest{ServiceProvider, SecurityTokenKey} ->
+ *          GetSecurityTokenResponse{SecurityToken}: the logged-in user's
+ *          token (sso.h); a soap:Client fault when there is none
  *      ExitApplicationRequest -> ExitApplicationResponse
  *
  * Faults (HTTP 500): soap:Client for anything the request got wrong (not

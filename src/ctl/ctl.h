@@ -35,7 +35,7 @@ void ctl_keys_usage(FILE *out);
 int ctl_queue(struct ctl *c, int argc, char **argv);
 void ctl_queue_usage(FILE *out);
 
-/* sso exchange-key|list-devices|revoke-device|forget ... (ctl_sso.c) */
+/* sso add-device|list-devices|remove-device|check-token|forget ... (ctl_sso.c) */
 int ctl_sso(struct ctl *c, int argc, char **argv);
 void ctl_sso_usage(FILE *out);
 

@@ -1,18 +1,16 @@
 /*
- * ctl_sso.c - `scanpostctl sso`: the keys exchanged with devices, and an
- * admin's way to forget a stored sign-in (DESIGN 3.4).
+ * ctl_sso.c - `scanpostctl sso`: the printers allowed to sign people in,
+ * a check of a printer's security token against this installation's
+ * settings, and an admin's way to forget a stored sign-in (DESIGN 3.4).
  *
- * `sso exchange-key SERIAL` is Workplace Suite's "Exchange Keys": it makes
- * a fresh 256-bit key for the device, keeps it as sso_device_keys/SERIAL.key
- * (mode 0600, read by scanpost-ssod at each assertion), and prints it once
- * for whoever configures the device side.  The key is printed and never
- * logged or audited.
+ * There is no key to exchange with a printer: its tokens are signed by the
+ * site's identity provider, whose certificate scanpost-ssod reads from
+ * sso_idp_certs.  A printer is registered by its serial, with the Audience
+ * its tokens carry when that is not the configured sso_audience.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +19,6 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "codec.h"
-#include "crypto.h"
 #include "ctl.h"
 #include "log.h"
 #include "sso_assert.h"
@@ -52,167 +48,202 @@ static int serial_arg(const char *serial)
 	return -1;
 }
 
-/* The directory of device keys, created 0700 when missing. */
-static int keys_dir(struct ctl *c)
+static int db_up(struct ctl *c)
 {
-	struct stat st;
-
-	if (mkdir(c->cfg.sso_device_keys, 0700) != 0 && errno != EEXIST) {
-		ctl_error("%s: %s", c->cfg.sso_device_keys, strerror(errno));
-		return -1;
-	}
-	if (stat(c->cfg.sso_device_keys, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		ctl_error("%s is not a directory", c->cfg.sso_device_keys);
-		return -1;
-	}
-	return 0;
+	if (db_ensure(c->db) == 0)
+		return 0;
+	ctl_error("database: %s", db_error(c->db));
+	return -1;
 }
 
-static int sso_exchange_key(struct ctl *c, int argc, char **argv)
+static int sso_add_device(struct ctl *c, int argc, char **argv)
 {
-	const char *serial = NULL;
-	char path[600], tmp[640], hex[2 * SSO_DEVICE_KEY_LEN + 2];
-	uint8_t key[SSO_DEVICE_KEY_LEN];
-	int force = 0, fd = -1, rc = CTL_FAIL;
+	const char *serial = NULL, *audience = NULL;
+	int rc;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--force") == 0)
-			force = 1;
-		else if (serial == NULL)
+		if (strcmp(argv[i], "--audience") == 0 && i + 1 < argc)
+			audience = argv[++i];
+		else if (!serial && argv[i][0] != '-')
 			serial = argv[i];
 		else
 			serial = "";
 	}
-	if (serial == NULL || serial[0] == '\0') {
-		ctl_error("usage: scanpostctl sso exchange-key SERIAL [--force]");
+	if (!serial || !serial[0]) {
+		ctl_error("usage: scanpostctl sso add-device SERIAL [--audience URI]");
 		return CTL_USAGE;
 	}
 	if (serial_arg(serial) != 0)
 		return CTL_USAGE;
-	if (db_ensure(c->db) != 0) {
-		ctl_error("database: %s", db_error(c->db));
+	if (audience && (strlen(audience) == 0 || strlen(audience) > SSO_ISSUER_MAX)) {
+		ctl_error("an audience is 1..%d bytes", SSO_ISSUER_MAX);
+		return CTL_USAGE;
+	}
+	if (db_up(c) != 0)
+		return CTL_FAIL;
+	if ((rc = sso_device_add(c->db, serial, audience)) < 0) {
+		ctl_error("add-device: %s", db_error(c->db));
 		return CTL_FAIL;
 	}
-	if (keys_dir(c) != 0)
-		return CTL_FAIL;
-	snprintf(path, sizeof(path), "%s/%s.key", c->cfg.sso_device_keys, serial);
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	if (!force && access(path, F_OK) == 0) {
-		ctl_error("%s already has a key (%s); --force replaces it, and the device must "
-		          "then be given the new one",
-		          serial, path);
+	if (rc == 1) {
+		ctl_error("%s is registered already (remove-device first to change it)", serial);
 		return CTL_FAIL;
 	}
-	if (sp_random(key, sizeof(key)) != 0) {
-		ctl_error("no random bytes");
+	sp_log(LOG_INFO, "sso_device_added", "serial", serial, NULL);
+	if (audit_sso(c, "sso_device_added", "serial", serial) != 0)
 		return CTL_FAIL;
-	}
-	hex_encode(key, sizeof(key), hex);
-	hex[2 * SSO_DEVICE_KEY_LEN] = '\n';
-	hex[2 * SSO_DEVICE_KEY_LEN + 1] = '\0';
-	/* Written whole to a new file, then renamed: ssod never reads half a key. */
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) || fsync(fd) != 0 ||
-	    close(fd) != 0) {
-		ctl_error("%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) != 0) {
-		ctl_error("%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	sp_log(LOG_INFO, "sso_device_key_exchanged", "serial", serial, NULL);
-	if (audit_sso(c, "sso_device_key_exchanged", "serial", serial) != 0)
-		goto out;
-	printf("device %s: key written to %s\n", serial, path);
-	printf("give the device side this key (64 hex digits, HMAC-SHA256):\n%s", hex);
-	rc = CTL_OK;
-out:
-	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_cleanse(hex, sizeof(hex));
-	return rc;
+	printf("device %s may sign people in; its tokens must name the audience %s\n", serial,
+	       audience                 ? audience
+	       : c->cfg.sso_audience[0] ? c->cfg.sso_audience
+	                                : "(sso_audience, unset)");
+	return CTL_OK;
+}
+
+static void print_device(void *arg, const char *serial, const char *audience, const char *added)
+{
+	const struct ctl *c = arg;
+
+	printf("%-32s  %-19s  %s\n", serial, added,
+	       audience                 ? audience
+	       : c->cfg.sso_audience[0] ? c->cfg.sso_audience
+	                                : "(default: unset)");
 }
 
 static int sso_list_devices(struct ctl *c, int argc, char **argv)
 {
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
+	long n;
 
 	(void)argv;
 	if (argc != 1) {
 		ctl_error("usage: scanpostctl sso list-devices");
 		return CTL_USAGE;
 	}
-	if ((d = opendir(c->cfg.sso_device_keys)) == NULL) {
-		ctl_error("%s: %s", c->cfg.sso_device_keys, strerror(errno));
+	if (db_up(c) != 0)
+		return CTL_FAIL;
+	printf("%-32s  %-19s  %s\n", "SERIAL", "ADDED (UTC)", "AUDIENCE");
+	if ((n = sso_device_list(c->db, print_device, c)) < 0) {
+		ctl_error("list-devices: %s", db_error(c->db));
 		return CTL_FAIL;
 	}
-	printf("%-32s  %-20s  %s\n", "SERIAL", "KEY EXCHANGED (UTC)", "MODE");
-	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-		char serial[SSO_SERIAL_MAX + 1], when[32], path[600];
-		struct stat st;
-		struct tm tm;
-
-		if (len <= 4 || len - 4 > SSO_SERIAL_MAX ||
-		    strcmp(e->d_name + len - 4, ".key") != 0)
-			continue;
-		memcpy(serial, e->d_name, len - 4);
-		serial[len - 4] = '\0';
-		snprintf(path, sizeof(path), "%s/%s", c->cfg.sso_device_keys, e->d_name);
-		if (!sso_serial_valid(serial) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		gmtime_r(&st.st_mtime, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		printf("%-32s  %-20s  %04o%s\n", serial, when, (unsigned)(st.st_mode & 07777),
-		       (st.st_mode & 077) ? "  (refused by ssod: not 0600)" : "");
-		n++;
-	}
-	closedir(d);
-	printf("%d device%s\n", n, n == 1 ? "" : "s");
+	printf("%ld device%s\n", n, n == 1 ? "" : "s");
 	return CTL_OK;
 }
 
-static int sso_revoke_device(struct ctl *c, int argc, char **argv)
+static int sso_remove_device(struct ctl *c, int argc, char **argv)
 {
-	static const char zeros[2 * SSO_DEVICE_KEY_LEN + 1];
-	char path[600];
-	int fd;
+	int rc;
 
 	if (argc != 2) {
-		ctl_error("usage: scanpostctl sso revoke-device SERIAL");
+		ctl_error("usage: scanpostctl sso remove-device SERIAL");
 		return CTL_USAGE;
 	}
 	if (serial_arg(argv[1]) != 0)
 		return CTL_USAGE;
-	if (db_ensure(c->db) != 0) {
-		ctl_error("database: %s", db_error(c->db));
+	if (db_up(c) != 0)
+		return CTL_FAIL;
+	if ((rc = sso_device_remove(c->db, argv[1])) < 0) {
+		ctl_error("remove-device: %s", db_error(c->db));
 		return CTL_FAIL;
 	}
-	snprintf(path, sizeof(path), "%s/%s.key", c->cfg.sso_device_keys, argv[1]);
-	/* Overwritten first (best effort, as keyring_retire does), then gone. */
-	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		ctl_error("%s: %s", path,
-		          errno == ENOENT ? "no key for this device" : strerror(errno));
+	if (rc == 1) {
+		ctl_error("%s is not registered", argv[1]);
 		return CTL_FAIL;
 	}
-	if (write(fd, zeros, sizeof(zeros)) < 0 || fsync(fd) != 0)
-		ctl_error("%s: overwrite: %s (removing it anyway)", path, strerror(errno));
-	close(fd);
-	if (unlink(path) != 0) {
-		ctl_error("%s: %s", path, strerror(errno));
+	sp_log(LOG_INFO, "sso_device_removed", "serial", argv[1], NULL);
+	if (audit_sso(c, "sso_device_removed", "serial", argv[1]) != 0)
 		return CTL_FAIL;
-	}
-	sp_log(LOG_INFO, "sso_device_key_revoked", "serial", argv[1], NULL);
-	if (audit_sso(c, "sso_device_key_revoked", "serial", argv[1]) != 0)
-		return CTL_FAIL;
-	printf("device %s: key revoked; its assertions are refused from now on\n", argv[1]);
+	printf("device %s: removed; its tokens are refused from now on\n", argv[1]);
 	return CTL_OK;
+}
+
+/* Reads a whole small file (or stdin for "-") into a malloc'd string. */
+static char *read_small(const char *path, size_t max, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *buf = NULL;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	if ((buf = malloc(max + 1)) != NULL) {
+		n = fread(buf, 1, max + 1, f);
+		if (n > max || ferror(f)) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = n;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	return buf;
+}
+
+/*
+ * sso check-token SERIAL FILE|-: for a field engineer at a real printer.
+ * Checks a security token captured from the printer (Base64, as the
+ * weblet's diagnostics or a capture show it) against this installation's
+ * sso_idp_certs, sso_idp_issuer and the printer's audience, and prints
+ * every claim and the verdict.  Nothing is used up, stored or audited.
+ */
+static int sso_check_token(struct ctl *c, int argc, char **argv)
+{
+	struct sso_idp_keys *keys = NULL;
+	struct sso_claims claims;
+	enum sso_assert_result r;
+	char audience[SSO_ISSUER_MAX + 1] = "", why[200];
+	char *pem = NULL, *token = NULL;
+	size_t pemlen = 0, toklen = 0;
+	int rc = CTL_FAIL, known;
+
+	if (argc != 3) {
+		ctl_error("usage: scanpostctl sso check-token SERIAL FILE|-");
+		return CTL_USAGE;
+	}
+	if (serial_arg(argv[1]) != 0)
+		return CTL_USAGE;
+	if (db_up(c) != 0)
+		return CTL_FAIL;
+	if ((known = sso_device_audience(c->db, argv[1], audience, sizeof(audience))) < 0) {
+		ctl_error("check-token: %s", db_error(c->db));
+		return CTL_FAIL;
+	}
+	if (sso_assert_init() != 0) {
+		ctl_error("libxml2/xmlsec do not initialize");
+		return CTL_FAIL;
+	}
+	if (!(pem = read_small(c->cfg.sso_idp_certs, 256 * 1024, &pemlen))) {
+		ctl_error("sso_idp_certs %s: %s", c->cfg.sso_idp_certs, strerror(errno));
+		goto out;
+	}
+	if (!(keys = sso_idp_keys_load(pem, pemlen, why, sizeof(why)))) {
+		ctl_error("sso_idp_certs %s: %s", c->cfg.sso_idp_certs, why);
+		goto out;
+	}
+	if (!(token = read_small(argv[2], SSO_TOKEN_MAX + 2, &toklen))) {
+		ctl_error("%s: unreadable or longer than %d characters", argv[2], SSO_TOKEN_MAX);
+		goto out;
+	}
+	while (toklen > 0 && strchr(" \t\r\n", token[toklen - 1]))
+		token[--toklen] = '\0';
+	struct sso_trust trust = {keys, c->cfg.sso_idp_issuer,
+	                          audience[0] ? audience : c->cfg.sso_audience};
+	r = sso_assert_verify(token, toklen, &trust, time(NULL), c->cfg.sso_assertion_max_age,
+	                      &claims);
+	printf("device:        %s (%s)\n", argv[1], known == 0 ? "registered" : "NOT registered");
+	printf("certificates:  %zu from %s\n", sso_idp_keys_count(keys), c->cfg.sso_idp_certs);
+	printf("issuer wanted: %s\n", trust.issuer[0] ? trust.issuer : "(sso_idp_issuer unset)");
+	printf("audience:      %s\n", trust.audience[0] ? trust.audience : "(sso_audience unset)");
+	printf("subject:       %s\n", claims.identity[0] ? claims.identity : "-");
+	printf("verdict:       %s\n", sso_assert_reason(r));
+	rc = r == SSO_ASSERT_OK && known == 0 ? CTL_OK : CTL_FAIL;
+out:
+	free(token);
+	free(pem);
+	sso_idp_keys_free(keys);
+	sso_assert_shutdown();
+	return rc;
 }
 
 static int sso_forget(struct ctl *c, int argc, char **argv)
@@ -225,8 +256,9 @@ static int sso_forget(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	}
 	n = strlen(argv[1]);
-	if (n == 0 || n > SSO_USER_MAX) {
-		ctl_error("an identity is 1..%d bytes (the device user name)", SSO_USER_MAX);
+	if (n == 0 || n > SSO_IDENTITY_MAX) {
+		ctl_error("an identity is 1..%d bytes (the NameID of the person's token)",
+		          SSO_IDENTITY_MAX);
 		return CTL_USAGE;
 	}
 	rc = sso_vault_forget(c->db, argv[1]);
@@ -251,12 +283,14 @@ static const struct {
 	const char *syntax;
 	const char *doc;
 } sso_cmds[] = {
-    {"exchange-key", sso_exchange_key, "sso exchange-key SERIAL [--force]",
-     "new key for a device's assertions; prints it for the device side"},
-    {"list-devices", sso_list_devices, "sso list-devices", "devices that have a key"},
-    {"revoke-device", sso_revoke_device, "sso revoke-device SERIAL",
-     "destroy a device's key: its assertions are refused"},
-    {"forget", sso_forget, "sso forget IDENTITY", "delete a device user's stored sign-in"},
+    {"add-device", sso_add_device, "sso add-device SERIAL [--audience URI]",
+     "let a printer sign people in (its tokens' audience, if not sso_audience)"},
+    {"list-devices", sso_list_devices, "sso list-devices", "printers that may sign people in"},
+    {"remove-device", sso_remove_device, "sso remove-device SERIAL",
+     "refuse a printer's tokens from now on"},
+    {"check-token", sso_check_token, "sso check-token SERIAL FILE|-",
+     "check a token captured from a printer against these settings"},
+    {"forget", sso_forget, "sso forget IDENTITY", "delete a person's stored sign-in"},
 };
 
 #define NSSO_CMDS (sizeof(sso_cmds) / sizeof(sso_cmds[0]))
@@ -270,8 +304,8 @@ void ctl_sso_usage(FILE *out)
 int ctl_sso(struct ctl *c, int argc, char **argv)
 {
 	if (argc < 2) {
-		ctl_error("sso: missing subcommand (exchange-key, list-devices, revoke-device, "
-		          "forget)");
+		ctl_error("sso: missing subcommand (add-device, list-devices, remove-device, "
+		          "check-token, forget)");
 		return CTL_USAGE;
 	}
 	for (size_t i = 0; i < NSSO_CMDS; i++)

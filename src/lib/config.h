@@ -42,8 +42,13 @@ struct sp_config {
 	long janitor_interval;
 	char *sso_socket;
 	char *sso_keyring;
-	char *sso_device_keys;
+	char *sso_idp_certs;
+	char *sso_idp_issuer;
+	char *sso_audience;
+	char *sso_service_provider;
+	char *sso_security_token_key;
 	long sso_assertion_max_age;
+	long sso_ticket_lifetime;
 };
 
 /* Fills cfg with the defaults, then the file (when path is not NULL), then

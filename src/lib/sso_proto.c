@@ -16,16 +16,15 @@
 #include <unistd.h>
 
 static const char *const op_names[SSO_OP__MAX] = {
-    [SSO_OP_STORE] = "store",
-    [SSO_OP_FETCH] = "fetch",
-    [SSO_OP_FORGET] = "forget",
-    [SSO_OP_REFUSED] = "refused",
+    [SSO_OP_TICKET] = "ticket", [SSO_OP_STORE] = "store",     [SSO_OP_FETCH] = "fetch",
+    [SSO_OP_FORGET] = "forget", [SSO_OP_REFUSED] = "refused",
 };
 
 static const char *const error_names[SSO_ERR__MAX] = {
     [SSO_ERR_NONE] = "",
     [SSO_ERR_NOT_STORED] = "not_stored",
     [SSO_ERR_ASSERTION_REFUSED] = "assertion_refused",
+    [SSO_ERR_OTHER_ACCOUNT] = "other_account",
     [SSO_ERR_UNAVAILABLE] = "unavailable",
     [SSO_ERR_BAD_REQUEST] = "bad_request",
 };
@@ -69,23 +68,24 @@ struct answer_wire {
 
 static const struct member request_members[] = {
     {"op", M_STRING, RQ(op), CAP(struct request_wire, op)},
-    {"assertion", M_STRING, RQ(req.device.assertion), SSO_ASSERTION_MAX + 1},
-    {"signature", M_STRING, RQ(req.device.signature), SSO_SIGNATURE_LEN + 1},
-    {"serial", M_STRING, RQ(req.device.serial), SSO_SERIAL_MAX + 1},
+    {"serial", M_STRING, RQ(req.serial), SSO_SERIAL_MAX + 1},
+    {"token", M_STRING, RQ(req.token), SSO_TOKEN_MAX + 1},
+    {"ticket", M_STRING, RQ(req.ticket), SSO_TICKET_MAX + 1},
     {"username", M_STRING, RQ(req.username), SSO_USERNAME_MAX + 1},
     {"password", M_STRING, RQ(req.password), SSO_PASSWORD_MAX + 1},
 };
-enum { RQ_OP, RQ_ASSERTION, RQ_SIGNATURE, RQ_SERIAL, RQ_USERNAME, RQ_PASSWORD };
+enum { RQ_OP, RQ_SERIAL, RQ_TOKEN, RQ_TICKET, RQ_USERNAME, RQ_PASSWORD };
 
 static const struct member answer_members[] = {
     {"ok", M_BOOL, AN(ok), 0},
     {"error", M_STRING, AN(error), CAP(struct answer_wire, error)},
     {"reason", M_STRING, AN(ans.reason), SSO_REASON_MAX + 1},
-    {"identity", M_STRING, AN(ans.identity), SSO_USER_MAX + 1},
+    {"identity", M_STRING, AN(ans.identity), SSO_IDENTITY_MAX + 1},
+    {"ticket", M_STRING, AN(ans.ticket), SSO_TICKET_MAX + 1},
     {"username", M_STRING, AN(ans.username), SSO_USERNAME_MAX + 1},
     {"password", M_STRING, AN(ans.password), SSO_PASSWORD_MAX + 1},
 };
-enum { AN_OK, AN_ERROR, AN_REASON, AN_IDENTITY, AN_USERNAME, AN_PASSWORD };
+enum { AN_OK, AN_ERROR, AN_REASON, AN_IDENTITY, AN_TICKET, AN_USERNAME, AN_PASSWORD };
 
 #define NMEMBERS(t) (sizeof(t) / sizeof(t[0]))
 
@@ -359,12 +359,22 @@ static int name_index(const char *const *names, size_t n, const char *name)
 	return -1;
 }
 
+/* Which members each op takes: required, and allowed beyond those. */
+static const struct {
+	unsigned required, optional;
+} op_members[SSO_OP__MAX] = {
+    [SSO_OP_TICKET] = {1u << RQ_SERIAL | 1u << RQ_TOKEN, 0},
+    [SSO_OP_STORE] = {1u << RQ_TICKET | 1u << RQ_USERNAME | 1u << RQ_PASSWORD, 0},
+    [SSO_OP_FETCH] = {1u << RQ_TICKET, 0},
+    [SSO_OP_FORGET] = {1u << RQ_TICKET, 0},
+    [SSO_OP_REFUSED] = {1u << RQ_TICKET, 0},
+};
+
 int sso_request_parse(const char *line, size_t len, struct sso_request *req, char *msg,
                       size_t msglen)
 {
 	struct request_wire w;
-	unsigned seen, device = 1u << RQ_ASSERTION | 1u << RQ_SIGNATURE | 1u << RQ_SERIAL;
-	unsigned creds = 1u << RQ_USERNAME | 1u << RQ_PASSWORD;
+	unsigned seen, need;
 	int op, rc = -1;
 
 	memset(&w, 0, sizeof(w));
@@ -377,22 +387,23 @@ int sso_request_parse(const char *line, size_t len, struct sso_request *req, cha
 	                msglen) != 0)
 		goto out;
 	if (!(seen & 1u << RQ_OP) || (op = name_index(op_names, SSO_OP__MAX, w.op)) < 0) {
-		snprintf(msg, msglen, "op must be store, fetch, forget or refused");
+		snprintf(msg, msglen, "op must be ticket, store, fetch, forget or refused");
 		goto out;
 	}
-	if ((seen & device) != device || w.req.device.assertion[0] == '\0' ||
-	    w.req.device.signature[0] == '\0' || w.req.device.serial[0] == '\0') {
-		snprintf(msg, msglen, "assertion, signature and serial are required");
+	need = op_members[op].required;
+	if ((seen & need) != need || (seen & ~(need | op_members[op].optional | 1u << RQ_OP))) {
+		snprintf(msg, msglen, "%s takes %s", op_names[op],
+		         op == SSO_OP_TICKET  ? "serial and token"
+		         : op == SSO_OP_STORE ? "ticket, username and password"
+		                              : "ticket");
 		goto out;
 	}
-	if (op == SSO_OP_STORE ? (seen & creds) != creds : (seen & creds) != 0) {
-		snprintf(msg, msglen, "username and password go with store, and only there");
-		goto out;
-	}
-	if (op == SSO_OP_STORE && (w.req.username[0] == '\0' || w.req.password[0] == '\0')) {
-		snprintf(msg, msglen, "username and password must not be empty");
-		goto out;
-	}
+	/* Every member an op takes is required, and none may be empty. */
+	for (size_t i = 1; i < NMEMBERS(request_members); i++)
+		if ((need & 1u << i) && ((char *)&w + request_members[i].offset)[0] == '\0') {
+			snprintf(msg, msglen, "%s must not be empty", request_members[i].name);
+			goto out;
+		}
 	w.req.op = (enum sso_op)op;
 	*req = w.req;
 	rc = 0;
@@ -504,18 +515,18 @@ static int finish(struct out *o)
 int sso_request_format(const struct sso_request *req, char *buf, size_t cap)
 {
 	struct out o = {buf, cap > SSO_LINE_MAX + 1 ? SSO_LINE_MAX + 1 : cap, 0, 0};
+	/* The wire struct holds the request at RQ(req): each member's place in
+	 * struct sso_request is its offset there, less that. */
+	const size_t base = RQ(req);
 
 	if ((unsigned)req->op >= SSO_OP__MAX)
 		return -1;
 	put(&o, "{", 1);
 	put_member(&o, "op", op_names[req->op]);
-	put_member(&o, "assertion", req->device.assertion);
-	put_member(&o, "signature", req->device.signature);
-	put_member(&o, "serial", req->device.serial);
-	if (req->op == SSO_OP_STORE) {
-		put_member(&o, "username", req->username);
-		put_member(&o, "password", req->password);
-	}
+	for (size_t i = RQ_SERIAL; i < NMEMBERS(request_members); i++)
+		if (op_members[req->op].required & 1u << i)
+			put_member(&o, request_members[i].name,
+			           (const char *)req + (request_members[i].offset - base));
 	return finish(&o);
 }
 
@@ -533,6 +544,8 @@ int sso_answer_format(const struct sso_answer *ans, char *buf, size_t cap)
 		put_member(&o, "reason", ans->reason);
 	if (ans->identity[0])
 		put_member(&o, "identity", ans->identity);
+	if (ans->ticket[0])
+		put_member(&o, "ticket", ans->ticket);
 	if (ans->username[0])
 		put_member(&o, "username", ans->username);
 	if (ans->password[0])

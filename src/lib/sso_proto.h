@@ -6,12 +6,20 @@
  * JSON object (RFC 8259) of string and boolean members, at most
  * SSO_LINE_MAX bytes with its '\n'.
  *
- *   request  {"op": "store"|"fetch"|"forget"|"refused",
- *             "assertion", "signature", "serial",      the device's vouching
- *             "username", "password"}                  store only, required there
- *   answer   {"ok": true, "identity"?, "username"?, "password"?}   (fetch: all three)
+ *   request  {"op": "ticket", "serial", "token"}     the printer's security
+ *                                                    token (sso_assert.h),
+ *                                                    verified and used up
+ *            {"op": "fetch"|"forget"|"refused", "ticket"}
+ *            {"op": "store", "ticket", "username", "password"}
+ *   answer   {"ok": true, "identity"?, "ticket"?, "username"?, "password"?}
+ *              ticket: identity and ticket; fetch: identity, username,
+ *              password; the others: identity
  *            {"ok": false, "error": "not_stored"|"assertion_refused"|
- *             "unavailable"|"bad_request", "reason"?}
+ *             "other_account"|"unavailable"|"bad_request", "reason"?}
+ *
+ * A ticket is what ssod gives back for a verified token: proof, for the
+ * rest of the person's visit (sso_ticket_lifetime), of who the printer
+ * said was logged in.  The api passes it through and cannot read it.
  *
  * Unknown or repeated members are refused.  The reader and writer below
  * are our own rather than json-c's, so that every buffer a password passes
@@ -25,32 +33,37 @@
 
 #include "sso_assert.h"
 
-#define SSO_LINE_MAX     4096
+#define SSO_LINE_MAX     20480 /* a token, with room for the rest */
+#define SSO_TICKET_MAX   512
 #define SSO_USERNAME_MAX 254 /* as POST /api/v1/session accepts */
 #define SSO_PASSWORD_MAX 1024
 #define SSO_REASON_MAX   32
 #define SSO_TIMEOUT_MS   5000 /* each way: connect, send, answer */
 
-enum sso_op { SSO_OP_STORE, SSO_OP_FETCH, SSO_OP_FORGET, SSO_OP_REFUSED, SSO_OP__MAX };
+enum sso_op {
+	SSO_OP_TICKET,
+	SSO_OP_STORE,
+	SSO_OP_FETCH,
+	SSO_OP_FORGET,
+	SSO_OP_REFUSED,
+	SSO_OP__MAX
+};
 
 enum sso_proto_err {
 	SSO_ERR_NONE = 0,
 	SSO_ERR_NOT_STORED,        /* no (readable) vault entry for the identity */
-	SSO_ERR_ASSERTION_REFUSED, /* stale, replayed, forged, wrong serial, ...: see reason */
+	SSO_ERR_ASSERTION_REFUSED, /* token or ticket refused (stale, replayed, ...: reason) */
+	SSO_ERR_OTHER_ACCOUNT,     /* store: another RMail account is stored for the identity */
 	SSO_ERR_UNAVAILABLE,       /* ssod cannot do it now (database, keys) */
 	SSO_ERR_BAD_REQUEST,       /* the request line is not one */
 	SSO_ERR__MAX
 };
 
-struct sso_device {
-	char assertion[SSO_ASSERTION_MAX + 1];
-	char signature[SSO_SIGNATURE_LEN + 1];
-	char serial[SSO_SERIAL_MAX + 1];
-};
-
 struct sso_request {
 	enum sso_op op;
-	struct sso_device device;
+	char serial[SSO_SERIAL_MAX + 1];
+	char token[SSO_TOKEN_MAX + 1];
+	char ticket[SSO_TICKET_MAX + 1];
 	char username[SSO_USERNAME_MAX + 1];
 	char password[SSO_PASSWORD_MAX + 1];
 };
@@ -59,7 +72,8 @@ struct sso_answer {
 	int ok;
 	enum sso_proto_err error;
 	char reason[SSO_REASON_MAX + 1];
-	char identity[SSO_USER_MAX + 1];
+	char identity[SSO_IDENTITY_MAX + 1];
+	char ticket[SSO_TICKET_MAX + 1];
 	char username[SSO_USERNAME_MAX + 1];
 	char password[SSO_PASSWORD_MAX + 1];
 };

@@ -1,10 +1,11 @@
 /*
- * sso_vault.c - sealed RMail credentials per device user, and seen nonces
- * (see sso_vault.h).
+ * sso_vault.c - sealed RMail credentials per device user, the registered
+ * printers, and the tokens already used (see sso_vault.h).
  */
 #include "sso_vault.h"
 
 #include <json-c/json.h>
+#include <strings.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,10 @@ static const struct db_stmt stmt_vault_upsert = {
     3};
 static const struct db_stmt stmt_vault_get = {
     "sso_vault_get", "SELECT kid, sealed FROM scanpost.sso_vault WHERE identity = $1", 1};
+/* The row a store is about to replace, locked until the store commits. */
+static const struct db_stmt stmt_vault_lock = {
+    "sso_vault_lock", "SELECT kid, sealed FROM scanpost.sso_vault WHERE identity = $1 FOR UPDATE",
+    1};
 static const struct db_stmt stmt_vault_used = {
     "sso_vault_used", "UPDATE scanpost.sso_vault SET last_used_at = now() WHERE identity = $1", 1};
 static const struct db_stmt stmt_vault_delete = {
@@ -38,16 +43,28 @@ static const struct db_stmt stmt_vault_batch = {
 static const struct db_stmt stmt_vault_reseal = {
     "sso_vault_reseal",
     "UPDATE scanpost.sso_vault SET kid = $2, sealed = $3 WHERE identity = $1 AND kid = $4", 4};
-static const struct db_stmt stmt_nonce_claim = {
-    "sso_nonce_claim",
-    "INSERT INTO scanpost.sso_nonces (nonce, serial) VALUES ($1, $2)"
-    " ON CONFLICT (nonce) DO NOTHING RETURNING 1",
+static const struct db_stmt stmt_device_audience = {
+    "sso_device_audience", "SELECT audience FROM scanpost.sso_devices WHERE serial = $1", 1};
+static const struct db_stmt stmt_device_add = {
+    "sso_device_add",
+    "INSERT INTO scanpost.sso_devices (serial, audience) VALUES ($1, $2)"
+    " ON CONFLICT (serial) DO NOTHING RETURNING 1",
     2};
-static const struct db_stmt stmt_nonce_seen = {
-    "sso_nonce_seen", "SELECT 1 FROM scanpost.sso_nonces WHERE nonce = $1", 1};
-static const struct db_stmt stmt_nonce_prune = {
-    "sso_nonce_prune",
-    "DELETE FROM scanpost.sso_nonces WHERE seen_at < now() - make_interval(secs => $1)", 1};
+static const struct db_stmt stmt_device_remove = {
+    "sso_device_remove", "DELETE FROM scanpost.sso_devices WHERE serial = $1", 1};
+static const struct db_stmt stmt_device_list = {
+    "sso_device_list",
+    "SELECT serial, audience, to_char(added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+    " FROM scanpost.sso_devices ORDER BY serial",
+    0};
+static const struct db_stmt stmt_token_claim = {
+    "sso_token_claim",
+    "INSERT INTO scanpost.sso_token_uses (token_hash, serial, valid_until)"
+    " VALUES ($1, $2, to_timestamp($3::double precision))"
+    " ON CONFLICT (token_hash) DO NOTHING RETURNING 1",
+    3};
+static const struct db_stmt stmt_token_prune = {
+    "sso_token_prune", "DELETE FROM scanpost.sso_token_uses WHERE valid_until < now()", 0};
 
 static void aad_of(const char *identity, char *aad, size_t len)
 {
@@ -77,7 +94,7 @@ static int seal(const struct keyring *kr, const char *identity, const char *user
                 const char *password, uint8_t **blob, size_t *bloblen, char *kid)
 {
 	uint8_t pt[2 + SSO_USERNAME_MAX + SSO_PASSWORD_MAX];
-	char aad[sizeof(AAD_PREFIX) + SSO_USER_MAX + 1];
+	char aad[sizeof(AAD_PREFIX) + SSO_IDENTITY_MAX + 1];
 	size_t len;
 	int rc;
 
@@ -88,26 +105,6 @@ static int seal(const struct keyring *kr, const char *identity, const char *user
 	rc = sp_seal_blob(kr, aad, strlen(aad), pt, len, blob, bloblen, kid);
 	OPENSSL_cleanse(pt, sizeof(pt));
 	return rc;
-}
-
-int sso_vault_store(struct db *db, const struct keyring *kr, const char *identity,
-                    const char *username, const char *password)
-{
-	uint8_t *blob = NULL;
-	size_t bloblen = 0;
-	char kid[SP_KID_MAX + 1];
-	PGresult *res;
-
-	if (seal(kr, identity, username, password, &blob, &bloblen, kid) != SP_CRYPTO_OK)
-		return SSO_VAULT_CRYPTO;
-	const char *v[3] = {identity, kid, (const char *)blob};
-	const int l[3] = {0, 0, (int)bloblen}, f[3] = {0, 0, 1};
-	res = db_run(db, &stmt_vault_upsert, v, l, f, 0);
-	free(blob);
-	if (res == NULL)
-		return SSO_VAULT_DB;
-	PQclear(res);
-	return SSO_VAULT_OK;
 }
 
 /* Splits an opened plaintext into out; 0, or -1 when it is not one. */
@@ -133,7 +130,7 @@ static int unpack(const uint8_t *pt, size_t len, struct sso_credentials *out)
 static int open_row(const struct keyring *kr, const char *identity, const char *kid,
                     const uint8_t *blob, size_t bloblen, struct sso_credentials *out)
 {
-	char aad[sizeof(AAD_PREFIX) + SSO_USER_MAX + 1];
+	char aad[sizeof(AAD_PREFIX) + SSO_IDENTITY_MAX + 1];
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
 	int rc;
@@ -160,6 +157,71 @@ static void audit_unreadable(struct db *db, const char *identity, const char *ki
 	audit_record(db, "sso_vault_unreadable", identity, NULL, NULL, NULL,
 	             json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
 	json_object_put(d);
+}
+
+/*
+ * The RMail account of the row locked by stmt_vault_lock (res, one row):
+ * 0 when it may be replaced by username (same account, or a row that no
+ * longer opens), 1 when another account is stored.
+ */
+static int other_account(struct db *db, const struct keyring *kr, const char *identity,
+                         const PGresult *res, const char *username)
+{
+	struct sso_credentials old;
+	char kid[SP_KID_MAX + 1];
+	int kidlen = PQgetlength(res, 0, 0), rc;
+
+	if (kidlen < 1 || kidlen > SP_KID_MAX) {
+		audit_unreadable(db, identity, "?", SP_CRYPTO_ERR_NOKEY);
+		return 0;
+	}
+	memcpy(kid, PQgetvalue(res, 0, 0), (size_t)kidlen);
+	kid[kidlen] = '\0';
+	rc = open_row(kr, identity, kid, (const uint8_t *)PQgetvalue(res, 0, 1),
+	              (size_t)PQgetlength(res, 0, 1), &old);
+	if (rc != SP_CRYPTO_OK) {
+		/* Unreadable is as good as nothing stored: the new row replaces it. */
+		audit_unreadable(db, identity, kid, rc);
+		return 0;
+	}
+	rc = strcasecmp(old.username, username) != 0;
+	sso_credentials_wipe(&old);
+	return rc;
+}
+
+int sso_vault_store(struct db *db, const struct keyring *kr, const char *identity,
+                    const char *username, const char *password)
+{
+	uint8_t *blob = NULL;
+	size_t bloblen = 0;
+	char kid[SP_KID_MAX + 1];
+	const char *lv[1] = {identity};
+	PGresult *res;
+	int rc = SSO_VAULT_DB;
+
+	if (seal(kr, identity, username, password, &blob, &bloblen, kid) != SP_CRYPTO_OK)
+		return SSO_VAULT_CRYPTO;
+	if (db_begin(db) != 0 || (res = db_run(db, &stmt_vault_lock, lv, NULL, NULL, 1)) == NULL)
+		goto fail;
+	if (PQntuples(res) == 1 && other_account(db, kr, identity, res, username)) {
+		PQclear(res);
+		rc = SSO_VAULT_OTHER_ACCOUNT;
+		goto fail;
+	}
+	PQclear(res);
+	const char *v[3] = {identity, kid, (const char *)blob};
+	const int l[3] = {0, 0, (int)bloblen}, f[3] = {0, 0, 1};
+	if ((res = db_run(db, &stmt_vault_upsert, v, l, f, 0)) == NULL)
+		goto fail;
+	PQclear(res);
+	if (db_commit(db) != 0)
+		goto fail;
+	free(blob);
+	return SSO_VAULT_OK;
+fail:
+	db_rollback(db);
+	free(blob);
+	return rc;
 }
 
 int sso_vault_fetch(struct db *db, const struct keyring *kr, const char *identity,
@@ -286,7 +348,7 @@ static int rewrap_batch(struct db *db, const struct keyring *kr, char *cursor, s
 
 int sso_vault_rewrap(struct db *db, const struct keyring *kr, long *rewrapped, long *failed)
 {
-	char cursor[SSO_USER_MAX + 1] = "";
+	char cursor[SSO_IDENTITY_MAX + 1] = "";
 	int n, started = 0;
 
 	while ((n = rewrap_batch(db, kr, cursor, sizeof(cursor), started, rewrapped, failed)) > 0)
@@ -294,10 +356,28 @@ int sso_vault_rewrap(struct db *db, const struct keyring *kr, long *rewrapped, l
 	return n < 0 ? -1 : 0;
 }
 
-int sso_nonce_claim(struct db *db, const char *nonce, const char *serial)
+int sso_device_audience(struct db *db, const char *serial, char *audience, size_t len)
 {
-	const char *v[2] = {nonce, serial};
-	PGresult *res = db_run(db, &stmt_nonce_claim, v, NULL, NULL, 0);
+	const char *v[1] = {serial};
+	PGresult *res = db_run(db, &stmt_device_audience, v, NULL, NULL, 0);
+	int rc = 1;
+
+	audience[0] = '\0';
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		if (!PQgetisnull(res, 0, 0))
+			snprintf(audience, len, "%s", PQgetvalue(res, 0, 0));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int sso_device_add(struct db *db, const char *serial, const char *audience)
+{
+	const char *v[2] = {serial, audience};
+	PGresult *res = db_run(db, &stmt_device_add, v, NULL, NULL, 0);
 	int rc;
 
 	if (res == NULL)
@@ -307,28 +387,59 @@ int sso_nonce_claim(struct db *db, const char *nonce, const char *serial)
 	return rc;
 }
 
-int sso_nonce_seen(struct db *db, const char *nonce)
+int sso_device_remove(struct db *db, const char *serial)
 {
-	const char *v[1] = {nonce};
-	PGresult *res = db_run(db, &stmt_nonce_seen, v, NULL, NULL, 0);
+	const char *v[1] = {serial};
+	PGresult *res = db_run(db, &stmt_device_remove, v, NULL, NULL, 0);
 	int rc;
 
 	if (res == NULL)
 		return -1;
-	rc = PQntuples(res) > 0;
+	rc = strcmp(PQcmdTuples(res), "0") == 0 ? 1 : 0;
 	PQclear(res);
 	return rc;
 }
 
-long sso_nonces_prune(struct db *db, long max_age)
+long sso_device_list(struct db *db,
+                     void (*fn)(void *arg, const char *serial, const char *audience,
+                                const char *added),
+                     void *arg)
 {
-	char secs[24];
-	const char *v[1] = {secs};
-	PGresult *res;
+	PGresult *res = db_run(db, &stmt_device_list, NULL, NULL, NULL, 0);
 	long n;
 
-	snprintf(secs, sizeof(secs), "%ld", max_age);
-	if ((res = db_run(db, &stmt_nonce_prune, v, NULL, NULL, 0)) == NULL)
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	for (int i = 0; i < (int)n; i++)
+		fn(arg, PQgetvalue(res, i, 0),
+		   PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	PQclear(res);
+	return n;
+}
+
+int sso_token_claim(struct db *db, const char *token_hash, const char *serial,
+                    long long valid_until)
+{
+	char until[24];
+	const char *v[3] = {token_hash, serial, until};
+	PGresult *res;
+	int rc;
+
+	snprintf(until, sizeof(until), "%lld", valid_until);
+	if ((res = db_run(db, &stmt_token_claim, v, NULL, NULL, 0)) == NULL)
+		return -1;
+	rc = PQntuples(res) == 1 ? 0 : 1;
+	PQclear(res);
+	return rc;
+}
+
+long sso_token_uses_prune(struct db *db)
+{
+	PGresult *res = db_run(db, &stmt_token_prune, NULL, NULL, NULL, 0);
+	long n;
+
+	if (res == NULL)
 		return -1;
 	n = atol(PQcmdTuples(res));
 	PQclear(res);

@@ -1,13 +1,15 @@
 /*
  * ssod_main.c - scanpost-ssod, the SSO manager (DESIGN 3.4).
  *
- * The only holder of the SSO keyring (sso_keyring) and of the device keys
- * (sso_device_keys/<serial>.key), and the only program whose database role
- * (scanpost_sso) may read or write scanpost.sso_vault.  scanpost-api asks it
- * over the unix socket sso_socket, one request line per connection
- * (sso_proto.h); every request carries a device assertion, verified here
- * (sso_assert.h) before anything else, and whose nonce is then claimed so a
- * replay is refused.
+ * The only holder of the SSO keyring (sso_keyring), and the only program
+ * whose database role (scanpost_sso) may read or write scanpost.sso_vault.
+ * scanpost-api asks it over the unix socket sso_socket, one request line
+ * per connection (sso_proto.h).  A visit starts with the printer's security
+ * token (op "ticket"): verified here against the identity provider's
+ * certificates (sso_assert.h), for a registered printer and its audience,
+ * used up (a replay is refused), and answered with a ticket
+ * (sso_ticket.h) that names the person for the rest of the visit; every
+ * other operation carries that ticket.
  *
  * Threads: the main thread waits for SIGTERM/SIGINT; an acceptor hands
  * connections to SSOD_WORKERS workers through a bounded queue (a
@@ -19,6 +21,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,11 +42,13 @@
 #include "log.h"
 #include "sso_assert.h"
 #include "sso_proto.h"
+#include "sso_ticket.h"
 #include "sso_vault.h"
 
 #define SSOD_WORKERS     4
 #define SSOD_QUEUE       32
-#define SSOD_PRUNE_EVERY 60 /* seconds between nonce prunes, per worker */
+#define SSOD_PRUNE_EVERY 60 /* seconds between prunes of used tokens, per worker */
+#define SSOD_CERTS_MAX   (256 * 1024)
 
 struct worker {
 	const struct sp_config *cfg;
@@ -64,56 +69,39 @@ static struct {
 
 static int listen_fd = -1;
 
-/* ---- device keys ------------------------------------------------------------ */
+/* ---- the identity provider's certificates ---------------------------------------- */
 
 /*
- * sso_key_lookup_fn: reads sso_device_keys/<serial>.key at each use, so
- * `scanpostctl sso exchange-key` and `revoke-device` take effect at the
- * next assertion without a reload signal.  The file must be a regular file
- * of mode 0600 (or stricter) holding 64 hex digits and white space.
+ * Reads sso_idp_certs at each use, so that a certificate rollover (the
+ * provider publishes its next certificate; the admin appends it to the
+ * file) needs no restart.  NULL with why.
  */
-static int device_key_lookup(void *arg, const char *serial, uint8_t key[SSO_DEVICE_KEY_LEN])
+static struct sso_idp_keys *idp_keys(const struct sp_config *cfg, char *why, size_t whylen)
 {
-	const struct sp_config *cfg = arg;
-	char path[600], text[160];
-	struct stat st;
+	struct sso_idp_keys *k = NULL;
+	char *pem = malloc(SSOD_CERTS_MAX);
 	ssize_t n;
-	size_t start = 0, end;
-	int fd, rc = -1;
+	int fd;
 
-	if (!sso_serial_valid(serial))
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s.key", cfg->sso_device_keys, serial);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		sp_log(LOG_WARN, "sso_device_key_refused", "serial", serial, "reason",
-		       "not a regular file of mode 0600", NULL);
-		close(fd);
-		return -1;
+	if (!pem) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
 	}
-	n = read(fd, text, sizeof(text) - 1);
+	if ((fd = open(cfg->sso_idp_certs, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "%s: %s", cfg->sso_idp_certs, strerror(errno));
+		goto out;
+	}
+	n = read(fd, pem, SSOD_CERTS_MAX);
 	close(fd);
-	if (n <= 0)
+	if (n <= 0 || n == SSOD_CERTS_MAX) {
+		snprintf(why, whylen, "%s: empty, unreadable or larger than %d bytes",
+		         cfg->sso_idp_certs, SSOD_CERTS_MAX);
 		goto out;
-	end = (size_t)n;
-	while (start < end && strchr(" \t\r\n", text[start]))
-		start++;
-	while (end > start && strchr(" \t\r\n", text[end - 1]))
-		end--;
-	if (end - start != 2 * SSO_DEVICE_KEY_LEN)
-		goto out;
-	if (hex_decode(text + start, key, SSO_DEVICE_KEY_LEN) != 0)
-		goto out;
-	rc = 0;
-out:
-	if (rc != 0) {
-		OPENSSL_cleanse(key, SSO_DEVICE_KEY_LEN);
-		sp_log(LOG_WARN, "sso_device_key_refused", "serial", serial, "reason",
-		       "not 64 hex digits", NULL);
 	}
-	OPENSSL_cleanse(text, sizeof(text));
-	return rc;
+	k = sso_idp_keys_load(pem, (size_t)n, why, whylen);
+out:
+	free(pem);
+	return k;
 }
 
 /* ---- the operations ------------------------------------------------------ */
@@ -143,72 +131,152 @@ static void answer_error(struct sso_answer *ans, enum sso_proto_err err, const c
 		snprintf(ans->reason, sizeof(ans->reason), "%s", reason);
 }
 
-/*
- * The assertion check every operation starts with: signature, serial, time,
- * then the nonce (claimed; or, for `refused`, which follows a fetch with the
- * same assertion, known).  0 to go on with *claims filled; -1 with ans set.
- */
-static int check_assertion(struct worker *w, const struct sso_request *req,
-                           struct sso_claims *claims, struct sso_answer *ans)
+/* A refused proof: logged, audited with what it claimed, answered. */
+static void refuse(struct worker *w, const char *op, const char *serial, const char *reason,
+                   const char *claimed, struct sso_answer *ans)
 {
-	enum sso_assert_result r;
-	const char *reason = NULL;
-	int seen;
-
-	r = sso_assert_verify(req->device.assertion, req->device.signature, req->device.serial,
-	                      device_key_lookup, (void *)w->cfg, time(NULL),
-	                      w->cfg->sso_assertion_max_age, claims);
-	if (r != SSO_ASSERT_OK) {
-		reason = sso_assert_reason(r);
-	} else if (req->op == SSO_OP_REFUSED) {
-		if ((seen = sso_nonce_seen(w->db, claims->nonce)) < 0)
-			goto db_down;
-		if (seen == 0)
-			reason = "nonce_not_fetched";
-	} else {
-		if ((seen = sso_nonce_claim(w->db, claims->nonce, claims->serial)) < 0)
-			goto db_down;
-		if (seen == 1)
-			reason = "replayed";
-	}
-	if (reason == NULL)
-		return 0;
-	/* The claimed user of a refused assertion is unauthenticated: it goes
-	 * into the audit trail as what was claimed, not as the actor. */
-	sp_log(LOG_WARN, "sso_assertion_refused", "op", sso_op_name(req->op), "reason", reason,
-	       "serial", claims->serial[0] ? claims->serial : NULL, "claimed_user",
-	       claims->user[0] ? claims->user : NULL, NULL);
-	audit(w, "sso_refused", NULL, req->device.serial, reason, claims->user);
+	/* The claimed user of a refused token is not an actor: it goes into
+	 * the audit trail as what was claimed. */
+	sp_log(LOG_WARN, "sso_assertion_refused", "op", op, "reason", reason, "serial",
+	       serial && serial[0] ? serial : NULL, "claimed_user",
+	       claimed && claimed[0] ? claimed : NULL, NULL);
+	audit(w, "sso_refused", NULL, serial, reason, claimed);
 	answer_error(ans, SSO_ERR_ASSERTION_REFUSED, reason);
-	return -1;
+}
+
+/* SHA-256 (hex) of issuer "\n" id: the key of a token's use.  0, or -1. */
+static int token_hash(const char *issuer, const char *id, char hex[65])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(c, issuer, strlen(issuer)) != 1 || EVP_DigestUpdate(c, "\n", 1) != 1 ||
+	    EVP_DigestUpdate(c, id, strlen(id)) != 1 || EVP_DigestFinal_ex(c, md, &len) != 1 ||
+	    len != 32) {
+		EVP_MD_CTX_free(c);
+		return -1;
+	}
+	EVP_MD_CTX_free(c);
+	hex_encode(md, 32, hex);
+	return 0;
+}
+
+/*
+ * op "ticket": the printer's security token, for the registered printer
+ * req->serial.  Verified (sso_assert.h) with that printer's audience, used
+ * up, and answered with the person's identity and a ticket.
+ */
+static void op_ticket(struct worker *w, const struct sso_request *req, struct sso_answer *ans)
+{
+	const struct sp_config *cfg = w->cfg;
+	struct sso_idp_keys *keys;
+	struct sso_claims claims;
+	enum sso_assert_result r;
+	char audience[SSO_ISSUER_MAX + 1], why[160], hash[65];
+	time_t now = time(NULL);
+	int rc;
+
+	if (!sso_serial_valid(req->serial)) {
+		refuse(w, "ticket", NULL, "bad_serial", NULL, ans);
+		return;
+	}
+	if ((rc = sso_device_audience(w->db, req->serial, audience, sizeof(audience))) < 0)
+		goto db_down;
+	if (rc == 1) {
+		refuse(w, "ticket", req->serial, "unknown_device", NULL, ans);
+		return;
+	}
+	if ((keys = idp_keys(cfg, why, sizeof(why))) == NULL) {
+		sp_log(LOG_ERROR, "sso_idp_certs_unusable", "detail", why, NULL);
+		answer_error(ans, SSO_ERR_UNAVAILABLE, NULL);
+		return;
+	}
+	struct sso_trust trust = {keys, cfg->sso_idp_issuer,
+	                          audience[0] ? audience : cfg->sso_audience};
+	r = sso_assert_verify(req->token, strlen(req->token), &trust, now,
+	                      cfg->sso_assertion_max_age, &claims);
+	sso_idp_keys_free(keys);
+	if (r != SSO_ASSERT_OK) {
+		/* wrong_audience on a genuine token: it was issued for another
+		 * printer or another relying party. */
+		refuse(w, "ticket", req->serial, sso_assert_reason(r), claims.identity, ans);
+		return;
+	}
+	if (token_hash(cfg->sso_idp_issuer, claims.id, hash) != 0) {
+		answer_error(ans, SSO_ERR_UNAVAILABLE, NULL);
+		return;
+	}
+	if ((rc = sso_token_claim(w->db, hash, req->serial, claims.valid_until)) < 0)
+		goto db_down;
+	if (rc == 1) {
+		refuse(w, "ticket", req->serial, "replayed", claims.identity, ans);
+		return;
+	}
+	if (sso_ticket_make(keycache_get(&w->keys), claims.identity, req->serial,
+	                    now + cfg->sso_ticket_lifetime, ans->ticket) != SSO_TICKET_OK) {
+		sp_log(LOG_ERROR, "sso_ticket_failed", NULL);
+		answer_error(ans, SSO_ERR_UNAVAILABLE, NULL);
+		return;
+	}
+	snprintf(ans->identity, sizeof(ans->identity), "%s", claims.identity);
+	sp_log(LOG_INFO, "sso_token_accepted", "identity", claims.identity, "serial", req->serial,
+	       NULL);
+	ans->ok = 1;
+	return;
 db_down:
 	sp_log(LOG_ERROR, "sso_db_failed", "error", db_error(w->db), NULL);
 	answer_error(ans, SSO_ERR_UNAVAILABLE, NULL);
+}
+
+/* Who the ticket of every other operation names.  0 with c filled; -1
+ * with ans set (refused). */
+static int check_ticket(struct worker *w, const struct sso_request *req, struct sso_claims *c,
+                        char serial[SSO_SERIAL_MAX + 1], struct sso_answer *ans)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = sso_ticket_open(keycache_get(&w->keys), req->ticket, time(NULL), c->identity, serial);
+	if (rc == SSO_TICKET_OK)
+		return 0;
+	refuse(w, sso_op_name(req->op), NULL,
+	       rc == SSO_TICKET_EXPIRED ? "ticket_expired" : "ticket_invalid", NULL, ans);
 	return -1;
 }
 
-static void op_store(struct worker *w, const struct sso_request *req, const struct sso_claims *c,
-                     struct sso_answer *ans)
+static void op_store(struct worker *w, const struct sso_request *req, const char *identity,
+                     const char *serial, struct sso_answer *ans)
 {
 	int rc =
-	    sso_vault_store(w->db, keycache_get(&w->keys), c->user, req->username, req->password);
+	    sso_vault_store(w->db, keycache_get(&w->keys), identity, req->username, req->password);
 
+	if (rc == SSO_VAULT_OTHER_ACCOUNT) {
+		/* A stored sign-in belongs to its account (DESIGN 3.4): another
+		 * one does not replace it; the person forgets it first. */
+		sp_log(LOG_WARN, "sso_store_refused", "identity", identity, "serial", serial,
+		       "reason", "other_account", NULL);
+		audit(w, "sso_store_refused", identity, serial, "other_account", NULL);
+		answer_error(ans, SSO_ERR_OTHER_ACCOUNT, "other_account");
+		return;
+	}
 	if (rc != SSO_VAULT_OK) {
-		sp_log(LOG_ERROR, "sso_store_failed", "identity", c->user, "error",
+		sp_log(LOG_ERROR, "sso_store_failed", "identity", identity, "error",
 		       rc == SSO_VAULT_DB ? db_error(w->db) : "sealing failed", NULL);
 		answer_error(ans, SSO_ERR_UNAVAILABLE, NULL);
 		return;
 	}
-	sp_log(LOG_INFO, "sso_stored", "identity", c->user, "serial", c->serial, NULL);
-	audit(w, "sso_stored", c->user, c->serial, NULL, NULL);
+	sp_log(LOG_INFO, "sso_stored", "identity", identity, "serial", serial, NULL);
+	audit(w, "sso_stored", identity, serial, NULL, NULL);
 	ans->ok = 1;
 }
 
-static void op_fetch(struct worker *w, const struct sso_request *req, const struct sso_claims *c,
-                     struct sso_answer *ans)
+static void op_fetch(struct worker *w, const struct sso_request *req, const char *identity,
+                     const char *serial, struct sso_answer *ans)
 {
 	struct sso_credentials cred;
-	int rc = sso_vault_fetch(w->db, keycache_get(&w->keys), c->user, &cred);
+	int rc = sso_vault_fetch(w->db, keycache_get(&w->keys), identity, &cred);
 
 	(void)req;
 	if (rc == SSO_VAULT_DB) {
@@ -222,16 +290,16 @@ static void op_fetch(struct worker *w, const struct sso_request *req, const stru
 		ans->ok = 1;
 		memcpy(ans->username, cred.username, sizeof(ans->username));
 		memcpy(ans->password, cred.password, sizeof(ans->password));
-		sp_log(LOG_INFO, "sso_used", "identity", c->user, "serial", c->serial, NULL);
-		audit(w, "sso_used", c->user, c->serial, NULL, NULL);
+		sp_log(LOG_INFO, "sso_used", "identity", identity, "serial", serial, NULL);
+		audit(w, "sso_used", identity, serial, NULL, NULL);
 	}
 	sso_credentials_wipe(&cred);
 }
 
-static void op_forget(struct worker *w, const struct sso_request *req, const struct sso_claims *c,
-                      struct sso_answer *ans)
+static void op_forget(struct worker *w, const struct sso_request *req, const char *identity,
+                      const char *serial, struct sso_answer *ans)
 {
-	int rc = sso_vault_forget(w->db, c->user);
+	int rc = sso_vault_forget(w->db, identity);
 
 	(void)req;
 	if (rc == SSO_VAULT_DB) {
@@ -243,25 +311,26 @@ static void op_forget(struct worker *w, const struct sso_request *req, const str
 		answer_error(ans, SSO_ERR_NOT_STORED, NULL);
 		return;
 	}
-	sp_log(LOG_INFO, "sso_forgotten", "identity", c->user, "serial", c->serial, NULL);
-	audit(w, "sso_forgotten", c->user, c->serial, "user", NULL);
+	sp_log(LOG_INFO, "sso_forgotten", "identity", identity, "serial", serial, NULL);
+	audit(w, "sso_forgotten", identity, serial, "user", NULL);
 	ans->ok = 1;
 }
 
 /* RMail refused the stored credentials (the password changed).  The row
  * stays: the person is asked to sign in again, and a sign-in with
  * remember replaces it (or the weblet forgets it when they decline). */
-static void op_refused(struct worker *w, const struct sso_request *req, const struct sso_claims *c,
-                       struct sso_answer *ans)
+static void op_refused(struct worker *w, const struct sso_request *req, const char *identity,
+                       const char *serial, struct sso_answer *ans)
 {
 	(void)req;
-	sp_log(LOG_INFO, "sso_credentials_refused", "identity", c->user, "serial", c->serial, NULL);
-	audit(w, "sso_credentials_refused", c->user, c->serial, NULL, NULL);
+	sp_log(LOG_INFO, "sso_credentials_refused", "identity", identity, "serial", serial, NULL);
+	audit(w, "sso_credentials_refused", identity, serial, NULL, NULL);
 	ans->ok = 1;
 }
 
-typedef void (*op_fn)(struct worker *w, const struct sso_request *req, const struct sso_claims *c,
-                      struct sso_answer *ans);
+/* The operations that take a ticket (op "ticket" makes one). */
+typedef void (*op_fn)(struct worker *w, const struct sso_request *req, const char *identity,
+                      const char *serial, struct sso_answer *ans);
 
 static const op_fn ops[SSO_OP__MAX] = {
     [SSO_OP_STORE] = op_store,
@@ -278,6 +347,7 @@ static void handle_connection(struct worker *w, int fd)
 	struct sso_request req;
 	struct sso_answer ans;
 	struct sso_claims claims;
+	char serial[SSO_SERIAL_MAX + 1];
 	char line[SSO_LINE_MAX + 1], msg[96];
 	long n;
 	int len;
@@ -291,9 +361,11 @@ static void handle_connection(struct worker *w, int fd)
 	} else if (sso_request_parse(line, (size_t)n, &req, msg, sizeof(msg)) != 0) {
 		sp_log(LOG_WARN, "sso_bad_request", "detail", msg, NULL);
 		answer_error(&ans, SSO_ERR_BAD_REQUEST, NULL);
-	} else if (check_assertion(w, &req, &claims, &ans) == 0) {
-		snprintf(ans.identity, sizeof(ans.identity), "%s", claims.user);
-		ops[req.op](w, &req, &claims, &ans);
+	} else if (req.op == SSO_OP_TICKET) {
+		op_ticket(w, &req, &ans);
+	} else if (check_ticket(w, &req, &claims, serial, &ans) == 0) {
+		snprintf(ans.identity, sizeof(ans.identity), "%s", claims.identity);
+		ops[req.op](w, &req, claims.identity, serial, &ans);
 	}
 	OPENSSL_cleanse(line, sizeof(line));
 	if ((len = sso_answer_format(&ans, line, sizeof(line))) > 0)
@@ -303,19 +375,15 @@ static void handle_connection(struct worker *w, int fd)
 	sso_answer_wipe(&ans);
 }
 
-static void prune_nonces(struct worker *w)
+static void prune_token_uses(struct worker *w)
 {
 	time_t now = time(NULL);
-	long n;
 
 	if (now - w->last_prune < SSOD_PRUNE_EVERY)
 		return;
 	w->last_prune = now;
-	/* An assertion is fresh for max_age after issue, and may be issued
-	 * SSO_FUTURE_SKEW ahead; twice that covers clock differences too. */
-	n = sso_nonces_prune(w->db, 2 * (w->cfg->sso_assertion_max_age + SSO_FUTURE_SKEW));
-	if (n < 0)
-		sp_log(LOG_WARN, "sso_nonce_prune_failed", "error", db_error(w->db), NULL);
+	if (sso_token_uses_prune(w->db) < 0)
+		sp_log(LOG_WARN, "sso_token_prune_failed", "error", db_error(w->db), NULL);
 }
 
 static void *worker_main(void *arg)
@@ -339,7 +407,7 @@ static void *worker_main(void *arg)
 
 		handle_connection(w, fd);
 		close(fd);
-		prune_nonces(w);
+		prune_token_uses(w);
 	}
 	return NULL;
 }
@@ -418,10 +486,9 @@ int main(int argc, char **argv)
 	static struct sp_config cfg;
 	static struct worker workers[SSOD_WORKERS];
 	pthread_t acceptor;
-	struct stat st;
 	char err[512];
 	sigset_t stop;
-	int sig, rc = 1, nstarted = 0, acceptor_started = 0;
+	int sig, rc = 1, nstarted = 0, acceptor_started = 0, xmlsec_up = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -438,10 +505,27 @@ int main(int argc, char **argv)
 		fprintf(stderr, "scanpost-ssod: sso_socket is empty (single sign-on is off)\n");
 		goto out;
 	}
-	if (stat(cfg.sso_device_keys, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "scanpost-ssod: sso_device_keys: %s is not a directory\n",
-		        cfg.sso_device_keys);
+	if (cfg.sso_idp_issuer[0] == '\0' || cfg.sso_audience[0] == '\0') {
+		fprintf(stderr,
+		        "scanpost-ssod: sso_idp_issuer and sso_audience must be set (README, "
+		        "single sign-on)\n");
 		goto out;
+	}
+	if (sso_assert_init() != 0) {
+		fprintf(stderr, "scanpost-ssod: libxml2/xmlsec do not initialize\n");
+		goto out;
+	}
+	xmlsec_up = 1;
+	{
+		struct sso_idp_keys *k = idp_keys(&cfg, err, sizeof(err));
+
+		if (!k) {
+			fprintf(stderr, "scanpost-ssod: sso_idp_certs: %s\n", err);
+			goto out;
+		}
+		sp_log(LOG_INFO, "sso_idp_certs", "file", cfg.sso_idp_certs, "%certificates",
+		       LOG_NUM((long)sso_idp_keys_count(k)), NULL);
+		sso_idp_keys_free(k);
 	}
 	for (int i = 0; i < SSOD_WORKERS; i++) {
 		workers[i].cfg = &cfg;
@@ -501,6 +585,8 @@ out:
 		db_free(workers[i].db);
 		keycache_free(&workers[i].keys);
 	}
+	if (xmlsec_up)
+		sso_assert_shutdown();
 	if (rc == 0)
 		sp_log(LOG_INFO, "stopped", NULL);
 	config_free(&cfg);

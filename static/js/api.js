@@ -84,16 +84,26 @@
 			request('GET', '/api/v1/session', undefined, keepSession(cb));
 		},
 		/*
-		 * device: null, or {assertion, signature, serial} fresh from the
-		 * printer (DESIGN 3.4); with remember (the person's consent) the
-		 * service stores the credentials for single sign-on and answers
-		 * sso_stored: true.
+		 * device: null, or {ticket} standing for the printer's proof of
+		 * its user (DESIGN 3.4, sso.js); with remember (the person's
+		 * consent) the service stores the credentials for single sign-on
+		 * and answers sso_stored: true (or sso_error, why not).
 		 */
 		signIn: function (username, password, remember, device, cb) {
 			var body = { username: username, password: password, remember: !!remember };
 			if (device)
 				body.device = device;
 			request('POST', '/api/v1/session', body, keepSession(cb));
+		},
+		/* 200 {service_provider, security_token_key}: what to ask the
+		 * printer for (sso.js); 404 sso_off. */
+		ssoParams: function (cb) {
+			request('GET', '/api/v1/session/sso/ticket', undefined, cb);
+		},
+		/* device {serial, security_token} -> 201 {sso_ticket, device_user};
+		 * 403 sso_assertion_refused. */
+		ssoTicket: function (device, cb) {
+			request('POST', '/api/v1/session/sso/ticket', { device: device }, cb);
 		},
 		/* 201 as signIn (+ sso: true); 404 sso_not_stored, 403
 		 * sso_assertion_refused, 401 sso_credentials_refused. */

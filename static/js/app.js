@@ -16,7 +16,7 @@
 	SP.state = {
 		user: null,          /* RMail user name of the open session */
 		device: null,        /* {name, model, serial, width, height} */
-		deviceUser: null,    /* {username, from, vouches} of the printer's own session */
+		deviceUser: null,    /* {username, from} of the printer's own session */
 		draft: { to: '', cc: '', bcc: '', subject: '', body: '' },
 		registered: SP.settings.cleanAll(SP.settings.registered, SP.store.registered()),
 		scan: SP.settings.cleanAll(SP.settings.scan, SP.store.scan())

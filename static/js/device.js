@@ -167,22 +167,32 @@
 			});
 		},
 
-		/*
-		 * cb(err, {username, from, assertion, signature}); username is
-		 * 'guest' when nobody is in.  assertion and signature are the
-		 * device's single-use, short-lived vouching for its user (DESIGN
-		 * 3.4), '' for a guest or a device without an SSO key: ask again
-		 * for each use, never keep them.
-		 */
+		/* cb(err, {username, from}); username is 'guest' when nobody is in. */
 		session: function (cb) {
 			call('session', 'GetSessionInformationRequest', [], function (err, doc) {
 				if (err)
 					return cb(err);
 				cb(null, { username: textOf(lookup(doc, 'username')),
-					   from: textOf(lookup(doc, 'from')),
-					   assertion: textOf(lookup(doc, 'ssoAssertion')),
-					   signature: textOf(lookup(doc, 'ssoSignature')) });
+					   from: textOf(lookup(doc, 'from')) });
 			});
+		},
+
+		/*
+		 * cb(err, token): the security token of the logged-in user for a
+		 * cloud service provider, keyB64 the Base64 of the key that lets
+		 * an app have it (XrxSession.js, GetSecurityTokenRequest ->
+		 * GetSecurityTokenResponse/SecurityToken, Base64).  A fault when
+		 * the printer has none (DESIGN 3.4; sso.js).
+		 */
+		securityToken: function (provider, keyB64, cb) {
+			call('session', 'GetSecurityTokenRequest',
+			     [['ServiceProvider', provider], ['SecurityTokenKey', keyB64]],
+			     function (err, doc) {
+				     var token = err ? '' : textOf(lookup(doc, 'SecurityToken'));
+				     if (!err && !token)
+					     err = { code: 'no_token', message: 'The printer gave no token.' };
+				     cb(err, token);
+			     });
 		},
 
 		exitApplication: function (cb) {

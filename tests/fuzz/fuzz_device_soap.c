@@ -59,11 +59,10 @@ static struct device *device(void)
 
 	if (!ready) {
 		struct device_identity id = {"3TB123456", "Xerox AltaLink C8170", "Fuzz", 800, 480};
-		struct device_user user = {true, "alice", "alice@example.org"};
-		unsigned char key[DEVICE_SSO_KEY_LEN] = {1, 2, 3};
+		struct device_user user = {true, "alice", "alice@example.org", 1};
 
 		soap_init();
-		if (device_init(&dev, &id, &user, NULL, key) != 0)
+		if (device_init(&dev, &id, &user, NULL, NULL) != 0)
 			abort();
 		atexit(device_done);
 		ready = 1;

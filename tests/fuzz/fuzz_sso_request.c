@@ -10,21 +10,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sso_request req, back;
-	struct sso_answer ans;
-	char msg[96], line[SSO_LINE_MAX + 1];
+	static struct sso_request req, back;
+	static struct sso_answer ans;
+	static char line[SSO_LINE_MAX + 1];
+	char msg[96];
 	int n;
 
 	if (sso_request_parse((const char *)data, size, &req, msg, sizeof(msg)) == 0) {
 		/* What parses must fit its bounds and survive a round trip. */
 		if ((unsigned)req.op >= SSO_OP__MAX || strlen(req.password) > SSO_PASSWORD_MAX ||
-		    req.device.serial[0] == '\0')
+		    (req.op == SSO_OP_TICKET ? req.token[0] == '\0' || req.serial[0] == '\0'
+		                             : req.ticket[0] == '\0'))
 			abort();
 		n = sso_request_format(&req, line, sizeof(line));
 		if (n > 0) {
 			if (sso_request_parse(line, (size_t)n, &back, msg, sizeof(msg)) != 0 ||
 			    back.op != req.op || strcmp(back.password, req.password) != 0 ||
-			    strcmp(back.device.assertion, req.device.assertion) != 0)
+			    strcmp(back.token, req.token) != 0 ||
+			    strcmp(back.ticket, req.ticket) != 0)
 				abort();
 		}
 		sso_request_wipe(&back);

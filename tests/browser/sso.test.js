@@ -1,10 +1,18 @@
 /*
- * sso.test.js - single sign-on in the weblet (DESIGN 3.4, issue 5) against
- * the running stack, at both printer canvases: the consent is offered only
- * when the printer has a logged-in user; with consent a later launch signs
- * in with no typing; "Forget my stored sign-in" and "Not you?"; a changed
+ * sso.test.js - single sign-on in the weblet (DESIGN 3.4, issues 5 and 8)
+ * against the running stack, at both printer canvases: the consent is
+ * offered only when the printer has a logged-in user; the printer's proof
+ * is its security token (GetSecurityTokenRequest, as Xerox's XrxSession.js
+ * sends it), exchanged once per visit for a ticket; with consent a later
+ * launch signs in with no typing; "Forget my stored sign-in" and "Not
+ * you?"; another RMail account does not replace the stored one; a changed
  * RMail password leads back to the sign-in, which replaces the stored entry
  * or, declined, forgets it.
+ *
+ * device-sim hands out one token per login session, as a printer keeps the
+ * token of its user's sign-in; a token is used once.  So whenever this
+ * suite uses a token from node, it logs the device user in again after,
+ * and the page meets a fresh login session.
  *
  * The device user is this suite's own (DEVICE_USER); every test starts and
  * ends with device-sim reset and nothing stored for that user, so the other
@@ -42,20 +50,45 @@ after(async () => {
 
 /* ---- the printer and the API, from node --------------------------------- */
 
-/* A fresh assertion of device-sim's logged-in user: {assertion, signature, serial}. */
-async function deviceAssertion() {
+/* The device user logs in at the printer: a new login session, a new token. */
+async function deviceLogin() {
+	await h.device.config({ user: DEVICE_USER, user_email: DEVICE_EMAIL });
+}
+
+/* What the service says to ask the printer for. */
+async function ssoParams() {
+	const r = await api('GET', '/api/v1/session/sso/ticket');
+	assert.equal(r.status, 200, JSON.stringify(r.data));
+	return r.data;
+}
+
+/* The logged-in user's security token, as the weblet asks for it. */
+async function deviceToken() {
+	const p = await ssoParams();
+	const key = Buffer.from(p.security_token_key, 'utf8').toString('base64');
 	const res = await fetch(h.DEVICE_SIM_URL + '/webservices/office/cuisession/1', {
 		method: 'POST',
 		headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""' },
 		body: '<?xml version="1.0" encoding="utf-8"?><soap:Envelope ' +
 			'xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +
-			`<GetSessionInformationRequest xmlns="${NS_SESSION}"/></soap:Body></soap:Envelope>`
+			`<GetSecurityTokenRequest xmlns="${NS_SESSION}"><ServiceProvider>` +
+			`${p.service_provider}</ServiceProvider><SecurityTokenKey>${key}` +
+			'</SecurityTokenKey></GetSecurityTokenRequest></soap:Body></soap:Envelope>'
 	});
-	const xml = await res.text();
-	const a = /ssoAssertion&gt;([A-Za-z0-9_-]+)/.exec(xml);
-	const s = /ssoSignature&gt;([A-Za-z0-9_-]+)/.exec(xml);
-	assert.ok(a && s, 'device-sim vouches for its user');
-	return { assertion: a[1], signature: s[1], serial: await SERIAL_OF() };
+	const m = /<SecurityToken>([A-Za-z0-9+/=]+)<\/SecurityToken>/.exec(await res.text());
+	assert.ok(m, 'device-sim hands out its user\'s token');
+	return m[1];
+}
+
+/* The device object of one API call: a ticket for a token of a fresh login
+ * session; the device user is logged in again after, for the page. */
+async function proof() {
+	await deviceLogin();
+	const r = await api('POST', '/api/v1/session/sso/ticket',
+			    { device: { serial: await SERIAL_OF(), security_token: await deviceToken() } });
+	assert.equal(r.status, 201, JSON.stringify(r.data));
+	await deviceLogin();
+	return { ticket: r.data.sso_ticket };
 }
 
 async function api(method, p, body, session) {
@@ -81,7 +114,7 @@ async function api(method, p, body, session) {
 async function apiSignIn(user, password, remember) {
 	const body = { username: user, password, remember: !!remember };
 	if (remember)
-		body.device = await deviceAssertion();
+		body.device = await proof();
 	const r = await api('POST', '/api/v1/session', body);
 	assert.equal(r.status, 201, JSON.stringify(r.data));
 	if (remember)
@@ -94,14 +127,13 @@ async function apiSignIn(user, password, remember) {
 async function forgetStored() {
 	await h.device.config({ user: DEVICE_USER, user_email: DEVICE_EMAIL });
 	const session = await apiSignIn(h.DEMO_USER, h.DEMO_PASSWORD, false);
-	const r = await api('DELETE', '/api/v1/session/sso', { device: await deviceAssertion() },
-			    session);
+	const r = await api('DELETE', '/api/v1/session/sso', { device: await proof() }, session);
 	assert.ok(r.status === 204 || r.status === 404, `forget answered ${r.status}`);
 	await api('DELETE', '/api/v1/session', undefined, session);
 }
 
 async function storedFor() { /* is a sign-in stored for DEVICE_USER? (uses it up) */
-	const r = await api('POST', '/api/v1/session/sso', { device: await deviceAssertion() });
+	const r = await api('POST', '/api/v1/session/sso', { device: await proof() });
 	if (r.session)
 		await api('DELETE', '/api/v1/session', undefined, r.session);
 	return r.status === 201;
@@ -109,15 +141,16 @@ async function storedFor() { /* is a sign-in stored for DEVICE_USER? (uses it up
 
 /* ---- the browser side --------------------------------------------------- */
 
-/* Records, in order, the page's calls that matter here: 'device-session'
- * (GetSessionInformation), and 'METHOD /api/v1/...' with its JSON body. */
+/* Records, in order, the page's calls that matter here: 'device-token'
+ * (GetSecurityToken, with the request's XML), and 'METHOD /api/v1/...'
+ * with its JSON body. */
 function watch(target) {
 	const log = [];
 	target.on('request', (req) => {
 		const u = new URL(req.url());
 		if (u.pathname === '/webservices/office/cuisession/1' &&
-		    /GetSessionInformation/.test(req.postData() || ''))
-			log.push({ what: 'device-session' });
+		    /GetSecurityTokenRequest/.test(req.postData() || ''))
+			log.push({ what: 'device-token', xml: req.postData() });
 		else if (u.pathname.indexOf('/api/v1/session') === 0)
 			log.push({ what: req.method() + ' ' + u.pathname,
 				   body: req.postData() ? JSON.parse(req.postData()) : null });
@@ -125,20 +158,39 @@ function watch(target) {
 	return log;
 }
 
-/* Each call that carries the printer's assertion asked the printer just before. */
-function assertFreshAssertions(log, serial) {
+/*
+ * The printer's proof as the page gave it: the token once, to the ticket
+ * exchange, right after asking the printer (XrxSession.js's request: SOAP
+ * 1.1, the session namespace, ServiceProvider and the Base64 key the service
+ * named); every other call carries only the ticket that came back.
+ * Returns how many calls carried a device object.
+ */
+function assertProofs(log, serial, params) {
+	const key = Buffer.from(params.security_token_key, 'utf8').toString('base64');
 	let carried = 0;
 	log.forEach((e, i) => {
 		if (!e.body || !e.body.device)
 			return;
 		carried++;
-		assert.equal(log[i - 1] && log[i - 1].what, 'device-session',
-			     `${e.what} follows a GetSessionInformation`);
-		assert.equal(e.body.device.serial, serial);
-		assert.match(e.body.device.assertion, /^[A-Za-z0-9_-]{40,}$/);
+		if (e.what === 'POST /api/v1/session/sso/ticket') {
+			const asked = log[i - 1];
+			assert.equal(asked && asked.what, 'device-token', 'the printer was asked just before');
+			assert.match(asked.xml, /schemas\.xmlsoap\.org\/soap\/envelope/);
+			assert.ok(asked.xml.includes(`<GetSecurityTokenRequest xmlns="${NS_SESSION}">`));
+			assert.ok(asked.xml.includes(
+				`<ServiceProvider>${params.service_provider}</ServiceProvider>`));
+			assert.ok(asked.xml.includes(`<SecurityTokenKey>${key}</SecurityTokenKey>`));
+			assert.deepEqual(Object.keys(e.body.device).sort(), ['security_token', 'serial']);
+			assert.equal(e.body.device.serial, serial);
+			assert.match(e.body.device.security_token, /^[A-Za-z0-9+/]{200,}=*$/);
+		} else {
+			assert.deepEqual(Object.keys(e.body.device), ['ticket'],
+					 `${e.what} carries the ticket only`);
+		}
 	});
-	const used = log.filter((e) => e.body && e.body.device).map((e) => e.body.device.assertion);
-	assert.equal(new Set(used).size, used.length, 'no assertion is used twice');
+	const tokens = log.filter((e) => e.what === 'POST /api/v1/session/sso/ticket')
+		.map((e) => e.body.device.security_token);
+	assert.equal(new Set(tokens).size, tokens.length, 'no token is sent twice');
 	return carried;
 }
 
@@ -177,7 +229,7 @@ async function noSecretsStored(page) {
 	const stored = await page.evaluate(() => JSON.stringify([window.localStorage,
 								 window.sessionStorage]));
 	assert.ok(!stored.includes(h.DEMO_PASSWORD), 'no password in storage');
-	assert.doesNotMatch(stored, /[A-Za-z0-9_-]{40,}/, 'no assertion in storage');
+	assert.doesNotMatch(stored, /[A-Za-z0-9_+/-]{40,}/, 'no token or ticket in storage');
 }
 
 function canvas(size) {
@@ -263,7 +315,8 @@ for (const size of h.SIZES) {
 		ssoTest(size, 'with consent, a later launch signs in with no typing; forget ends it',
 		     async (t) => {
 			const serial = await SERIAL_OF();
-			await h.device.config({ user: DEVICE_USER, user_email: DEVICE_EMAIL });
+			const params = await ssoParams();
+			await deviceLogin();
 
 			await t.test('sign in with consent stores the sign-in', async () => {
 				const v = await h.visit(browser, size);
@@ -276,7 +329,9 @@ for (const size of h.SIZES) {
 				await h.screen(page, 'compose');
 				const signin = log.find((e) => e.what === 'POST /api/v1/session');
 				assert.equal(signin.body.remember, true);
-				assert.equal(assertFreshAssertions(log, serial), 1);
+				/* The launch (before the watch) proved the user and found
+				 * nothing stored; the sign-in stores under its ticket. */
+				assert.equal(assertProofs(log, serial, params), 1);
 				assert.equal(await page.textContent('#who'), h.DEMO_USER);
 				assert.equal(await visible(page, '#btn-notyou'), true);
 				assert.equal(await visible(page, '#btn-sso-forget'), true);
@@ -308,8 +363,10 @@ for (const size of h.SIZES) {
 				assert.equal(await page.inputValue('#signin-user'), '', 'nothing typed');
 				assert.deepEqual(log.filter((e) => e.what.indexOf('/api') > 0)
 					.map((e) => e.what), ['GET /api/v1/session',
+							      'GET /api/v1/session/sso/ticket',
+							      'POST /api/v1/session/sso/ticket',
 							      'POST /api/v1/session/sso']);
-				assert.equal(assertFreshAssertions(log, serial), 1);
+				assert.equal(assertProofs(log, serial, params), 2);
 				await noSecretsStored(page);
 				assert.equal(await visible(page, '#btn-sso-forget'), true);
 				await v.shot(page, 'compose-sso');
@@ -338,7 +395,8 @@ for (const size of h.SIZES) {
 				assert.equal(await visible(page, '#btn-sso-forget'), false);
 				const forget = log.find((e) => e.what === 'DELETE /api/v1/session/sso');
 				assert.ok(forget, 'DELETE /api/v1/session/sso');
-				assert.equal(assertFreshAssertions(log, serial), 2);
+				/* The visit's ticket, no second token. */
+				assert.equal(assertProofs(log, serial, params), 3);
 				await v.shot(page, 'sso-forgotten');
 				await page.click('#account-choices >> text=OK');
 				assert.equal(await visible(page, '#account-panel'), false);
@@ -348,6 +406,7 @@ for (const size of h.SIZES) {
 			});
 
 			await t.test('after forget, a new launch shows the sign-in', async () => {
+				await deviceLogin();
 				const v = await h.visit(browser, size);
 				const page = await v.open();
 				await h.screen(page, 'signin');
@@ -360,7 +419,7 @@ for (const size of h.SIZES) {
 
 		ssoTest(size, '"Not you?" signs out to the manual sign-in, with no automatic sign-in',
 		     async () => {
-			await h.device.config({ user: DEVICE_USER, user_email: DEVICE_EMAIL });
+			await deviceLogin();
 			const session = await apiSignIn(h.DEMO_USER, h.DEMO_PASSWORD, true);
 			await api('DELETE', '/api/v1/session', undefined, session);
 
@@ -387,6 +446,42 @@ for (const size of h.SIZES) {
 			assert.equal(await storedFor(), true, '"Not you?" forgets nothing');
 		});
 
+		ssoTest(size, 'another RMail account does not replace the stored one; forget first',
+		     async () => {
+			const other = { user: 'other@example.com',
+					password: fs.readFileSync(path.join(VAR, 'other-password'), 'utf8')
+						.trim() };
+			await deviceLogin();
+			const session = await apiSignIn(h.DEMO_USER, h.DEMO_PASSWORD, true);
+			await api('DELETE', '/api/v1/session', undefined, session);
+
+			const v = await h.visit(browser, size);
+			const page = await v.open('#screen-compose:not([hidden])');
+			assert.equal(await page.textContent('#who'), h.DEMO_USER);
+			await page.click('#btn-notyou');
+			await h.screen(page, 'signin');
+			await page.fill('#signin-user', other.user);
+			await page.fill('#signin-pass', other.password);
+			await page.getByRole('checkbox', { name: CONSENT }).check();
+			await h.next(page);
+			await page.waitForSelector('#account-panel:not([hidden])');
+			assert.equal(await page.textContent('#account-text'),
+				     `Another RMail account is stored for ${DEVICE_USER} and was kept. ` +
+				     'To store this one instead, use "Forget my stored sign-in", then sign ' +
+				     'in again with the box checked.');
+			assert.equal(await page.textContent('#who'), other.user, 'signed in all the same');
+			assert.equal(await visible(page, '#btn-sso-forget'), true, 'forgetting is offered');
+			await v.shot(page, 'sso-other-account-kept');
+			await page.click('#account-choices >> text=OK');
+			await v.close();
+
+			/* The stored sign-in is still the first account's. */
+			const r = await api('POST', '/api/v1/session/sso', { device: await proof() });
+			assert.equal(r.status, 201);
+			assert.equal(r.data.user, h.DEMO_USER);
+			await api('DELETE', '/api/v1/session', undefined, r.session);
+		});
+
 		ssoTest(size, 'a changed RMail password: sign in again replaces the stored one; ' +
 		     'declining forgets it', async (t) => {
 			const user = `sso-web-${crypto.randomBytes(4).toString('hex')}@example.com`;
@@ -394,7 +489,7 @@ for (const size of h.SIZES) {
 			const pw1 = pw(), pw2 = pw(), pw3 = pw();
 			const account = await rmailAccount(user, pw1);
 			try {
-				await h.device.config({ user: DEVICE_USER, user_email: DEVICE_EMAIL });
+				await deviceLogin();
 				const session = await apiSignIn(user, pw1, true);
 				await api('DELETE', '/api/v1/session', undefined, session);
 				await account.set(pw2);
@@ -410,6 +505,7 @@ for (const size of h.SIZES) {
 					await h.signIn(page, user, pw2);
 					assert.equal(await visible(page, '#btn-sso-forget'), true);
 					await v.close();
+					await deviceLogin();
 					const next = await h.visit(browser, size);
 					const again = await next.open('#screen-compose:not([hidden])');
 					assert.equal(await again.textContent('#who'), user, 'replaced');
@@ -417,6 +513,7 @@ for (const size of h.SIZES) {
 				});
 
 				await account.set(pw3);
+				await deviceLogin();
 				await t.test('unchecking it forgets the stale entry', async () => {
 					const v = await h.visit(browser, size);
 					const page = await v.open();
@@ -430,7 +527,7 @@ for (const size of h.SIZES) {
 					assert.ok(log.find((e) => e.what === 'DELETE /api/v1/session/sso'));
 					assert.equal(log.find((e) => e.what === 'POST /api/v1/session')
 						.body.remember, false);
-					assertFreshAssertions(log, await SERIAL_OF());
+					assertProofs(log, await SERIAL_OF(), await ssoParams());
 					assert.equal(await visible(page, '#btn-sso-forget'), false);
 					await v.shot(page, 'sso-declined-forgotten');
 					await v.close();

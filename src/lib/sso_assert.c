@@ -416,10 +416,11 @@ static int walk_ok(xmlNodePtr n, int *budget)
  * InclusiveNamespaces when allow_prefixes (exclusive C14N, its PrefixList). */
 static int algorithm_ok(xmlNodePtr n, const char *alg, int allow_prefixes)
 {
-	int kids = element_children(n);
+	int kids;
 
 	if (!n || !attr_is(n, "Algorithm", alg))
 		return 0;
+	kids = element_children(n);
 	if (kids == 0)
 		return 1;
 	return allow_prefixes && kids == 1 &&

@@ -340,6 +340,28 @@ static void test_extra_transform_is_outside_the_profile(void)
 	free(t);
 }
 
+static void test_signature_missing_its_methods_is_unsigned(void)
+{
+	char *t = token(&good), *x = xml_of(t), *e;
+
+	/* Found by the fuzzer: a SignedInfo without SignatureMethod (or
+	 * CanonicalizationMethod) once dereferenced a NULL node. */
+	x = replace(
+	    x, "<SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/>",
+	    "");
+	e = b64_of(x);
+	CU_ASSERT_EQUAL(verify(e), SSO_ASSERT_UNSIGNED);
+	free(e);
+	x = replace(
+	    x, "<CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+	    "<Other/>");
+	e = b64_of(x);
+	CU_ASSERT_EQUAL(verify(e), SSO_ASSERT_UNSIGNED);
+	free(t);
+	free(x);
+	free(e);
+}
+
 static void test_reference_to_the_whole_document_is_refused(void)
 {
 	struct shape s = {.ref_uri = ""};
@@ -625,6 +647,7 @@ static CU_TestInfo tests[] = {
     {"unsigned token is refused", test_unsigned_token_is_refused},
     {"rsa-sha1 is outside the profile", test_rsa_sha1_is_outside_the_profile},
     {"extra transform is outside the profile", test_extra_transform_is_outside_the_profile},
+    {"signature missing its methods is unsigned", test_signature_missing_its_methods_is_unsigned},
     {"reference to the whole document is refused", test_reference_to_the_whole_document_is_refused},
     {"signed assertion wrapped in an evil one is refused",
      test_signed_assertion_wrapped_in_an_evil_one_is_refused},

@@ -177,6 +177,8 @@ static const struct key registered_keys[] = {
     CHOICE("encryption", JOBSPEC_ENCRYPTION),
     BOOL("esign", registered.esign, false),
     TEXT("sidenote", registered.sidenote, TEXT_LINES, 0, 1000, ""),
+    BOOL("sidenote_cc", registered.sidenote_cc, false),
+    BOOL("sidenote_bcc", registered.sidenote_bcc, false),
     CHOICE("large_mail", JOBSPEC_LARGE_MAIL),
     TEXT("reference", registered.reference, TEXT_ASCII, 0, 100, ""),
 };
@@ -625,6 +627,25 @@ static bool format_is_pdf(const struct jobspec *js)
 	       js->choice[JOBSPEC_FORMAT] == JOBSPEC_FORMAT_PDF_A_1B;
 }
 
+/* The default of registered.encryption follows registered.marked: unmarked
+ * mail cannot be encrypted (rmail_options.c). */
+static void default_encryption(struct json_object *obj, struct jobspec *out)
+{
+	struct json_object *reg = NULL, *enc = NULL;
+
+	if (!out->registered.marked && !(json_object_object_get_ex(obj, "registered", &reg) &&
+	                                 json_object_object_get_ex(reg, "encryption", &enc)))
+		out->choice[JOBSPEC_ENCRYPTION] = JOBSPEC_ENCRYPTION_OFF;
+}
+
+/* The registered settings RMail's add-on never combines (rmail_options.c). */
+static enum jobspec_err check_combinations(struct parse *p, const struct jobspec *js)
+{
+	const char *field, *why = jobspec_registered_refusal(js, &field);
+
+	return why ? fail(p, JOBSPEC_ERR_VALUE, field, "%s", why) : JOBSPEC_OK;
+}
+
 enum jobspec_err jobspec_from_json(struct json_object *obj, struct jobspec *out,
                                    struct jobspec_error *err)
 {
@@ -645,6 +666,10 @@ enum jobspec_err jobspec_from_json(struct json_object *obj, struct jobspec *out,
 	if (e == JOBSPEC_OK && out->scan.searchable && !format_is_pdf(out))
 		e = fail(&p, JOBSPEC_ERR_VALUE, "scan.searchable",
 		         "may be true only with format %s", "PDF or PDF/A-1b");
+	if (e == JOBSPEC_OK) {
+		default_encryption(obj, out);
+		e = check_combinations(&p, out);
+	}
 out:
 	if (e != JOBSPEC_OK)
 		jobspec_free(out);

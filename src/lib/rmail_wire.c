@@ -581,6 +581,9 @@ enum {
 
 static const char *const type_names[] = {"absent", "null",  "boolean", "number",
                                          "string", "array", "object"};
+/* The order types are named in: the expected one first, "absent" last. */
+static const unsigned type_order[] = {T_STRING, T_NUMBER, T_BOOL,  T_ARRAY,
+                                      T_OBJECT, T_NULL,   T_ABSENT};
 
 /* What scanpost reads of each answer, and the types it can use.  Paths
  * walk objects by member (ignoring case) and collections by "[]" (their
@@ -654,14 +657,20 @@ static void types_text(unsigned types, char *out, size_t outlen)
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (size_t i = 0; i < N_ELEMS(type_names); i++)
-		if (types & (1u << i)) {
+	for (size_t o = 0; o < N_ELEMS(type_order); o++) {
+		unsigned bit = type_order[o];
+		size_t i = 0;
+
+		while ((1u << i) != bit)
+			i++;
+		if (types & bit) {
 			int n = snprintf(out + used, outlen - used, "%s%s", used ? "|" : "",
 			                 type_names[i]);
 			if (n < 0 || (size_t)n >= outlen - used)
 				break;
 			used += (size_t)n;
 		}
+	}
 }
 
 /*

@@ -135,7 +135,8 @@ assert_eq "30 MB job sent" sent "$(job_wait sent 60)"
 assert_json "job reports large_mail" '.large_mail' true
 m=$(rmail_messages_for "$JOB_ID" | jq -c '.[0]')
 assert_eq "RMail saw IsLargeMail" true "$(jq -r '.is_large_mail // .IsLargeMail' <<<"$m")"
-assert_match "X-RPost-LargeMail key set" '.+' "$(jq -r '(.options // .Options)."X-RPost-LargeMail" // empty' <<<"$m")"
+# RPost's REST Mail help page: IsLargeMail alone (no LargeFileTransfer key).
+assert_eq "no X-RPost-LargeMail key" "" "$(jq -r '(.options // .Options)."X-RPost-LargeMail" // empty' <<<"$m")"
 assert_eq "30 MB byte-identical" "$(sha256_of "$big")" "$(jq -r '(.attachments // .Attachments)[0].sha256' <<<"$m")"
 
 # --- listing and cancel

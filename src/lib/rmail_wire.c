@@ -466,27 +466,6 @@ out:
 	return rc;
 }
 
-int rmail_answer_key(const char *body, size_t len, char *key, size_t keylen,
-                     struct rmail_result *res)
-{
-	struct json_object *a = rmail_json_parse(body, len);
-	/* The add-on reads result.Key. */
-	const char *k = get_string_ci(a, "Key");
-	int rc = -1;
-
-	if (k == NULL)
-		k = get_string_ci(get_ci(a, "ResultContent"), "Key");
-	if (k && k[0] && strlen(k) < keylen) {
-		snprintf(key, keylen, "%s", k);
-		result_set(res, RMAIL_OK, 200, "");
-		rc = 0;
-	} else {
-		result_set(res, RMAIL_BAD_RESPONSE, 200, "no Key in answer");
-	}
-	json_object_put(a);
-	return rc;
-}
-
 int rmail_answer_status(const char *body, size_t len, const char *customer_id, int *found,
                         char *tracking_id, size_t tidlen, struct rmail_result *res)
 {

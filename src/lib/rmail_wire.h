@@ -95,10 +95,6 @@ int rmail_answer_upload(const char *body, size_t len, char *id, size_t idlen,
 int rmail_answer_mail(const char *body, size_t len, char *tracking_id, size_t tidlen,
                       struct rmail_result *res);
 
-/* LargeFileTransfer, 2xx: {Key} (the add-on's path; rmail check only). */
-int rmail_answer_key(const char *body, size_t len, char *key, size_t keylen,
-                     struct rmail_result *res);
-
 /* MessageStatus or MessageInfo, 2xx: the collection of
  * ReceiptMessageDetailsModel, as the envelope's ResultContent or bare.
  * *found is set when an entry's CustomerTrackingId equals customer_id

@@ -60,7 +60,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rmail_answer_mail(body, size, tid, sizeof(tid), &res) == 0 && tid[0] == '\0')
 		abort();
 	rmail_answer_upload(body, size, tid, sizeof(tid), &res);
-	rmail_answer_key(body, size, tid, sizeof(tid), &res);
 	memset(&res, 0, sizeof(res));
 	if (rmail_answer_status(body, size, "6f1c2a3b-0000-4000-8000-00000000c0de", &found, tid,
 	                        sizeof(tid), &res) == 0 &&

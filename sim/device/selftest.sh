@@ -629,6 +629,23 @@ sim_config '{"family":"altalink"}' >/dev/null
 start_scan versalink.xst; wait_job "$JOB"
 check "an AltaLink refuses RepositoryName host/app: JobAborted" [ "$STATE/$REASONS" = Completed/JobAborted ]
 
+# ---- scanpost's own templates (tests/fixtures/eip/templates, pinned by test_template) ------
+
+sim_config '{"pages":1,"page_delay_ms":10}' >/dev/null
+for fam in altalink versalink; do
+	sed -e '/^#/d' -e "s|scanpost.example.org:8443|127.0.0.1:$RECV_PORT|" \
+		-e "s|/scan/0b7e6c1a-9f51-4c0e-a1d5-3f2b8e0c4d11/Tk_9-x|/scan/fix-$fam/t|" \
+		"$FIX/templates/${fam}_default.xst" >"$WORK/fix-$fam.xst"
+	put_template "fix-$fam.xst" "$(cat "$WORK/fix-$fam.xst")"
+	sim_config "{\"family\":\"$fam\"}" >/dev/null
+	start_scan "fix-$fam.xst"; wait_job "$JOB"
+	check "scanpost's $fam template files on a $fam device" [ "$STATE/$REASONS" = Completed/JobCompletedSuccessfully ]
+	p=/scan/fix-$fam/t
+	[ $fam = versalink ] && p=/scanpost/scan/fix-$fam/t
+	check "... at $p, with the job log (filing/sequence_pdf.txt)" sequence_is "$p" "$FIX/filing/sequence_pdf.txt"
+done
+sim_config '{"family":"altalink"}' >/dev/null
+
 # ---- malformed SOAP -----------------------------------------------------------------------
 
 printf 'this is not XML' >"$WORK/bad1"

@@ -27,8 +27,8 @@ assert_eq "nothing stored after refused uploads" "0 0" "$(chunks_of "$JOB_ID") $
 
 # --- type and shape of the body
 printf 'just some text, not a scan\n' >"$SP_TMP/t.txt"
-device_put "$good" "$SP_TMP/t.txt" notes.txt text/plain
-assert_status "a text file is 415" 415
+device_put "$good" "$SP_TMP/t.txt" notes.pdf text/plain
+assert_status "a text file filed as a document is 415" 415
 http_req "" POST "$good" -H 'Content-Type: multipart/form-data; boundary=XyZ' \
 	--data-binary $'--XyZ\r\nContent-Disposition: form-data; name="theOperation"\r\n\r\nPutFile\r\n--XyZ\r\nContent-Disposition: form-data; name="sendfile"; filename="a.pdf"\r\n\r\n%PDF-1.4 truncated'
 assert_status "truncated multipart is 400" 400

@@ -96,6 +96,12 @@ static const struct choice large_mail_choices[] = {
     [JOBSPEC_LARGE_MAIL_AUTO] = {"auto", NULL},
     [JOBSPEC_LARGE_MAIL_FORCE] = {"force", NULL},
 };
+/* The device family picks the template's filing lines (template.c); it
+ * has no spelling of its own. */
+static const struct choice family_choices[] = {
+    [JOBSPEC_FAMILY_ALTALINK] = {"altalink", NULL},
+    [JOBSPEC_FAMILY_VERSALINK] = {"versalink", NULL},
+};
 
 struct setting {
 	const struct choice *rows;
@@ -120,6 +126,7 @@ static const struct setting settings[JOBSPEC_SETTING__MAX] = {
     [JOBSPEC_LANGUAGE] = SETTING(language_choices, "en"),
     [JOBSPEC_ENCRYPTION] = SETTING(encryption_choices, "tls_preferred"),
     [JOBSPEC_LARGE_MAIL] = SETTING(large_mail_choices, "auto"),
+    [JOBSPEC_DEVICE_FAMILY] = SETTING(family_choices, "altalink"),
 };
 
 /* ---- key tables --------------------------------------------------------- */
@@ -196,6 +203,10 @@ static const struct key scan_keys[] = {
     TEXT("file_name", scan.file_name, TEXT_LINE, 1, 64, "Scan"),
 };
 
+static const struct key device_keys[] = {
+    CHOICE("family", JOBSPEC_DEVICE_FAMILY),
+};
+
 /* Parse order is table order: recipients are counted to, cc, bcc. */
 static const struct key top_keys[] = {
     ADDRS("to", to, true),
@@ -205,6 +216,7 @@ static const struct key top_keys[] = {
     TEXT("body", body, TEXT_BODY, 0, 10000, ""),
     OBJECT("registered", registered_keys),
     OBJECT("scan", scan_keys),
+    OBJECT("device", device_keys),
 };
 
 static char **text_at(struct jobspec *js, const struct key *k)

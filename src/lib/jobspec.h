@@ -53,6 +53,7 @@ enum jobspec_setting {
 	JOBSPEC_LANGUAGE,
 	JOBSPEC_ENCRYPTION,
 	JOBSPEC_LARGE_MAIL,
+	JOBSPEC_DEVICE_FAMILY,
 	JOBSPEC_SETTING__MAX
 };
 
@@ -71,6 +72,12 @@ enum jobspec_encryption {
 enum jobspec_large_mail {
 	JOBSPEC_LARGE_MAIL_AUTO,
 	JOBSPEC_LARGE_MAIL_FORCE,
+};
+/* device.family: the printer the weblet runs on, as it learned from
+ * GetDeviceInformation; a VersaLink needs another scan template (template.h). */
+enum jobspec_device_family {
+	JOBSPEC_FAMILY_ALTALINK,
+	JOBSPEC_FAMILY_VERSALINK,
 };
 
 struct jobspec_addrs {

@@ -187,6 +187,7 @@ static const struct {
     {JOBSPEC_LANGUAGE, "scan", "language"},
     {JOBSPEC_ENCRYPTION, "registered", "encryption"},
     {JOBSPEC_LARGE_MAIL, "registered", "large_mail"},
+    {JOBSPEC_DEVICE_FAMILY, "device", "family"},
 };
 
 static void test_parse_accepts_every_listed_value(void)

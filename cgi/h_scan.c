@@ -15,11 +15,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "audit.h"
 #include "codec.h"
 #include "docstore.h"
 #include "jobs.h"
 #include "jobs_api.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "multipart.h"
 #include "template.h"
@@ -169,8 +169,8 @@ static int file_start(struct upload *u)
 		return -1;
 	}
 	file_no = docstore_next_file_no(u->r->w->db, u->job_id);
-	if (file_no < 0 || docw_begin(u->r->w->db, keycache_get(&u->r->w->doc_keys), u->job_id,
-	                              u->job_bin, file_no, &u->w) != 0) {
+	if (file_no < 0 || docw_begin(u->r->w->db, &u->r->w->doc_keys, u->job_id, u->job_bin,
+	                              file_no, &u->w) != 0) {
 		u->fail = UP_STORE;
 		return -1;
 	}
@@ -329,9 +329,10 @@ void h_scan_upload(struct req *r)
 	struct mp_parser *mp = NULL;
 	struct mp_callbacks cb = {on_part_begin, on_part_data, on_part_end};
 	uint8_t token[32], token_hash[32];
-	char owner[256], detail[128], *listing = NULL;
+	char owner[256], *listing = NULL;
 	const char *xrx = NULL;
 	int status = 200, in_tx = 0;
+	enum lc_result rc;
 	enum mp_err e;
 	enum filing_op op;
 
@@ -352,16 +353,14 @@ void h_scan_upload(struct req *r)
 		reply_filing(r, 400, "XRXERROR");
 		goto out;
 	}
-	if (db_begin(r->w->db) != 0) {
-		reply_filing(r, 503, "XRXERROR");
-		goto out;
-	}
-	in_tx = 1;
-	switch (jobs_upload_lock(r->w->db, u.job_id, token_hash, &u.stored_before, owner,
-	                         sizeof(owner))) {
-	case JOBS_OK:
+	/* The lifecycle owns this transaction (lifecycle.h): begun with the
+	 * job locked, committed only if the link is still valid then. */
+	switch (lifecycle_upload_begin(r->w->db, u.job_id, token_hash, &u.stored_before, owner,
+	                               sizeof(owner))) {
+	case LC_OK:
+		in_tx = 1;
 		break;
-	case JOBS_DB_ERROR:
+	case LC_DB_ERROR:
 		sp_log(LOG_ERROR, "upload_lock_failed", "error", db_error(r->w->db), NULL);
 		reply_filing(r, 503, "XRXERROR");
 		goto out;
@@ -395,22 +394,21 @@ void h_scan_upload(struct req *r)
 			reply_filing(r, 400, "XRXERROR");
 			goto out;
 		}
-		if (jobs_upload_recount(r->w->db, u.job_id) != 0)
-			goto store_failed;
 	} else if (run_folder_op(&u, op, &status, &xrx, &listing) != 0) {
 		goto store_failed;
 	}
-	if (u.files > 0) {
-		snprintf(detail, sizeof(detail), "{\"files\":%d,\"bytes\":%llu}", u.files,
-		         (unsigned long long)u.stored_now);
-		if (audit_record(r->w->db, "uploaded", owner, NULL, u.job_id, r->request_id,
-		                 detail) != 0)
-			goto store_failed;
-	}
 	/* Postfix's rule: acknowledge only what is durable. */
-	if (db_commit(r->w->db) != 0)
-		goto store_failed;
+	rc = lifecycle_upload_commit(r->w->db, u.job_id, owner, u.files, u.stored_now,
+	                             r->request_id);
 	in_tx = 0;
+	if (rc == LC_EXPIRED) {
+		sp_log(LOG_WARN, "upload_refused", "job_id", u.job_id, "reason",
+		       "the upload link expired before the upload ended", NULL);
+		reply_filing(r, 403, "XRXERROR");
+		goto out;
+	}
+	if (rc != LC_OK)
+		goto store_failed;
 	if (u.files > 0) {
 		metrics_upload_bytes(u.stored_now);
 		sp_log(LOG_INFO, "uploaded", "job_id", u.job_id, "%files", LOG_NUM(u.files),
@@ -427,7 +425,7 @@ store_failed:
 	reply_filing(r, 503, "XRXERROR");
 out:
 	if (in_tx)
-		db_rollback(r->w->db);
+		lifecycle_upload_abort(r->w->db);
 	docw_free(u.w);
 	mp_parser_free(mp);
 	free(listing);

@@ -20,11 +20,15 @@
 #include "codec.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "keyuse.h"
 #include "log.h"
+#include "sessions.h"
 #include "sso_vault.h"
 
-#define REWRAP_BATCH     "100"             /* rows per transaction: short locks, steady progress */
-#define TOKEN_AAD_PREFIX "scanpost-token:" /* as cgi/h_session.c seals it */
+#define REWRAP_BATCH "100" /* rows per transaction: short locks, steady progress */
+/* How long `retire` waits for an upload that holds a key (keyuse.h); a key
+ * still held then is kept for the next run, never destroyed under it. */
+#define RETIRE_WAIT_SECONDS 30
 
 /* ---- statements ---------------------------------------------------------- */
 
@@ -47,7 +51,7 @@ static const struct db_stmt stmt_sso_usage = {
  * instead of making the sender wait for us (or us for it). */
 static const struct db_stmt stmt_doc_batch = {
     "ctl_keys_doc_batch",
-    "SELECT job_id, file_no, dek_kid, dek_wrapped FROM scanpost.job_files"
+    "SELECT job_id, file_no, dek_kid, dek_wrapped, bytes, sha256 FROM scanpost.job_files"
     " WHERE dek_wrapped IS NOT NULL AND dek_kid <> $1"
     " AND ($2::uuid IS NULL OR (job_id, file_no) > ($2::uuid, $3::integer))"
     " ORDER BY job_id, file_no LIMIT $4 FOR UPDATE SKIP LOCKED",
@@ -207,17 +211,24 @@ static int doc_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur
 	for (int i = 0; i < rows; i++) {
 		struct sp_doc_key key;
 		struct sp_doc_id doc;
+		struct sp_doc_digest recorded;
 		char what[96], old_kid[SP_KID_MAX + 1];
 		uint32_t be;
 		int rc, kidlen = PQgetlength(res, i, 2);
 
-		if (PQgetlength(res, i, 0) != 16 || PQgetlength(res, i, 1) != 4) {
+		if (PQgetlength(res, i, 0) != 16 || PQgetlength(res, i, 1) != 4 ||
+		    PQgetlength(res, i, 4) != 8 || PQgetlength(res, i, 5) != 32) {
 			ctl_error("job_files: unexpected row format");
 			goto fail;
 		}
 		memcpy(doc.job_id, PQgetvalue(res, i, 0), 16);
 		memcpy(&be, PQgetvalue(res, i, 1), 4);
 		doc.file_no = ntohl(be);
+		/* The recorded size and digest are in the wrap's AAD (crypto.h). */
+		recorded.bytes = 0;
+		for (int b = 0; b < 8; b++)
+			recorded.bytes = recorded.bytes << 8 | (uint8_t)PQgetvalue(res, i, 4)[b];
+		memcpy(recorded.sha256, PQgetvalue(res, i, 5), 32);
 		uuid_format(doc.job_id, cur->id);
 		snprintf(cur->file_no, sizeof(cur->file_no), "%u", doc.file_no);
 		cur->started = 1;
@@ -232,7 +243,7 @@ static int doc_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur
 		memcpy(key.kid, PQgetvalue(res, i, 2), (size_t)kidlen);
 		memcpy(old_kid, key.kid, sizeof(old_kid));
 		memcpy(key.wrapped, PQgetvalue(res, i, 3), SP_WRAPPED_DEK_LEN);
-		if ((rc = sp_doc_key_rewrap(kr, &doc, &key)) != SP_CRYPTO_OK) {
+		if ((rc = sp_doc_key_rewrap(kr, &doc, &recorded, &key)) != SP_CRYPTO_OK) {
 			row_failed(st, what, rc);
 			continue;
 		}
@@ -279,7 +290,7 @@ static int token_batch(struct ctl *c, const struct keyring *kr, struct cursor *c
 	rows = PQntuples(res);
 	for (int i = 0; i < rows; i++) {
 		char old_kid[SP_KID_MAX + 1], new_kid[SP_KID_MAX + 1];
-		char aad[sizeof(TOKEN_AAD_PREFIX) + UUID_STR_LEN], what[64];
+		char aad[SESSION_TOKEN_AAD_MAX], what[64];
 		uint8_t *pt = NULL, *blob = NULL;
 		size_t ptlen = 0, bloblen = 0;
 		int rc, kidlen = PQgetlength(res, i, 1);
@@ -297,7 +308,7 @@ static int token_batch(struct ctl *c, const struct keyring *kr, struct cursor *c
 		}
 		memcpy(old_kid, PQgetvalue(res, i, 1), (size_t)kidlen);
 		old_kid[kidlen] = '\0';
-		snprintf(aad, sizeof(aad), "%s%s", TOKEN_AAD_PREFIX, cur->id);
+		session_token_aad(cur->id, aad);
 
 		rc = sp_open_blob(kr, old_kid, aad, strlen(aad),
 		                  (const uint8_t *)PQgetvalue(res, i, 2),
@@ -416,21 +427,20 @@ static int keys_list(struct ctl *c, const struct ring *r, const char *arg)
 static int audit_keys(struct ctl *c, const char *event, const struct ring *r, const char *kid,
                       long rewrapped, long failed)
 {
-	char detail[256];
+	struct json_object *d = json_object_new_object();
+	int rc;
 
-	/* kid is checked against [a-z0-9-] and name is ours: no JSON escaping needed. */
-	if (rewrapped >= 0)
-		snprintf(detail, sizeof(detail),
-		         "{\"keyring\":\"%s\",\"kid\":\"%s\",\"rewrapped\":%ld,\"failed\":%ld}",
-		         r->name, kid, rewrapped, failed);
-	else
-		snprintf(detail, sizeof(detail), "{\"keyring\":\"%s\",\"kid\":\"%s\"}", r->name,
-		         kid);
-	if (audit_record(c->db, event, c->actor, NULL, NULL, NULL, detail) != 0) {
-		ctl_error("audit %s: %s", event, db_error(c->db));
-		return -1;
+	json_object_object_add(d, "keyring", json_object_new_string(r->name));
+	json_object_object_add(d, "kid", json_object_new_string(kid));
+	if (rewrapped >= 0) {
+		json_object_object_add(d, "rewrapped", json_object_new_int64(rewrapped));
+		json_object_object_add(d, "failed", json_object_new_int64(failed));
 	}
-	return 0;
+	rc = audit_record_json(c->db, event, c->actor, NULL, NULL, NULL, d);
+	json_object_put(d);
+	if (rc != 0)
+		ctl_error("audit %s: %s", event, db_error(c->db));
+	return rc;
 }
 
 static int do_rewrap(struct ctl *c, const struct ring *r, int rotating)
@@ -481,25 +491,63 @@ static int keys_rewrap(struct ctl *c, const struct ring *r, const char *arg)
 	return do_rewrap(c, r, 0);
 }
 
-/* Retires kid after the checks; 0, or -1 with the reason printed. */
-static int retire_one(struct ctl *c, const struct ring *r, const char *kid)
+enum retire_outcome { RETIRED, KEPT_LIVE_ROWS, KEPT_HELD, RETIRE_FAILED };
+
+/* Destroys kid (not the primary) unless something still uses it, in one
+ * transaction: first the key-use lock, so every upload that wrapped under
+ * it has committed or rolled back (keyuse.h); then the count of live rows,
+ * which now sees those uploads' rows; then the audit row and the key file.
+ * *used receives the live rows. */
+static enum retire_outcome retire_if_unused(struct ctl *c, const struct ring *r, const char *kid,
+                                            long *used)
 {
 	char err[512];
+	PGresult *res;
+	int held;
 
+	*used = 0;
+	if (db_begin(c->db) != 0)
+		goto db_failed;
+	if ((held = keyuse_lock_for_retire(c->db, r->name, kid, RETIRE_WAIT_SECONDS)) != 0) {
+		db_rollback(c->db);
+		if (held > 0)
+			return KEPT_HELD;
+		goto db_failed;
+	}
+	if ((res = ring_usage(c, r)) == NULL) {
+		db_rollback(c->db);
+		return RETIRE_FAILED;
+	}
+	*used = usage_of(res, kid);
+	PQclear(res);
+	if (*used > 0) {
+		db_rollback(c->db);
+		return KEPT_LIVE_ROWS;
+	}
+	if (audit_keys(c, "key_retired", r, kid, -1, 0) != 0) {
+		db_rollback(c->db);
+		return RETIRE_FAILED;
+	}
 	if (keyring_retire(ring_dir(c, r), kid, err, sizeof(err)) != SP_CRYPTO_OK) {
 		ctl_error("%s keyring: %s", r->name, err);
-		return -1;
+		db_rollback(c->db);
+		return RETIRE_FAILED;
 	}
+	if (db_commit(c->db) != 0)
+		ctl_error("%s key %s was destroyed, but its audit row was not recorded: %s",
+		          r->name, kid, db_error(c->db));
 	printf("retired %s key %s\n", r->name, kid);
 	sp_log(LOG_INFO, "key_retired", "keyring", r->name, "kid", kid, NULL);
-	return audit_keys(c, "key_retired", r, kid, -1, 0);
+	return RETIRED;
+db_failed:
+	ctl_error("%s key %s: %s", r->name, kid, db_error(c->db));
+	return RETIRE_FAILED;
 }
 
 static int keys_retire(struct ctl *c, const struct ring *r, const char *kid)
 {
 	struct keyring *kr;
-	PGresult *res = NULL;
-	long used;
+	long used = 0;
 	int rc = CTL_FAIL;
 
 	if (!kid_ok(kid)) {
@@ -517,17 +565,22 @@ static int keys_retire(struct ctl *c, const struct ring *r, const char *kid)
 		          r->name);
 		goto out;
 	}
-	if ((res = ring_usage(c, r)) == NULL)
-		goto out;
-	if ((used = usage_of(res, kid)) > 0) {
+	switch (retire_if_unused(c, r, kid, &used)) {
+	case RETIRED:
+		rc = CTL_OK;
+		break;
+	case KEPT_LIVE_ROWS:
 		ctl_error("%ld live %s still use %s: run `keys rewrap %s` first", used, r->rows,
 		          kid, r->name);
-		goto out;
+		break;
+	case KEPT_HELD:
+		ctl_error("%s key %s is held by an upload still running after %d s; run again",
+		          r->name, kid, RETIRE_WAIT_SECONDS);
+		break;
+	case RETIRE_FAILED:
+		break;
 	}
-	if (retire_one(c, r, kid) == 0)
-		rc = CTL_OK;
 out:
-	PQclear(res);
 	keyring_free(kr);
 	return rc;
 }
@@ -535,35 +588,36 @@ out:
 static int keys_retire_unused(struct ctl *c, const struct ring *r, const char *arg)
 {
 	struct keyring *kr;
-	PGresult *res;
 	int rc = CTL_OK, retired = 0;
 
 	(void)arg;
 	if ((kr = ring_load(c, r)) == NULL)
 		return CTL_FAIL;
-	if ((res = ring_usage(c, r)) == NULL) {
-		keyring_free(kr);
-		return CTL_FAIL;
-	}
 	for (size_t i = 0; i < keyring_count(kr); i++) {
 		const char *kid = keyring_kid(kr, i);
-
-		long used = usage_of(res, kid);
+		long used = 0;
 
 		if (strcmp(kid, keyring_primary(kr)) == 0)
 			continue;
-		if (used > 0) {
-			printf("kept %s key %s: %ld live %s\n", r->name, kid, used, r->rows);
-			continue;
-		}
-		if (retire_one(c, r, kid) != 0)
-			rc = CTL_FAIL;
-		else
+		switch (retire_if_unused(c, r, kid, &used)) {
+		case RETIRED:
 			retired++;
+			break;
+		case KEPT_LIVE_ROWS:
+			printf("kept %s key %s: %ld live %s\n", r->name, kid, used, r->rows);
+			break;
+		case KEPT_HELD:
+			printf("kept %s key %s: an upload that wrapped under it was still running "
+			       "after %d s\n",
+			       r->name, kid, RETIRE_WAIT_SECONDS);
+			break;
+		case RETIRE_FAILED:
+			rc = CTL_FAIL;
+			break;
+		}
 	}
 	if (retired == 0 && rc == CTL_OK)
 		printf("nothing to retire in the %s keyring\n", r->name);
-	PQclear(res);
 	keyring_free(kr);
 	return rc;
 }

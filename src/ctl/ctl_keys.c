@@ -434,7 +434,7 @@ static int audit_keys(struct ctl *c, const char *event, const struct ring *r, co
 	json_object_object_add(d, "kid", json_object_new_string(kid));
 	if (rewrapped >= 0) {
 		json_object_object_add(d, "rewrapped", json_object_new_int64(rewrapped));
-		json_object_object_add(d, "failed", json_object_new_int64(failed));
+		json_object_object_add(d, "not_rewrapped", json_object_new_int64(failed));
 	}
 	rc = audit_record_json(c->db, event, c->actor, NULL, NULL, NULL, d);
 	json_object_put(d);

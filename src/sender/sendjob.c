@@ -167,6 +167,15 @@ static enum send_outcome record_sent(struct attempt *a, const char *tracking_id,
 	return outcome_of(rc, SEND_SENT);
 }
 
+/* A failure of ours, told in RMail's result shape (no HTTP answer came). */
+static void own_failure(struct rmail_result *res, enum rmail_err err, const char *message)
+{
+	res->err = err;
+	res->http_status = 0;
+	res->retry_after = -1;
+	snprintf(res->message, sizeof(res->message), "%s", message);
+}
+
 static int upload_files(struct attempt *a, struct rmail_result *res)
 {
 	struct send_ctx *ctx = a->ctx;
@@ -179,9 +188,8 @@ static int upload_files(struct attempt *a, struct rmail_result *res)
 			/* A database failure may pass; a key that does not
 			 * unwrap (gone, or size or digest changed) never will. */
 			a->integrity_error = rc > 0;
-			res->err = rc > 0 ? RMAIL_ABORTED : RMAIL_UNAVAILABLE;
-			snprintf(res->message, sizeof(res->message), "%s",
-			         rc > 0 ? "document key unavailable" : "database unavailable");
+			own_failure(res, rc > 0 ? RMAIL_ABORTED : RMAIL_UNAVAILABLE,
+			            rc > 0 ? "document key unavailable" : "database unavailable");
 			return -1;
 		}
 		/* The size sent is the one the key's unwrap authenticated. */
@@ -304,7 +312,7 @@ static enum send_outcome attempt_run(struct attempt *a)
 	json_object_put(mail);
 	if (rc != 0)
 		return rmail_failure(a, &res, "Mail");
-	return record_sent(a, tracking_id, large, "sent");
+	return record_sent(a, tracking_id, large, "mail_accepted");
 }
 
 enum send_outcome send_job(struct send_ctx *ctx, struct queued_job *j)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "codec.h"
@@ -97,6 +98,7 @@ struct ring {
 	const struct db_stmt *usage;
 	const char *rows; /* what a live row is, for messages */
 	batch_fn batch;
+	int pair; /* sealed to public keys: each key has its <kid>.pub (crypto.h) */
 };
 
 static int doc_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur,
@@ -118,13 +120,15 @@ static int sso_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur
 	return 0;
 }
 
+/* The token ring seals to public keys: scanpost-api, which only seals,
+ * holds the public halves only (keycache_init_public). */
 static const struct ring rings[] = {
     {"doc", offsetof(struct sp_config, doc_keyring), &stmt_doc_usage,
-     "job_files rows (document keys)", doc_batch},
+     "job_files rows (document keys)", doc_batch, 0},
     {"token", offsetof(struct sp_config, token_keyring), &stmt_token_usage,
-     "sessions rows (sealed RMail tokens)", token_batch},
+     "sessions rows (sealed RMail tokens)", token_batch, 1},
     {"sso", offsetof(struct sp_config, sso_keyring), &stmt_sso_usage,
-     "sso_vault rows (stored sign-ins)", sso_batch},
+     "sso_vault rows (stored sign-ins)", sso_batch, 0},
 };
 
 #define NRINGS (sizeof(rings) / sizeof(rings[0]))
@@ -289,10 +293,9 @@ static int token_batch(struct ctl *c, const struct keyring *kr, struct cursor *c
 	}
 	rows = PQntuples(res);
 	for (int i = 0; i < rows; i++) {
-		char old_kid[SP_KID_MAX + 1], new_kid[SP_KID_MAX + 1];
-		char aad[SESSION_TOKEN_AAD_MAX], what[64];
-		uint8_t *pt = NULL, *blob = NULL;
-		size_t ptlen = 0, bloblen = 0;
+		char old_kid[SP_KID_MAX + 1], new_kid[SP_KID_MAX + 1], what[64], *pt = NULL;
+		uint8_t *blob = NULL;
+		size_t bloblen = 0;
 		int rc, kidlen = PQgetlength(res, i, 1);
 
 		if (PQgetlength(res, i, 0) != 16) {
@@ -308,16 +311,14 @@ static int token_batch(struct ctl *c, const struct keyring *kr, struct cursor *c
 		}
 		memcpy(old_kid, PQgetvalue(res, i, 1), (size_t)kidlen);
 		old_kid[kidlen] = '\0';
-		session_token_aad(cur->id, aad);
-
-		rc = sp_open_blob(kr, old_kid, aad, strlen(aad),
-		                  (const uint8_t *)PQgetvalue(res, i, 2),
-		                  (size_t)PQgetlength(res, i, 2), &pt, &ptlen);
+		/* sessions.c owns how a token is sealed and opened. */
+		rc = session_token_unseal(kr, cur->id, old_kid,
+		                          (const uint8_t *)PQgetvalue(res, i, 2),
+		                          (size_t)PQgetlength(res, i, 2), &pt);
 		if (rc == SP_CRYPTO_OK)
-			rc =
-			    sp_seal_blob(kr, aad, strlen(aad), pt, ptlen, &blob, &bloblen, new_kid);
+			rc = session_token_seal(kr, cur->id, pt, &blob, &bloblen, new_kid);
 		if (pt) {
-			OPENSSL_cleanse(pt, ptlen);
+			OPENSSL_cleanse(pt, strlen(pt));
 			free(pt);
 		}
 		if (rc != SP_CRYPTO_OK) {
@@ -380,12 +381,19 @@ static int rewrap_all(struct ctl *c, const struct ring *r, const struct keyring 
 
 /* ---- commands ------------------------------------------------------------ */
 
+static int ring_generate(const struct ctl *c, const struct ring *r, char *kid, size_t len,
+                         char *err, size_t errlen)
+{
+	return r->pair ? keyring_generate_pair(ring_dir(c, r), kid, len, err, errlen)
+	               : keyring_generate(ring_dir(c, r), kid, len, err, errlen);
+}
+
 static int keys_generate(struct ctl *c, const struct ring *r, const char *arg)
 {
 	char kid[SP_KID_MAX + 1], err[512];
 
 	(void)arg;
-	if (keyring_generate(ring_dir(c, r), kid, sizeof(kid), err, sizeof(err)) != SP_CRYPTO_OK) {
+	if (ring_generate(c, r, kid, sizeof(kid), err, sizeof(err)) != SP_CRYPTO_OK) {
 		ctl_error("%s keyring: %s", r->name, err);
 		return CTL_FAIL;
 	}
@@ -456,8 +464,7 @@ static int do_rewrap(struct ctl *c, const struct ring *r, int rotating)
 		return CTL_FAIL;
 	}
 	if (rotating) {
-		if (keyring_generate(ring_dir(c, r), kid, sizeof(kid), err, sizeof(err)) !=
-		    SP_CRYPTO_OK) {
+		if (ring_generate(c, r, kid, sizeof(kid), err, sizeof(err)) != SP_CRYPTO_OK) {
 			ctl_error("%s keyring: %s", r->name, err);
 			return CTL_FAIL;
 		}
@@ -622,6 +629,53 @@ static int keys_retire_unused(struct ctl *c, const struct ring *r, const char *a
 	return rc;
 }
 
+/* Writes the missing public halves of a keyring that seals to public keys
+ * (a keyring made before they were written). */
+static int keys_publish(struct ctl *c, const struct ring *r, const char *arg)
+{
+	char err[512];
+	int written = 0;
+
+	(void)arg;
+	if (!r->pair) {
+		ctl_error("the %s keyring seals with secret keys only: it has no public halves",
+		          r->name);
+		return CTL_FAIL;
+	}
+	if (keyring_publish(ring_dir(c, r), &written, err, sizeof(err)) != SP_CRYPTO_OK) {
+		ctl_error("%s keyring: %s", r->name, err);
+		return CTL_FAIL;
+	}
+	printf("wrote %d public key file%s in the %s keyring\n", written, written == 1 ? "" : "s",
+	       r->name);
+	return CTL_OK;
+}
+
+int ctl_keys_publish_all(struct ctl *c)
+{
+	char err[512];
+	int written, rc = 0;
+
+	for (size_t i = 0; i < NRINGS; i++) {
+		const char *dir = ring_dir(c, &rings[i]);
+		char primary[600];
+
+		/* A keyring not made yet gets its halves when it is generated. */
+		snprintf(primary, sizeof(primary), "%s/primary", dir ? dir : "");
+		if (!rings[i].pair || dir == NULL || dir[0] == '\0' || access(primary, F_OK) != 0)
+			continue;
+		if (keyring_publish(dir, &written, err, sizeof(err)) != SP_CRYPTO_OK) {
+			ctl_error("%s keyring: %s", rings[i].name, err);
+			rc = -1;
+			continue;
+		}
+		if (written > 0)
+			printf("wrote %d public key file%s in the %s keyring\n", written,
+			       written == 1 ? "" : "s", rings[i].name);
+	}
+	return rc;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 struct keys_cmd {
@@ -641,6 +695,8 @@ static const struct keys_cmd keys_cmds[] = {
     {"retire", 1, keys_retire, "keys retire doc|token|sso KID", "destroy a key no live row uses"},
     {"retire-unused", 0, keys_retire_unused, "keys retire-unused doc|token|sso",
      "destroy every non-primary key no live row uses"},
+    {"publish", 0, keys_publish, "keys publish token",
+     "write the missing public key files (what scanpost-api loads)"},
 };
 
 #define NKEYS_CMDS (sizeof(keys_cmds) / sizeof(keys_cmds[0]))

@@ -10,6 +10,7 @@
  * each seal/open call or stream owns its own EVP_CIPHER_CTX.
  */
 #include "crypto.h"
+#include "hpke.h"
 #include "keyring_priv.h"
 
 #include <limits.h>
@@ -183,6 +184,12 @@ static int blob_open_with(const uint8_t key[SP_KEY_LEN], const uint8_t *aad, siz
 
 /* ---- blobs -------------------------------------------------------------- */
 
+/* A secret key of kr: never a public keyring's key, which is no secret. */
+static const struct kr_key *secret_key(const struct keyring *kr, const char *kid)
+{
+	return keyring_is_public(kr) ? NULL : keyring_find(kr, kid);
+}
+
 int sp_seal_blob(const struct keyring *kr, const void *aad, size_t aadlen, const void *pt,
                  size_t ptlen, uint8_t **blob_out, size_t *bloblen_out, char *kid_out)
 {
@@ -197,7 +204,7 @@ int sp_seal_blob(const struct keyring *kr, const void *aad, size_t aadlen, const
 	if (!kr || !kid_out || (!aad && aadlen) || (!pt && ptlen) || ptlen > MAX_BLOB_PT ||
 	    aadlen > INT_MAX)
 		return SP_CRYPTO_ERR_STATE;
-	k = keyring_find(kr, keyring_primary(kr));
+	k = secret_key(kr, keyring_primary(kr));
 	if (!k)
 		return SP_CRYPTO_ERR_NOKEY;
 	blob = malloc(SP_NONCE_LEN + ptlen + SP_TAG_LEN);
@@ -228,7 +235,7 @@ int sp_open_blob(const struct keyring *kr, const char *kid, const void *aad, siz
 	*ptlen_out = 0;
 	if (!kr || !kid || (!aad && aadlen) || (!blob && bloblen) || aadlen > INT_MAX)
 		return SP_CRYPTO_ERR_STATE;
-	k = keyring_find(kr, kid);
+	k = secret_key(kr, kid);
 	if (!k)
 		return SP_CRYPTO_ERR_NOKEY;
 	/* Too short to hold a nonce and a tag: it cannot be one of ours. */
@@ -245,6 +252,77 @@ int sp_open_blob(const struct keyring *kr, const char *kid, const void *aad, siz
 		OPENSSL_cleanse(pt, n);
 		free(pt);
 		return rc;
+	}
+	pt[n] = '\0';
+	*pt_out = pt;
+	*ptlen_out = n;
+	return SP_CRYPTO_OK;
+}
+
+/* ---- sealing to a public key (the RMail token) -------------------------- */
+
+#define SEAL_INFO     "scanpost-token-v1"
+#define SEAL_OVERHEAD (HPKE_X25519_LEN + HPKE_TAG_LEN)
+
+int sp_seal_to(const struct keyring *kr, const void *aad, size_t aadlen, const void *pt,
+               size_t ptlen, uint8_t **blob_out, size_t *bloblen_out, char *kid_out)
+{
+	const struct kr_key *k;
+	uint8_t pub[HPKE_X25519_LEN], *blob;
+
+	if (!blob_out || !bloblen_out)
+		return SP_CRYPTO_ERR_STATE;
+	*blob_out = NULL;
+	*bloblen_out = 0;
+	if (!kr || !kid_out || (!aad && aadlen) || (!pt && ptlen) || ptlen > MAX_BLOB_PT)
+		return SP_CRYPTO_ERR_STATE;
+	if ((k = keyring_find(kr, keyring_primary(kr))) == NULL)
+		return SP_CRYPTO_ERR_NOKEY;
+	/* A full keyring holds the private key: its public half is derived. */
+	if (keyring_is_public(kr))
+		memcpy(pub, k->key, sizeof(pub));
+	else if (hpke_public_of(k->key, pub) != 0)
+		return SP_CRYPTO_ERR_INTERNAL;
+	if ((blob = malloc(SEAL_OVERHEAD + ptlen)) == NULL)
+		return SP_CRYPTO_ERR_INTERNAL;
+	if (hpke_seal_base(HPKE_AES_256_GCM, pub, NULL, SEAL_INFO, sizeof(SEAL_INFO) - 1, aad,
+	                   aadlen, pt, ptlen, blob, blob + HPKE_X25519_LEN) != 0) {
+		free(blob);
+		return SP_CRYPTO_ERR_INTERNAL;
+	}
+	memcpy(kid_out, k->kid, strlen(k->kid) + 1);
+	*blob_out = blob;
+	*bloblen_out = SEAL_OVERHEAD + ptlen;
+	return SP_CRYPTO_OK;
+}
+
+int sp_open_sealed(const struct keyring *kr, const char *kid, const void *aad, size_t aadlen,
+                   const uint8_t *blob, size_t bloblen, uint8_t **pt_out, size_t *ptlen_out)
+{
+	const struct kr_key *k;
+	uint8_t *pt;
+	size_t n;
+
+	if (!pt_out || !ptlen_out)
+		return SP_CRYPTO_ERR_STATE;
+	*pt_out = NULL;
+	*ptlen_out = 0;
+	if (!kr || !kid || (!aad && aadlen) || (!blob && bloblen))
+		return SP_CRYPTO_ERR_STATE;
+	/* A public keyring opens nothing: that is what it is for. */
+	if (keyring_is_public(kr) || (k = keyring_find(kr, kid)) == NULL)
+		return SP_CRYPTO_ERR_NOKEY;
+	if (bloblen < SEAL_OVERHEAD)
+		return SP_CRYPTO_ERR_AUTH;
+	n = bloblen - SEAL_OVERHEAD;
+	if (n > MAX_BLOB_PT)
+		return SP_CRYPTO_ERR_STATE;
+	if ((pt = malloc(n + 1)) == NULL)
+		return SP_CRYPTO_ERR_INTERNAL;
+	if (hpke_open_base(HPKE_AES_256_GCM, k->key, blob, SEAL_INFO, sizeof(SEAL_INFO) - 1, aad,
+	                   aadlen, blob + HPKE_X25519_LEN, bloblen - HPKE_X25519_LEN, pt) != 0) {
+		free(pt);
+		return SP_CRYPTO_ERR_AUTH;
 	}
 	pt[n] = '\0';
 	*pt_out = pt;
@@ -281,7 +359,7 @@ static int dek_wrap(const struct keyring *kr, const struct sp_doc_id *doc,
                     const struct sp_doc_digest *d, const uint8_t dek[SP_KEY_LEN],
                     struct sp_doc_key *key)
 {
-	const struct kr_key *k = keyring_find(kr, keyring_primary(kr));
+	const struct kr_key *k = secret_key(kr, keyring_primary(kr));
 	uint8_t aad[DEK_AAD_LEN];
 	int rc;
 
@@ -305,7 +383,7 @@ static int dek_unwrap(const struct keyring *kr, const struct sp_doc_id *doc,
 	/* The kid comes from storage: it must be terminated within its field. */
 	if (!memchr(key->kid, '\0', sizeof(key->kid)))
 		return SP_CRYPTO_ERR_NOKEY;
-	k = keyring_find(kr, key->kid);
+	k = secret_key(kr, key->kid);
 	if (!k)
 		return SP_CRYPTO_ERR_NOKEY;
 	dek_aad(doc, d, aad);

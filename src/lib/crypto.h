@@ -55,7 +55,20 @@ const char *keyring_kid(const struct keyring *kr, size_t i);
 /* Creates a new random key file in dir (created 0700 if missing), mode 0600,
  * and makes it the primary.  kid_out receives its id (>= SP_KID_MAX + 1). */
 int keyring_generate(const char *dir, char *kid_out, size_t kid_out_len, char *err, size_t errlen);
-/* Deletes <kid>.key (overwritten first); refuses to retire the primary. */
+/* The same for a keyring that seals to public keys (sp_seal_to): the key
+ * file holds an X25519 private key, and <kid>.pub (mode 0644, 64 hex digits
+ * and a newline) its public half. */
+int keyring_generate_pair(const char *dir, char *kid_out, size_t kid_out_len, char *err,
+                          size_t errlen);
+/* Writes the missing <kid>.pub of every key of dir (a keyring made before
+ * public halves were written); *written says how many. */
+int keyring_publish(const char *dir, int *written, char *err, size_t errlen);
+/* Loads the public halves only (<kid>.pub files) and the primary: a keyring
+ * that can seal with sp_seal_to and open nothing.  What a program that only
+ * seals loads, so it never holds a private key. */
+int keyring_load_public(const char *dir, struct keyring **out, char *err, size_t errlen);
+/* Deletes <kid>.key (overwritten first) and its <kid>.pub; refuses to
+ * retire the primary. */
 int keyring_retire(const char *dir, const char *kid, char *err, size_t errlen);
 
 /*
@@ -72,6 +85,18 @@ int sp_seal_blob(const struct keyring *kr, const void *aad, size_t aadlen, const
  * byte after *ptlen_out bytes; the caller wipes (OPENSSL_cleanse) and frees. */
 int sp_open_blob(const struct keyring *kr, const char *kid, const void *aad, size_t aadlen,
                  const uint8_t *blob, size_t bloblen, uint8_t **pt_out, size_t *ptlen_out);
+
+/*
+ * Sealing to a public key, for the RMail token: RFC 9180 HPKE base mode,
+ * DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM (hpke.h), to the
+ * primary's public half, info "scanpost-token-v1".  blob = enc(32) ||
+ * ciphertext || tag(16).  A keyring from keyring_load_public seals; only a
+ * full one opens.  Ownership as sp_seal_blob / sp_open_blob.
+ */
+int sp_seal_to(const struct keyring *kr, const void *aad, size_t aadlen, const void *pt,
+               size_t ptlen, uint8_t **blob_out, size_t *bloblen_out, char *kid_out);
+int sp_open_sealed(const struct keyring *kr, const char *kid, const void *aad, size_t aadlen,
+                   const uint8_t *blob, size_t bloblen, uint8_t **pt_out, size_t *ptlen_out);
 
 /*
  * Identity of a document: the job it belongs to and its file number in the

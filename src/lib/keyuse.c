@@ -27,12 +27,13 @@ static void lock_name(const char *ring, const char *kid, char *out, size_t len)
 	snprintf(out, len, "scanpost-kek:%s:%s", ring, kid);
 }
 
-/* Whether dir/<kid>.key is still there: retire deletes it under the lock. */
+/* Whether the key's file (its .key, or its .pub for a public keyring) is
+ * still there: retire deletes both under the lock. */
 static int key_file_present(const struct keycache *kc, const char *kid)
 {
 	char name[SP_KID_MAX + 8];
 
-	snprintf(name, sizeof(name), "%s.key", kid);
+	snprintf(name, sizeof(name), "%s%s", kid, kc->public_only ? ".pub" : ".key");
 	int dfd = open(kc->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int present = dfd >= 0 && faccessat(dfd, name, F_OK, 0) == 0;
 

@@ -414,7 +414,7 @@ enum lc_result lifecycle_session_start(struct db *db, struct keycache *token_key
 	const struct keyring *kr;
 	uint8_t id_bin[16], *sealed = NULL;
 	size_t sealed_len = 0;
-	char kid[SP_KID_MAX + 1], aad[SESSION_TOKEN_AAD_MAX];
+	char kid[SP_KID_MAX + 1];
 	int rc;
 
 	if (uuid_random(id_bin, session_id) != 0 || db_begin(db) != 0)
@@ -423,9 +423,7 @@ enum lc_result lifecycle_session_start(struct db *db, struct keycache *token_key
 	 * between the seal and the row becoming visible (keyuse.h). */
 	if ((kr = keyuse_hold_primary(db, "token", token_keys)) == NULL)
 		return rollback(db, LC_DB_ERROR);
-	session_token_aad(session_id, aad);
-	rc = sp_seal_blob(kr, aad, strlen(aad), s->token, strlen(s->token), &sealed, &sealed_len,
-	                  kid);
+	rc = session_token_seal(kr, session_id, s->token, &sealed, &sealed_len, kid);
 	if (rc != SP_CRYPTO_OK) {
 		sp_log(LOG_ERROR, "token_seal_failed", "error", sp_crypto_strerror(rc), NULL);
 		return rollback(db, LC_DB_ERROR);

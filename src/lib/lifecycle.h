@@ -73,8 +73,9 @@ struct lc_who {
 
 /* ---- the person's side (scanpost-api) ----------------------------------- */
 
-/* A new session holding the RMail token, which is sealed here under the
- * token keyring's primary (held, keyuse.h) with the session as its AAD;
+/* A new session holding the RMail token, which is sealed here to the
+ * token keyring's primary public key (held, keyuse.h; token_keys may hold
+ * public halves only: keycache_init_public) with the session as its AAD;
  * `signin_ok` audit row.  session_id receives the new id. */
 struct lc_session_start {
 	const uint8_t *secret_hash; /* SHA-256 of the cookie secret, 32 bytes */

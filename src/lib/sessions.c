@@ -73,13 +73,40 @@ void session_token_aad(const char *session_id, char out[SESSION_TOKEN_AAD_MAX])
 	snprintf(out, SESSION_TOKEN_AAD_MAX, "scanpost-token:%s", session_id);
 }
 
+int session_token_seal(const struct keyring *kr, const char *session_id, const char *token,
+                       uint8_t **sealed, size_t *sealed_len, char kid[SP_KID_MAX + 1])
+{
+	char aad[SESSION_TOKEN_AAD_MAX];
+
+	session_token_aad(session_id, aad);
+	return sp_seal_to(kr, aad, strlen(aad), token, strlen(token), sealed, sealed_len, kid);
+}
+
+int session_token_unseal(const struct keyring *kr, const char *session_id, const char *kid,
+                         const uint8_t *sealed, size_t sealed_len, char **token)
+{
+	char aad[SESSION_TOKEN_AAD_MAX];
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
+	int rc;
+
+	*token = NULL;
+	session_token_aad(session_id, aad);
+	rc = sp_open_sealed(kr, kid, aad, strlen(aad), sealed, sealed_len, &pt, &ptlen);
+	/* Sealed before tokens were sealed to a public key: it lives at most
+	 * the token's 14 days, or until the next `keys rotate token`. */
+	if (rc == SP_CRYPTO_ERR_AUTH)
+		rc = sp_open_blob(kr, kid, aad, strlen(aad), sealed, sealed_len, &pt, &ptlen);
+	if (rc == SP_CRYPTO_OK)
+		*token = (char *)pt; /* NUL-terminated by the opener */
+	return rc;
+}
+
 int sessions_token_open(struct db *db, const struct keyring *kr, const char *session_id,
                         char **token)
 {
 	const char *v[1] = {session_id};
-	char kid[SP_KID_MAX + 1], aad[SESSION_TOKEN_AAD_MAX];
-	uint8_t *pt = NULL;
-	size_t ptlen = 0;
+	char kid[SP_KID_MAX + 1];
 	PGresult *res;
 	int rc = 1;
 
@@ -88,12 +115,10 @@ int sessions_token_open(struct db *db, const struct keyring *kr, const char *ses
 		return -1;
 	if (PQntuples(res) == 1 && PQgetlength(res, 0, 0) <= SP_KID_MAX) {
 		snprintf(kid, sizeof(kid), "%.*s", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
-		session_token_aad(session_id, aad);
-		if (sp_open_blob(kr, kid, aad, strlen(aad), (const uint8_t *)PQgetvalue(res, 0, 1),
-		                 (size_t)PQgetlength(res, 0, 1), &pt, &ptlen) == SP_CRYPTO_OK) {
-			*token = (char *)pt; /* NUL-terminated by sp_open_blob */
+		if (session_token_unseal(kr, session_id, kid,
+		                         (const uint8_t *)PQgetvalue(res, 0, 1),
+		                         (size_t)PQgetlength(res, 0, 1), token) == SP_CRYPTO_OK)
 			rc = 0;
-		}
 	}
 	PQclear(res);
 	return rc;

@@ -44,6 +44,18 @@ int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeo
 #define SESSION_TOKEN_AAD_MAX (sizeof("scanpost-token:") + UUID_STR_LEN)
 void session_token_aad(const char *session_id, char out[SESSION_TOKEN_AAD_MAX]);
 
+/* Seals token for its session: to the token keyring's primary public key
+ * (sp_seal_to: the sealer holds no private key), the session as AAD.
+ * *sealed is malloc'd (the caller frees it); kid receives the key id. */
+int session_token_seal(const struct keyring *kr, const char *session_id, const char *token,
+                       uint8_t **sealed, size_t *sealed_len, char kid[SP_KID_MAX + 1]);
+/* Opens a sealed token of session_id under kid.  *token is malloc'd and
+ * NUL-terminated (wipe and free).  A token sealed the older way
+ * (sp_seal_blob under the same key file) still opens.  SP_CRYPTO_OK or
+ * the crypto error. */
+int session_token_unseal(const struct keyring *kr, const char *session_id, const char *kid,
+                         const uint8_t *sealed, size_t sealed_len, char **token);
+
 /* The session's RMail token, read and opened (for the sender).  *token is
  * malloc'd and NUL-terminated: the caller wipes (OPENSSL_cleanse) and frees
  * it.  0; 1 no token any more, or it does not open; -1 database error. */

@@ -91,6 +91,18 @@ int regress_keys(const char *ring, struct keycache *kc)
 	return 0;
 }
 
+int regress_keys_public(const char *ring, struct keycache *kc)
+{
+	char dir[600], err[512];
+
+	snprintf(dir, sizeof(dir), "%s/keys/%s", regress_dir(), ring);
+	if (keycache_init_public(kc, dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "regress: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static PGconn *owner_conn(void)
 {
 	char ci[600];

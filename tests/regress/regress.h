@@ -31,8 +31,11 @@ const char *regress_build(void);
 /* A scanpost connection as role ("scanpost_api", "scanpost_sender",
  * "scanpost_owner"); free with db_free. */
 struct db *regress_db(const char *role);
-/* The keyring cache of ring ("doc", "token"); free with keycache_free. */
+/* The keyring cache of ring ("doc", "token"); free with keycache_free.
+ * regress_keys_public: its public halves only, as scanpost-api loads the
+ * token keyring. */
 int regress_keys(const char *ring, struct keycache *kc);
+int regress_keys_public(const char *ring, struct keycache *kc);
 
 /* SQL as the owner, with text parameters (NULL-terminated list).
  * regress_text: the first value of the first row, malloc'd, or NULL when no

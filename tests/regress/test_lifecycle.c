@@ -12,12 +12,13 @@
 
 #include "jobstate.h"
 #include "regress.h"
+#include "codec.h"
 #include "sessions.h"
 
 #define USER "pat@example.org"
 
 static struct db *api, *sender, *ctl;
-static struct keycache doc_keys, token_keys;
+static struct keycache doc_keys, token_keys, token_public;
 static const struct lc_who pat = {USER, NULL, "regress"};
 static const struct lc_who admin = {"scanpostctl:regress", NULL, NULL};
 
@@ -27,7 +28,7 @@ static void make_job(size_t len, char sid[40], char job[40])
 {
 	uint8_t token[32], hash[32];
 
-	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_keys, USER, "rmail-token", sid), 0);
+	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_public, USER, "rmail-token", sid), 0);
 	CU_ASSERT_EQUAL_FATAL(regress_job(api, sid, USER, 1800, job, token, hash), 0);
 	if (len > 0)
 		CU_ASSERT_EQUAL_FATAL(regress_upload(api, &doc_keys, job, hash, len, 7), LC_OK);
@@ -79,7 +80,8 @@ static int suite_init(void)
 	api = regress_db("scanpost_api");
 	sender = regress_db("scanpost_sender");
 	ctl = regress_db("scanpost_owner");
-	if (regress_keys("doc", &doc_keys) != 0 || regress_keys("token", &token_keys) != 0)
+	if (regress_keys("doc", &doc_keys) != 0 || regress_keys("token", &token_keys) != 0 ||
+	    regress_keys_public("token", &token_public) != 0)
 		return -1;
 	regress_reset();
 	return 0;
@@ -92,6 +94,7 @@ static int suite_clean(void)
 	db_free(ctl);
 	keycache_free(&doc_keys);
 	keycache_free(&token_keys);
+	keycache_free(&token_public);
 	return 0;
 }
 
@@ -102,10 +105,13 @@ static void test_session_start_seals_the_token_and_audits_signin(void)
 	char sid[40], *token = NULL;
 
 	regress_reset();
-	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_keys, USER, "secret-token", sid), 0);
+	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_public, USER, "secret-token", sid), 0);
 	CU_ASSERT_EQUAL(token_of(sid), 1);
 	CU_ASSERT_EQUAL(regress_audit_rows("signin_ok", NULL), 1);
-	/* Sealed with the session as AAD: the sender opens it, and only there. */
+	/* Sealed (by the api's public halves) with the session as AAD: the
+	 * sender opens it; the keyring the api holds cannot. */
+	CU_ASSERT_EQUAL(sessions_token_open(sender, keycache_get(&token_public), sid, &token), 1);
+	CU_ASSERT_PTR_NULL(token);
 	CU_ASSERT_EQUAL(sessions_token_open(sender, keycache_get(&token_keys), sid, &token), 0);
 	CU_ASSERT(token && strcmp(token, "secret-token") == 0);
 	free(token);
@@ -113,6 +119,63 @@ static void test_session_start_seals_the_token_and_audits_signin(void)
 	                             " AND position('secret-token'::bytea in token_sealed) > 0",
 	                             sid, NULL),
 	                0);
+}
+
+/* A token sealed the way scanpost sealed before (AES-GCM under the key
+ * file, sp_seal_blob) still opens for the sender. */
+static void test_a_token_sealed_the_older_way_still_opens(void)
+{
+	char sid[40], kid[SP_KID_MAX + 1], aad[SESSION_TOKEN_AAD_MAX], *token = NULL, *hex;
+	uint8_t *blob = NULL;
+	size_t len = 0;
+
+	regress_reset();
+	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_public, USER, "new-way", sid), 0);
+	session_token_aad(sid, aad);
+	CU_ASSERT_EQUAL_FATAL(sp_seal_blob(keycache_get(&token_keys), aad, strlen(aad), "old-way",
+	                                   7, &blob, &len, kid),
+	                      SP_CRYPTO_OK);
+	hex = malloc(2 * len + 1);
+	CU_ASSERT_FATAL(hex != NULL);
+	hex_encode(blob, len, hex);
+	regress_exec("UPDATE scanpost.sessions SET token_kid = $2, token_sealed = decode($3, 'hex')"
+	             " WHERE id = $1::uuid",
+	             sid, kid, hex, NULL);
+	CU_ASSERT_EQUAL(sessions_token_open(sender, keycache_get(&token_keys), sid, &token), 0);
+	CU_ASSERT(token && strcmp(token, "old-way") == 0);
+	free(token);
+	free(hex);
+	free(blob);
+}
+
+/* `keys rotate token` re-seals every live token to the new public key,
+ * `retire-unused` destroys the old pair, and the api's public halves follow. */
+static void test_token_rotation_reseals_and_the_sealer_follows(void)
+{
+	char sid[40], sid2[40], out[2048], *kid1, *kid2, *token = NULL;
+
+	regress_reset();
+	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_public, USER, "rotate-me", sid), 0);
+	kid1 =
+	    regress_text("SELECT token_kid FROM scanpost.sessions WHERE id = $1::uuid", sid, NULL);
+	CU_ASSERT_EQUAL(regress_ctl(out, sizeof(out), "keys", "rotate", "token", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "re-wrapped 1"));
+	CU_ASSERT_EQUAL(regress_ctl(out, sizeof(out), "keys", "retire-unused", "token", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "retired token key"));
+	kid2 =
+	    regress_text("SELECT token_kid FROM scanpost.sessions WHERE id = $1::uuid", sid, NULL);
+	CU_ASSERT(kid1 && kid2 && strcmp(kid1, kid2) != 0);
+	CU_ASSERT_EQUAL(sessions_token_open(sender, keycache_get(&token_keys), sid, &token), 0);
+	CU_ASSERT(token && strcmp(token, "rotate-me") == 0);
+	free(token);
+	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_public, USER, "after", sid2), 0);
+	free(kid1);
+	kid1 =
+	    regress_text("SELECT token_kid FROM scanpost.sessions WHERE id = $1::uuid", sid2, NULL);
+	CU_ASSERT(kid1 && kid2 && strcmp(kid1, kid2) == 0);
+	CU_ASSERT_STRING_EQUAL(keyring_primary(keycache_get(&token_public)), kid2);
+	free(kid1);
+	free(kid2);
 }
 
 static void test_job_create_and_upload_write_their_rows(void)
@@ -527,6 +590,9 @@ static void test_state_check_constraint_lists_the_state_table(void)
 static CU_TestInfo tests[] = {
     {"session start seals the token and audits signin",
      test_session_start_seals_the_token_and_audits_signin},
+    {"a token sealed the older way still opens", test_a_token_sealed_the_older_way_still_opens},
+    {"token rotation re-seals, and the sealer follows",
+     test_token_rotation_reseals_and_the_sealer_follows},
     {"job create and upload write their rows", test_job_create_and_upload_write_their_rows},
     {"submit queues, notifies and audits", test_submit_queues_notifies_and_audits},
     {"cancel deletes the document once", test_cancel_deletes_the_document_once},

@@ -63,8 +63,9 @@ static int suite_init(void)
 	if (stub_start() != 0 || sendctx_init(&sender, NULL) != 0)
 		return -1;
 	api = regress_db("scanpost_api");
-	return regress_keys("doc", &doc_keys) == 0 && regress_keys("token", &token_keys) == 0 ? 0
-	                                                                                      : -1;
+	return regress_keys("doc", &doc_keys) == 0 && regress_keys_public("token", &token_keys) == 0
+	           ? 0
+	           : -1;
 }
 
 static int suite_clean(void)

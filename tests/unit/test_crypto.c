@@ -976,6 +976,94 @@ static void test_generate_adds_new_primary_with_private_files(void)
 	                SP_CRYPTO_ERR_STATE);
 }
 
+/* The token keyring: scanpost-api seals with the public halves only and
+ * can open nothing; the sender opens with the private keys (crypto.h). */
+static void test_public_halves_seal_and_only_private_keys_open(void)
+{
+	static const char bearer[] = "eyJ-rmail-bearer-token";
+	char dir[256], kid[SP_KID_MAX + 1], kid2[SP_KID_MAX + 1], name[64], err[256];
+	struct keyring *pub = NULL, *full = NULL;
+	uint8_t *blob = NULL, *pt = NULL, *b2 = NULL;
+	size_t bloblen = 0, ptlen = 0, b2len = 0;
+	struct seal_stream *s;
+	struct sp_doc_key key;
+	struct sp_doc_digest d;
+	mode_t old = umask(0777);
+	int rc;
+
+	ring_path(dir, sizeof(dir), "pair");
+	rc = keyring_generate_pair(dir, kid, sizeof(kid), err, sizeof(err));
+	umask(old);
+	CU_ASSERT_EQUAL_FATAL(rc, SP_CRYPTO_OK);
+	snprintf(name, sizeof(name), "%s.key", kid);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0600);
+	snprintf(name, sizeof(name), "%s.pub", kid);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0644);
+	CU_ASSERT_EQUAL_FATAL(keyring_load_public(dir, &pub, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &full, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_STRING_EQUAL(keyring_primary(pub), kid);
+
+	CU_ASSERT_EQUAL(sp_seal_to(pub, "aad", 3, bearer, sizeof(bearer), &blob, &bloblen, kid2),
+	                SP_CRYPTO_OK);
+	CU_ASSERT_STRING_EQUAL(kid2, kid);
+	CU_ASSERT_EQUAL(bloblen, 32 + sizeof(bearer) + 16);
+	CU_ASSERT_EQUAL(sp_open_sealed(pub, kid, "aad", 3, blob, bloblen, &pt, &ptlen),
+	                SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_EQUAL(sp_open_sealed(full, kid, "aaD", 3, blob, bloblen, &pt, &ptlen),
+	                SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(sp_open_sealed(full, kid, "aad", 3, blob, bloblen, &pt, &ptlen),
+	                SP_CRYPTO_OK);
+	CU_ASSERT(pt && ptlen == sizeof(bearer) && memcmp(pt, bearer, ptlen) == 0);
+	free(pt);
+	pt = NULL;
+	/* The full keyring seals to the same public key. */
+	CU_ASSERT_EQUAL(sp_seal_to(full, "aad", 3, bearer, 5, &b2, &b2len, kid2), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(sp_open_sealed(full, kid, "aad", 3, b2, b2len, &pt, &ptlen), SP_CRYPTO_OK);
+	free(pt);
+	/* A public key is no secret: no secret-key use accepts it. */
+	CU_ASSERT_EQUAL(
+	    sp_seal_blob(pub, "a", 1, "x", 1, &b2 /* unchanged on error */, &b2len, kid2),
+	    SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_EQUAL_FATAL(seal_stream_begin(&doc_a, &s), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(seal_stream_final(s, count_chunk, &(size_t){0}), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(seal_stream_wrap(s, pub, &key, &d), SP_CRYPTO_ERR_NOKEY);
+	seal_stream_free(s);
+	free(blob);
+	keyring_free(pub);
+	keyring_free(full);
+}
+
+static void test_publish_writes_missing_halves_and_retire_removes_them(void)
+{
+	char dir[256], kid[SP_KID_MAX + 1], a[SP_KID_MAX + 1], name[64], err[256], path[512];
+	struct keyring *pub = NULL;
+	int written = -1;
+
+	/* A token keyring made before public halves were written. */
+	ring_path(dir, sizeof(dir), "publish");
+	CU_ASSERT_EQUAL_FATAL(keyring_generate(dir, a, sizeof(a), err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(keyring_load_public(dir, &pub, err, sizeof(err)), SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ".pub"));
+	CU_ASSERT_EQUAL(keyring_publish(dir, &written, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(written, 1);
+	CU_ASSERT_EQUAL(keyring_publish(dir, &written, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(written, 0);
+	CU_ASSERT_EQUAL_FATAL(keyring_load_public(dir, &pub, err, sizeof(err)), SP_CRYPTO_OK);
+	keyring_free(pub);
+	/* A public key file others may write is refused: it says where tokens go. */
+	snprintf(path, sizeof(path), "%s/%s.pub", dir, a);
+	CU_ASSERT_EQUAL(chmod(path, 0666), 0);
+	CU_ASSERT_EQUAL(keyring_load_public(dir, &pub, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_EQUAL(chmod(path, 0644), 0);
+	CU_ASSERT_EQUAL_FATAL(keyring_generate_pair(dir, kid, sizeof(kid), err, sizeof(err)),
+	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(keyring_retire(dir, a, err, sizeof(err)), SP_CRYPTO_OK);
+	snprintf(name, sizeof(name), "%s.pub", a);
+	CU_ASSERT_EQUAL(mode_of(dir, name), (mode_t)-1);
+	snprintf(name, sizeof(name), "%s.pub", kid);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0644);
+}
+
 static void test_rewrap_then_retire_old_key_keeps_document_readable(void)
 {
 	char dir[256], a[SP_KID_MAX + 1], b[SP_KID_MAX + 1], name[64], err[256];
@@ -1113,6 +1201,8 @@ static const struct test_def key_tests[] = {
     T(test_generate_adds_new_primary_with_private_files),
     T(test_rewrap_then_retire_old_key_keeps_document_readable),
     T(test_legacy_key_opens_and_stream_checks_size_and_digest),
+    T(test_public_halves_seal_and_only_private_keys_open),
+    T(test_publish_writes_missing_halves_and_retire_removes_them),
     T(test_retire_refuses_primary_and_unknown_keys),
     T(test_strerror_names_every_code),
     T(test_random_differs_between_calls),

@@ -1,5 +1,7 @@
 /*
- * lifecycle.h - the one owner of the data lifecycle (DESIGN 3.5, 3.7).
+ * lifecycle.h - the one owner of the data lifecycle (DESIGN 3.5, 3.7),
+ * src/lib/lifecycle.c (the shared rules and the person's transitions) and
+ * src/lib/lifecycle_queue.c (the sender's, janitor's and administrator's).
  *
  * Every change of a job's state, every deletion of a document and every
  * release of a sealed RMail token is one of the named transitions below.
@@ -9,7 +11,7 @@
  * scanpostctl call these and spell no state and no deletion themselves
  * (`make check-owners` greps for both).
  *
- * Why a C module and not SQL functions: the state table is C (jobstate.c)
+ * Why C and not SQL functions: the state table is C (jobstate.c)
  * and stays the one table; audit details are built with json-c; the rules
  * are tested in C against a real cluster (tests/regress/); and least
  * privilege comes from column grants (sql/007) rather than from SECURITY

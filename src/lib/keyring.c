@@ -79,7 +79,8 @@ const struct kr_key *keyring_find(const struct keyring *kr, const char *kid)
 	struct kr_key probe;
 	size_t len;
 
-	if (!kr || !kid)
+	/* No keys: no bsearch over a NULL array (C11 7.1.4 wants valid pointers). */
+	if (!kr || !kid || kr->count == 0)
 		return NULL;
 	len = strnlen(kid, SP_KID_MAX + 1);
 	if (len > SP_KID_MAX)

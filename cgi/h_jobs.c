@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "filingstore.h"
 #include "jobs.h"
 #include "jobs_api.h"
 #include "jobspec.h"
@@ -189,6 +190,9 @@ static void reply_jobs_result(struct req *r, enum lc_result rc)
 	case LC_NOTHING_UPLOADED:
 		reply_error(r, APIERR_NOTHING_UPLOADED, NULL);
 		break;
+	case LC_SCAN_INCOMPLETE:
+		reply_error(r, APIERR_SCAN_INCOMPLETE, NULL);
+		break;
 	default:
 		sp_log(LOG_ERROR, "job_query_failed", "error", db_error(r->w->db), NULL);
 		reply_error(r, APIERR_NOT_READY, NULL);
@@ -236,6 +240,11 @@ void h_jobs_list(struct req *r)
 	free(json);
 }
 
+/* How long submit waits for the device's job log (cgi/h_scan.c): the
+ * device files it right after the last file, so it is normally in before
+ * the weblet sees Completed; a slow link gets this much more. */
+#define SUBMIT_JOB_LOG_WAIT_MS 15000
+
 void h_job_submit(struct req *r)
 {
 	struct lc_who who = {r->session.user, r->session.id, r->request_id};
@@ -244,7 +253,19 @@ void h_job_submit(struct req *r)
 
 	if (job_id_param(r) != 0)
 		return;
+	/* The person's Completed and the device's job log must agree before a
+	 * job is sent (h_scan.c).  Wait a bounded time for the job log here,
+	 * outside any transaction; the submit move itself requires it
+	 * (LC_SCAN_INCOMPLETE), so a job without it stays awaiting its scan and
+	 * the weblet may ask again while the upload link lives. */
+	if (filingstore_wait_job_log(r->w->db, r->params[0], r->session.user,
+	                             SUBMIT_JOB_LOG_WAIT_MS) == FS_WAIT_ERROR) {
+		reply_jobs_result(r, LC_DB_ERROR);
+		return;
+	}
 	rc = lifecycle_job_submit(r->w->db, r->params[0], r->session.user, &who);
+	if (rc == LC_SCAN_INCOMPLETE)
+		sp_log(LOG_WARN, "submit_without_job_log", "job_id", r->params[0], NULL);
 	if (rc != LC_OK) {
 		reply_jobs_result(r, rc);
 		return;

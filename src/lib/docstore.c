@@ -42,19 +42,6 @@ static const struct db_stmt stmt_chunk_read = {
     " WHERE job_id = $1::uuid AND file_no = $2::int AND chunk_index = $3::bigint",
     3};
 
-static const struct db_stmt stmt_file_delete_by_name = {
-    "file_delete_by_name", "DELETE FROM scanpost.job_files WHERE job_id = $1::uuid AND name = $2",
-    2};
-
-static const struct db_stmt stmt_file_delete_all = {
-    "file_delete_all", "DELETE FROM scanpost.job_files WHERE job_id = $1::uuid", 1};
-
-static const struct db_stmt stmt_file_names = {
-    "file_names",
-    "SELECT coalesce(string_agg(name, E'\\n' ORDER BY file_no), '')"
-    " FROM scanpost.job_files WHERE job_id = $1::uuid",
-    1};
-
 static const struct db_stmt stmt_file_next_no = {
     "file_next_no",
     "SELECT coalesce(max(file_no) + 1, 0) FROM scanpost.job_files WHERE job_id = $1::uuid", 1};
@@ -370,19 +357,6 @@ void docr_free(struct doc_reader *r)
 	free(r);
 }
 
-int docstore_delete_file(struct db *db, const char *job_id, const char *name)
-{
-	const char *v[2] = {job_id, name};
-	PGresult *res = db_run(db, &stmt_file_delete_by_name, v, NULL, NULL, 0);
-	int n;
-
-	if (res == NULL)
-		return -1;
-	n = atoi(PQcmdTuples(res));
-	PQclear(res);
-	return n > 0 ? 0 : 1;
-}
-
 int docstore_next_file_no(struct db *db, const char *job_id)
 {
 	const char *v[1] = {job_id};
@@ -394,24 +368,4 @@ int docstore_next_file_no(struct db *db, const char *job_id)
 	n = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return n;
-}
-
-int docstore_delete_files(struct db *db, const char *job_id)
-{
-	const char *v[1] = {job_id};
-
-	return db_exec(db, &stmt_file_delete_all, v);
-}
-
-char *docstore_file_names(struct db *db, const char *job_id)
-{
-	const char *v[1] = {job_id};
-	PGresult *res = db_run(db, &stmt_file_names, v, NULL, NULL, 0);
-	char *names;
-
-	if (res == NULL)
-		return NULL;
-	names = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return names;
 }

@@ -72,13 +72,6 @@ int docr_done(const struct doc_reader *r);
 int docr_error(const struct doc_reader *r);
 void docr_free(struct doc_reader *r);
 
-/* Deletes the file called name (the filing protocol's DeleteFile): 0 done,
- * 1 no such file, -1. */
-int docstore_delete_file(struct db *db, const char *job_id, const char *name);
-/* Deletes every file of a job, rows and all (DeleteDirContents). */
-int docstore_delete_files(struct db *db, const char *job_id);
-/* Names of a job's files, newline-separated, malloc'd (ListDir). */
-char *docstore_file_names(struct db *db, const char *job_id);
 /* The next free file number of a job, or -1. */
 int docstore_next_file_no(struct db *db, const char *job_id);
 

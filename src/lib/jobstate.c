@@ -34,6 +34,8 @@ static const struct {
     [JOB_MOVE_CLAIM] = {"claim", S(JOB_QUEUED), JOB_SENDING, "send_started"},
     [JOB_MOVE_MARK_SENT] = {"mark_sent", S(JOB_SENDING), JOB_SENT, "sent"},
     [JOB_MOVE_RETRY] = {"retry", S(JOB_SENDING), JOB_QUEUED, "send_retry"},
+    /* No verdict: RMail may have it, MessageStatus is asked first. */
+    [JOB_MOVE_CHECK_LATER] = {"check_later", S(JOB_SENDING), JOB_QUEUED, "send_check_later"},
     [JOB_MOVE_RESCUE] = {"rescue", S(JOB_SENDING), JOB_QUEUED, "lease_rescued"},
     [JOB_MOVE_FAIL] = {"fail", S(JOB_SENDING), JOB_FAILED, "send_failed"},
     [JOB_MOVE_REQUEUE] = {"requeue", S(JOB_FAILED), JOB_QUEUED, "job_retried"},

@@ -2,7 +2,7 @@
  * jobstate.h - job states and the named moves between them (DESIGN 3.1, 3.5):
  *
  *   awaiting_scan -submit-> queued -claim-> sending -mark_sent-> sent
- *        |                   |   ^            |-retry/rescue-> queued
+ *        |                   |   ^            |-retry/check_later/rescue-> queued
  *        |-expire-> expired  |   |            `-fail-> failed
  *        |-cancel-> canceled <-cancel         failed -requeue-> queued
  *
@@ -42,6 +42,7 @@ enum job_move {
 	JOB_MOVE_CLAIM,
 	JOB_MOVE_MARK_SENT,
 	JOB_MOVE_RETRY,
+	JOB_MOVE_CHECK_LATER,
 	JOB_MOVE_RESCUE,
 	JOB_MOVE_FAIL,
 	JOB_MOVE_REQUEUE,

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "filingstore.h"
 #include "jobstate.h"
 #include "keyuse.h"
 #include "lifecycle_priv.h"
@@ -28,6 +29,7 @@ static const char *const result_text[LC__MAX] = {
     [LC_NOT_FOUND] = "no such job or session",
     [LC_WRONG_STATE] = "the job is not in a state that allows this",
     [LC_NOTHING_UPLOADED] = "no scanned file has arrived yet",
+    [LC_SCAN_INCOMPLETE] = "the device's job log has not arrived yet",
     [LC_EXPIRED] = "the upload link has expired",
     [LC_LEASE_LOST] = "the lease was taken over by another sender",
     [LC_DOCUMENT_GONE] = "the document was deleted",
@@ -71,7 +73,8 @@ static const struct db_stmt stmt_job_session = {
 
 static const struct db_stmt stmt_job_probe = {
     "lc_job_probe",
-    "SELECT j.state, EXISTS (SELECT 1 FROM scanpost.job_files f WHERE f.job_id = j.id)"
+    "SELECT j.state, EXISTS (SELECT 1 FROM scanpost.job_files f WHERE f.job_id = j.id),"
+    " EXISTS (SELECT 1 FROM scanpost.job_logs l WHERE l.job_id = j.id)"
     " FROM scanpost.jobs j WHERE j.id = $1::uuid AND j.owner = $2",
     2};
 
@@ -81,6 +84,7 @@ static const struct db_stmt stmt_submit = {
     " next_attempt_at = now(), upload_token_hash = NULL"
     " WHERE j.id = $1::uuid AND j.owner = $2 AND j.state = ANY ($4::text[])"
     " AND EXISTS (SELECT 1 FROM scanpost.job_files f WHERE f.job_id = j.id)"
+    " AND EXISTS (SELECT 1 FROM scanpost.job_logs l WHERE l.job_id = j.id)"
     " RETURNING j.session_id",
     4};
 
@@ -224,9 +228,10 @@ static enum lc_result refused(struct db *db, const char *job_id, const char *own
 		return LC_DB_ERROR;
 	if (PQntuples(res) == 1) {
 		rc = LC_WRONG_STATE;
-		if (job_state_parse(PQgetvalue(res, 0, 0), &s) == 0 && job_move_starts_from(m, s) &&
-		    PQgetvalue(res, 0, 1)[0] == 'f')
-			rc = LC_NOTHING_UPLOADED;
+		if (job_state_parse(PQgetvalue(res, 0, 0), &s) == 0 && job_move_starts_from(m, s))
+			rc = PQgetvalue(res, 0, 1)[0] == 'f'   ? LC_NOTHING_UPLOADED
+			     : PQgetvalue(res, 0, 2)[0] == 'f' ? LC_SCAN_INCOMPLETE
+			                                       : LC_WRONG_STATE;
 	}
 	PQclear(res);
 	return rc;
@@ -416,7 +421,8 @@ enum lc_result lifecycle_job_cancel(struct db *db, const char *job_id, const cha
 	if (moved == 0) {
 		db_rollback(db);
 		rc = refused(db, job_id, owner, JOB_MOVE_CANCEL);
-		return rc == LC_NOTHING_UPLOADED ? LC_WRONG_STATE : (enum lc_result)rc;
+		return rc == LC_NOTHING_UPLOADED || rc == LC_SCAN_INCOMPLETE ? LC_WRONG_STATE
+		                                                             : (enum lc_result)rc;
 	}
 	if (lc_destroy_document(db, job_id, owner, session_id, who->request_id, "canceled") != 0 ||
 	    lc_release_token(db, session_id, "job_canceled", who->request_id) != 0 ||
@@ -456,11 +462,11 @@ enum lc_result lifecycle_upload_begin(struct db *db, const char *job_id,
 }
 
 enum lc_result lifecycle_upload_commit(struct db *db, const char *job_id, const char *owner,
-                                       int files, uint64_t bytes, const char *request_id)
+                                       const struct lc_upload *done, const char *request_id)
 {
 	const char *v[1] = {job_id};
 	PGresult *res;
-	int fresh;
+	int fresh, first;
 
 	/* DESIGN 3.6: what outlived its link is not kept, however it began. */
 	if ((res = db_run(db, &stmt_upload_fresh, v, NULL, NULL, 0)) == NULL)
@@ -471,13 +477,29 @@ enum lc_result lifecycle_upload_commit(struct db *db, const char *job_id, const 
 		return lc_rollback(db, LC_EXPIRED);
 	if (jobs_upload_recount(db, job_id) != 0)
 		return lc_rollback(db, LC_DB_ERROR);
-	if (files > 0) {
+	if (done->files > 0) {
 		struct json_object *d = json_object_new_object();
 
-		lc_detail_int(d, "files", files);
-		lc_detail_int(d, "bytes", (long long)bytes);
+		lc_detail_int(d, "files", done->files);
+		lc_detail_int(d, "bytes", (long long)done->bytes);
 		if (lc_audit(db, "uploaded", owner, NULL, job_id, request_id, d) != 0)
 			return lc_rollback(db, LC_DB_ERROR);
+	}
+	/* DESIGN 3.3: the job log's arrival closes the set of documents and
+	 * lets the job be submitted.  The first one is the arrival; a later
+	 * one is bookkeeping like any other. */
+	if (done->job_log) {
+		struct json_object *d;
+
+		if ((first = filingstore_job_log_record(db, job_id, done->job_log_bytes)) < 0)
+			return lc_rollback(db, LC_DB_ERROR);
+		if (first) {
+			d = json_object_new_object();
+			lc_detail_int(d, "bytes", (long long)done->job_log_bytes);
+			if (lc_audit(db, "job_log_arrived", owner, NULL, job_id, request_id, d) !=
+			    0)
+				return lc_rollback(db, LC_DB_ERROR);
+		}
 	}
 	return db_commit(db) == 0 ? LC_OK : lc_rollback(db, LC_DB_ERROR);
 }
@@ -485,4 +507,20 @@ enum lc_result lifecycle_upload_commit(struct db *db, const char *job_id, const 
 void lifecycle_upload_abort(struct db *db)
 {
 	db_rollback(db);
+}
+
+int lifecycle_upload_forget_file(struct db *db, const char *job_id, const char *dir,
+                                 const char *name)
+{
+	return filingstore_delete_file(db, job_id, dir, name);
+}
+
+int lifecycle_upload_clear_folder(struct db *db, const char *job_id, const char *dir)
+{
+	return filingstore_clear(db, job_id, dir);
+}
+
+int lifecycle_upload_remove_folder(struct db *db, const char *job_id, const char *dir)
+{
+	return filingstore_remove_folder(db, job_id, dir);
 }

@@ -24,8 +24,8 @@
  * device's upload: lifecycle_upload_begin opens it (with the job row
  * locked), the caller streams files through docstore.h in between, and
  * lifecycle_upload_commit or lifecycle_upload_abort ends it.  Helpers that
- * run inside these transactions (docstore, sessions_create, jobs_insert,
- * audit_record) never begin or end one.
+ * run inside these transactions (docstore, filingstore, sessions_create,
+ * jobs_insert, audit_record) never begin or end one.
  *
  * Deleting a document means, in one transaction: its ciphertext chunks
  * deleted, its wrapped data keys cleared (name, size and digest stay for
@@ -33,7 +33,15 @@
  * `document_deleted` audit row, whichever path deleted it (sent, canceled,
  * expired, purged, session end).  Releasing a token means clearing the
  * sealed RMail token of a session that is over and that no unsent job
- * needs, with a `token_released` row (DESIGN 2, step 9).
+ * needs, with a `token_released` row (DESIGN 2, step 9).  What the
+ * device's filing may take away during its upload (locks, bookkeeping
+ * files, empty working folders: never a document) and the arrival of its
+ * job log are named here too (lifecycle_upload_*).
+ *
+ * A queued job's updated_at is when it entered the queue: every move into
+ * `queued` stamps it and nothing else writes a queued job.  The claim
+ * hands it to the sender as requeued_epoch, from which the sender counts
+ * RMail's settle time before it trusts an empty MessageStatus window.
  */
 #ifndef SCANPOST_LIFECYCLE_H
 #define SCANPOST_LIFECYCLE_H
@@ -56,6 +64,7 @@ enum lc_result {
 	LC_NOT_FOUND,        /* no such job (or not this owner's), no such open session */
 	LC_WRONG_STATE,      /* the job is in a state the transition does not start from */
 	LC_NOTHING_UPLOADED, /* submit of a job no file has arrived for */
+	LC_SCAN_INCOMPLETE,  /* submit before the device's job log arrived */
 	LC_EXPIRED,          /* the upload link had expired (checked again at commit) */
 	LC_LEASE_LOST,       /* a sender's move after its lease was taken: nothing changed */
 	LC_DOCUMENT_GONE,    /* requeue: the document was deleted, it cannot be sent */
@@ -103,8 +112,10 @@ enum lc_result lifecycle_job_create(struct db *db, const struct job_new *j,
                                     const struct lc_who *who, char *expires_at, size_t len);
 
 /* submit: awaiting_scan -> queued, the upload link spent, the senders
- * woken (NOTIFY at commit).  LC_NOTHING_UPLOADED, LC_WRONG_STATE,
- * LC_NOT_FOUND (unknown or another owner's). */
+ * woken (NOTIFY at commit).  Only with a file and the device's job log in
+ * (DESIGN 3.3: its arrival proves every file is).  LC_NOTHING_UPLOADED,
+ * LC_SCAN_INCOMPLETE, LC_WRONG_STATE, LC_NOT_FOUND (unknown or another
+ * owner's). */
 enum lc_result lifecycle_job_submit(struct db *db, const char *job_id, const char *owner,
                                     const struct lc_who *who);
 
@@ -121,20 +132,47 @@ enum lc_result lifecycle_job_cancel(struct db *db, const char *job_id, const cha
 enum lc_result lifecycle_upload_begin(struct db *db, const char *job_id,
                                       const uint8_t token_hash[32], uint64_t *stored, char *owner,
                                       size_t ownerlen);
+/* What one upload request stored. */
+struct lc_upload {
+	int files;              /* documents sealed and stored */
+	uint64_t bytes;         /* their bytes */
+	int job_log;            /* the device filed its job log */
+	uint64_t job_log_bytes; /* its size (its text is not kept) */
+};
 /* Ends a successful upload: the link is checked again against the clock
  * (an upload that outlived it keeps nothing: LC_EXPIRED, rolled back), the
- * job's upload total recounted, an `uploaded` row when files > 0, COMMIT.
- * Any result but LC_OK leaves nothing behind. */
+ * job's upload total recounted, an `uploaded` row when files > 0, the job
+ * log's arrival recorded with a `job_log_arrived` row (the first one
+ * closes the set of documents), COMMIT.  Any result but LC_OK leaves
+ * nothing behind. */
 enum lc_result lifecycle_upload_commit(struct db *db, const char *job_id, const char *owner,
-                                       int files, uint64_t bytes, const char *request_id);
+                                       const struct lc_upload *done, const char *request_id);
 /* Ends an upload that failed: everything of it is rolled back. */
 void lifecycle_upload_abort(struct db *db);
+
+/* Inside the upload transaction: what the device's filing operations take
+ * away (DESIGN 3.3, cgi/h_scan.c), in the job's own filing tree only.  A
+ * document is never among it: it leaves a job only by destroy document,
+ * and sql/009 refuses any other removal of its filing entry.  Bookkeeping,
+ * not data: no audit row.
+ * forget file: the lock, bookkeeping file or job log as filed called
+ *   dir/name (DeleteFile); its recorded arrival stays.  1 removed, 0 there
+ *   was none, -1.
+ * clear folder: the bookkeeping anywhere in dir and the folders below it
+ *   that hold no document (DeleteDirContents).  0 or -1.
+ * remove folder: the folder dir, which the caller found empty (RemoveDir).
+ *   0 or -1. */
+int lifecycle_upload_forget_file(struct db *db, const char *job_id, const char *dir,
+                                 const char *name);
+int lifecycle_upload_clear_folder(struct db *db, const char *job_id, const char *dir);
+int lifecycle_upload_remove_folder(struct db *db, const char *job_id, const char *dir);
 
 /* ---- the sender's side (scanpost-sender) -------------------------------- */
 
 /* claim: one due queued job -> sending, leased to lease_owner, attempts + 1,
  * committed before any network call; `send_started` row.  LC_OK (*j
- * filled; free with queued_job_free), LC_NOT_FOUND (nothing due). */
+ * filled, requeued_epoch from the updated_at it had while queued; free
+ * with queued_job_free), LC_NOT_FOUND (nothing due). */
 enum lc_result lifecycle_claim(struct db *db, const char *lease_owner, long lease_seconds,
                                struct queued_job *j);
 
@@ -155,6 +193,17 @@ enum lc_result lifecycle_mark_sent(struct db *db, const struct queued_job *j,
  * fail (below) instead, and *failed is set.  `send_retry` row. */
 enum lc_result lifecycle_retry(struct db *db, const struct queued_job *j, const char *lease_owner,
                                long delay_ms, const char *code, const char *message, int *failed);
+
+/* check later: no verdict yet (DESIGN 3.2, 3.5: RMail may have the message,
+ * or MessageStatus could not say).  sending -> queued after delay_ms,
+ * whatever the attempts so far: this move never fails a job.  counted 0:
+ * this claim does not count as an attempt (attempts - 1: an unclear
+ * answer costs none); counted 1: it does (a send that may have reached
+ * RMail).  The next claim asks MessageStatus before anything else.
+ * `send_check_later` row. */
+enum lc_result lifecycle_check_later(struct db *db, const struct queued_job *j,
+                                     const char *lease_owner, long delay_ms, int counted,
+                                     const char *code, const char *message);
 
 /* fail: sending -> failed with the reason; the document stays for
  * failed_retention (scanpostctl queue retry), the token is released. */

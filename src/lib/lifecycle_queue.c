@@ -1,7 +1,7 @@
 /*
  * lifecycle_queue.c - the transitions of the sender, its janitor and the
- * administrator (see lifecycle.h): claim, renew, mark sent, retry, fail,
- * rescue, expire, end idle sessions, purge, requeue.  The rules they share
+ * administrator (see lifecycle.h): claim, renew, mark sent, retry, check
+ * later, fail, rescue, expire, end idle sessions, purge, requeue.  The rules they share
  * with the person's side are lifecycle.c's (lifecycle_priv.h).  Janitor
  * work is one job or session per transaction, with SKIP LOCKED: a job an
  * upload or a sender holds right now is left for the next run.
@@ -38,7 +38,7 @@ static const struct db_stmt stmt_stale_tokens = {
 
 static const struct db_stmt stmt_claim = {
     "lc_claim",
-    "WITH c AS (SELECT id FROM scanpost.jobs WHERE state = ANY ($3::text[])"
+    "WITH c AS (SELECT id, updated_at FROM scanpost.jobs WHERE state = ANY ($3::text[])"
     "   AND next_attempt_at <= now() ORDER BY next_attempt_at"
     "   FOR UPDATE SKIP LOCKED LIMIT 1)"
     " UPDATE scanpost.jobs j SET state = $4, lease_owner = $1,"
@@ -49,7 +49,8 @@ static const struct db_stmt stmt_claim = {
     "   extract(epoch FROM coalesce(j.submitted_at, j.created_at))::bigint,"
     "   json_build_object('to', j.to_addrs, 'cc', j.cc_addrs, 'bcc', j.bcc_addrs,"
     "     'subject', j.subject, 'body', j.body,"
-    "     'registered', j.settings -> 'registered', 'scan', j.settings -> 'scan')",
+    "     'registered', j.settings -> 'registered', 'scan', j.settings -> 'scan'),"
+    "   extract(epoch FROM c.updated_at)::bigint",
     4};
 
 static const struct db_stmt stmt_renew = {
@@ -74,6 +75,17 @@ static const struct db_stmt stmt_retry = {
     " updated_at = now()"
     " WHERE id = $1::uuid AND state = ANY ($7::text[]) AND lease_owner = $2",
     7};
+
+/* $7 false: this claim is not counted as an attempt. */
+static const struct db_stmt stmt_check_later = {
+    "lc_check_later",
+    "UPDATE scanpost.jobs SET state = $3,"
+    " attempts = attempts - CASE WHEN $7::boolean THEN 0 ELSE 1 END,"
+    " next_attempt_at = now() + make_interval(secs => $4::double precision),"
+    " last_error_code = $5, last_error = $6, lease_owner = NULL, lease_until = NULL,"
+    " updated_at = now()"
+    " WHERE id = $1::uuid AND state = ANY ($8::text[]) AND lease_owner = $2",
+    8};
 
 static const struct db_stmt stmt_fail = {
     "lc_fail",
@@ -187,6 +199,7 @@ enum lc_result lifecycle_claim(struct db *db, const char *lease_owner, long leas
 	j->max_attempts = atoi(PQgetvalue(res, 0, 4));
 	j->first_try_epoch = atol(PQgetvalue(res, 0, 5));
 	j->spec_json = strdup(PQgetvalue(res, 0, 6));
+	j->requeued_epoch = atol(PQgetvalue(res, 0, 7));
 	PQclear(res);
 	if (j->spec_json == NULL || uuid_parse(j->id, j->id_bin) != 0) {
 		queued_job_free(j);
@@ -282,6 +295,40 @@ enum lc_result lifecycle_retry(struct db *db, const struct queued_job *j, const 
 	lc_detail_int(d, "delay_ms", delay_ms);
 	if (lc_audit(db, job_move_audit_event(JOB_MOVE_RETRY), j->owner, j->session_id, j->id, NULL,
 	             d) != 0 ||
+	    db_commit(db) != 0)
+		return lc_rollback(db, LC_DB_ERROR);
+	return LC_OK;
+}
+
+enum lc_result lifecycle_check_later(struct db *db, const struct queued_job *j,
+                                     const char *lease_owner, long delay_ms, int counted,
+                                     const char *code, const char *message)
+{
+	struct move_params p;
+	char delay[32];
+	const char *v[8] = {
+	    j->id, lease_owner, NULL, delay, code, message, counted ? "true" : "false", p.sources};
+	struct json_object *d;
+	PGresult *res;
+	int n;
+
+	/* Never a verdict, whatever the attempts: no fail from here. */
+	lc_move_params(JOB_MOVE_CHECK_LATER, &p);
+	v[2] = p.target;
+	snprintf(delay, sizeof(delay), "%ld.%03ld", delay_ms / 1000, delay_ms % 1000);
+	if (db_begin(db) != 0)
+		return LC_DB_ERROR;
+	if ((n = lc_rows(db, &stmt_check_later, v, &res)) < 0)
+		return lc_rollback(db, LC_DB_ERROR);
+	PQclear(res);
+	if (n == 0)
+		return lc_rollback(db, LC_LEASE_LOST);
+	d = lc_detail("code", code);
+	lc_detail_int(d, "attempt", j->attempts);
+	json_object_object_add(d, "counted", json_object_new_boolean(counted != 0));
+	lc_detail_int(d, "delay_ms", delay_ms);
+	if (lc_audit(db, job_move_audit_event(JOB_MOVE_CHECK_LATER), j->owner, j->session_id, j->id,
+	             NULL, d) != 0 ||
 	    db_commit(db) != 0)
 		return lc_rollback(db, LC_DB_ERROR);
 	return LC_OK;

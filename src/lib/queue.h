@@ -14,6 +14,8 @@ struct queued_job {
 	char owner[256];
 	int attempts, max_attempts;
 	long first_try_epoch; /* when it was submitted: MessageStatus looks from here */
+	long requeued_epoch;  /* when it last came back to the queue: any earlier
+	                         send attempt had ended by then */
 	/* The job as jobspec_from_json reads it, malloc'd: */
 	char *spec_json;
 };

@@ -46,6 +46,6 @@ fs.mkdirSync(path.join(here, 'artifacts'), { recursive: true });
 const r = spawnSync(process.execPath,
 	['--test', '--test-reporter=tap', '--test-concurrency=1',
 	 path.join(here, 'static.test.js'), path.join(here, 'weblet.test.js'),
-	 path.join(here, 'sso.test.js')],
+	 path.join(here, 'options.test.js'), path.join(here, 'sso.test.js')],
 	{ cwd: here, env, stdio: 'inherit' });
 process.exit(r.status === null ? 1 : r.status);

@@ -44,8 +44,8 @@ make_pdf "$pdf" 1024
 
 # --- 4. grants: the api role cannot read sealed tokens nor change what is sent
 job_create
-device_put "$JOB_UPLOAD" "$pdf" doc.pdf application/pdf
-assert_status "upload for the grants checks" 200
+device_put_all "$JOB_UPLOAD" "$pdf" doc.pdf application/pdf
+assert_status "upload (and the job log) for the grants checks" 200
 out=$(db_as scanpost_api "SELECT count(token_sealed) FROM scanpost.sessions")
 assert_match "scanpost_api cannot SELECT sealed tokens" 'permission denied' "$out"
 out=$(db_as scanpost_api "UPDATE scanpost.job_files SET bytes = 262144 WHERE job_id = '$JOB_ID'")
@@ -56,6 +56,10 @@ out=$(db_as scanpost_api "UPDATE scanpost.jobs SET to_addrs = '{mallory@example.
 assert_match "scanpost_api cannot change a job's recipients" 'permission denied' "$out"
 out=$(db_as scanpost_sender "UPDATE scanpost.job_files SET bytes = 262144 WHERE job_id = '$JOB_ID'")
 assert_match "scanpost_sender cannot UPDATE job_files.bytes either" 'permission denied' "$out"
+out=$(db_as scanpost_api "DELETE FROM scanpost.job_files WHERE job_id = '$JOB_ID'")
+assert_match "scanpost_api cannot DELETE a file row" 'permission denied' "$out"
+out=$(db_as scanpost_api "DELETE FROM scanpost.filing_entries WHERE job_id = '$JOB_ID'")
+assert_match "no filing deletion takes a document's entry" "not a filing operation's to delete" "$out"
 assert_eq "the size is unchanged" "$(stat -c %s "$pdf")" \
 	"$(db_scalar "SELECT bytes FROM scanpost.job_files WHERE job_id = '$JOB_ID'")"
 
@@ -81,6 +85,7 @@ ret=$("$CTL" keys retire-unused doc 2>&1)
 assert_match "keys retire-unused doc during the upload" 'retired doc key|kept doc key|nothing to retire' "$ret"
 wait "$put_pid"
 assert_eq "the slow upload is acknowledged" 200 "$(cat "$SP_TMP/slow.status")"
+device_job_log "$JOB_UPLOAD"
 job_submit
 assert_status "submit the slow upload 202" 202
 assert_eq "the slow upload is sent" sent "$(job_wait sent 40)"
@@ -99,7 +104,7 @@ assert_eq "nothing kept of the late upload" "0 0" "$(chunks_of "$JOB_ID") $(file
 small=$SP_TMP/small.pdf
 make_pdf "$small" 64
 job_create
-device_put "$JOB_UPLOAD" "$small" s.pdf application/pdf
+device_put_all "$JOB_UPLOAD" "$small" s.pdf application/pdf
 job_submit
 assert_eq "sent job" sent "$(job_wait sent 30)"
 assert_eq "sent: one document_deleted" 1 "$(deleted_rows "$JOB_ID")"

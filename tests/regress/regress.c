@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "filingstore.h"
 #include "jobs.h"
 
 #define MAX_PARAMS 16
@@ -320,9 +321,10 @@ void regress_api_stop(void)
 
 void regress_reset(void)
 {
-	regress_exec("TRUNCATE scanpost.document_chunks, scanpost.job_files, scanpost.jobs,"
-	             " scanpost.sessions, scanpost.audit_events",
-	             NULL);
+	regress_exec(
+	    "TRUNCATE scanpost.document_chunks, scanpost.job_files, scanpost.filing_entries,"
+	    " scanpost.job_logs, scanpost.jobs, scanpost.sessions, scanpost.audit_events",
+	    NULL);
 }
 
 long regress_audit_rows(const char *event, const char *job_id)
@@ -500,14 +502,15 @@ void regress_sha256_hex(const void *buf, size_t len, char out[65])
 	hex_encode(d, sizeof(d), out);
 }
 
-int regress_upload(struct db *api, struct keycache *doc_keys, const char *job_id,
-                   const uint8_t token_hash[32], size_t len, unsigned seed)
+int regress_upload_file(struct db *api, struct keycache *doc_keys, const char *job_id,
+                        const uint8_t token_hash[32], size_t len, unsigned seed)
 {
 	uint8_t bin[16], *doc = regress_document(len, seed);
 	uint64_t stored = 0;
 	struct doc_writer *w = NULL;
-	char owner_name[256];
+	char owner_name[256], name[32];
 	enum lc_result rc;
+	int file_no;
 
 	if (doc == NULL || uuid_parse(job_id, bin) != 0) {
 		free(doc);
@@ -519,9 +522,12 @@ int regress_upload(struct db *api, struct keycache *doc_keys, const char *job_id
 		free(doc);
 		return (int)rc;
 	}
-	if (docw_begin(api, doc_keys, job_id, bin, docstore_next_file_no(api, job_id), &w) != 0 ||
-	    docw_write(w, doc, len) != 0 ||
-	    docw_finish(w, "doc.pdf", "application/pdf", NULL) != 0) {
+	/* Filed as h_scan files it: the sealed document and its filing entry. */
+	file_no = docstore_next_file_no(api, job_id);
+	snprintf(name, sizeof(name), "doc%d.pdf", file_no);
+	if (file_no < 0 || docw_begin(api, doc_keys, job_id, bin, file_no, &w) != 0 ||
+	    docw_write(w, doc, len) != 0 || docw_finish(w, name, "application/pdf", NULL) != 0 ||
+	    filingstore_add(api, job_id, "/", name, FS_DOCUMENT, len, file_no) != 0) {
 		docw_free(w);
 		lifecycle_upload_abort(api);
 		free(doc);
@@ -529,5 +535,31 @@ int regress_upload(struct db *api, struct keycache *doc_keys, const char *job_id
 	}
 	docw_free(w);
 	free(doc);
-	return (int)lifecycle_upload_commit(api, job_id, owner_name, 1, len, "regress");
+	struct lc_upload done = {.files = 1, .bytes = len};
+	return (int)lifecycle_upload_commit(api, job_id, owner_name, &done, "regress");
+}
+
+int regress_upload_job_log(struct db *api, const char *job_id, const uint8_t token_hash[32])
+{
+	uint64_t stored = 0;
+	char owner_name[256];
+	struct lc_upload done = {.job_log = 1, .job_log_bytes = 321};
+	enum lc_result rc = lifecycle_upload_begin(api, job_id, token_hash, &stored, owner_name,
+	                                           sizeof(owner_name));
+
+	if (rc != LC_OK)
+		return (int)rc;
+	if (filingstore_add(api, job_id, "/", "job.XST", FS_JOB_LOG, done.job_log_bytes, 0) != 0) {
+		lifecycle_upload_abort(api);
+		return LC_DB_ERROR;
+	}
+	return (int)lifecycle_upload_commit(api, job_id, owner_name, &done, "regress");
+}
+
+int regress_upload(struct db *api, struct keycache *doc_keys, const char *job_id,
+                   const uint8_t token_hash[32], size_t len, unsigned seed)
+{
+	int rc = regress_upload_file(api, doc_keys, job_id, token_hash, len, seed);
+
+	return rc != LC_OK ? rc : regress_upload_job_log(api, job_id, token_hash);
 }

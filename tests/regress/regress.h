@@ -88,10 +88,16 @@ int regress_session(struct db *api, struct keycache *token_keys, const char *use
  * secret (32 bytes) and its hash the stored one.  0, and id filled. */
 int regress_job(struct db *api, const char *session_id, const char *user, long ttl, char id[40],
                 uint8_t token[32], uint8_t token_hash[32]);
-/* One file of len bytes (a PDF-looking pattern; fill with seed) uploaded to
- * the job through the lifecycle, as h_scan does; 0, or the lc_result. */
+/* A complete scan, as a device files it (DESIGN 3.3): one file of len
+ * bytes (a PDF-looking pattern; fill with seed), then the device's job log,
+ * each in its own upload transaction of the lifecycle, as h_scan does; 0,
+ * or the lc_result.  regress_upload_file: the file alone (the scan is not
+ * complete: submit is refused); regress_upload_job_log: the job log alone. */
 int regress_upload(struct db *api, struct keycache *doc_keys, const char *job_id,
                    const uint8_t token_hash[32], size_t len, unsigned seed);
+int regress_upload_file(struct db *api, struct keycache *doc_keys, const char *job_id,
+                        const uint8_t token_hash[32], size_t len, unsigned seed);
+int regress_upload_job_log(struct db *api, const char *job_id, const uint8_t token_hash[32]);
 /* The bytes regress_upload stores for (len, seed), malloc'd. */
 uint8_t *regress_document(size_t len, unsigned seed);
 /* SHA-256 of buf as 64 hex digits. */

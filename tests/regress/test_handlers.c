@@ -2,7 +2,8 @@
  * test_handlers.c - scanpost-api's FastCGI handlers, driven over its socket
  * as nginx drives them (fcgi_client.h), against the run's cluster and the
  * RMail stub: sign-in, jobs, the device's upload (slow, and racing a key
- * rotation and its own link's expiry), submit, cancel, sign-out, health.
+ * rotation and its own link's expiry), the filing operations around it
+ * (locks, working folders, the job log), submit, cancel, sign-out, health.
  */
 #include <CUnit/Basic.h>
 #include <json-c/json.h>
@@ -141,6 +142,63 @@ static int put_file(const char *upload, const uint8_t *doc, size_t len, long pau
 	return fcgi_finish(q, a);
 }
 
+/* One filing operation (theOperation, destDir, destName, and the file
+ * part when file is not NULL), in one request. */
+static int filing(const char *upload, const char *op, const char *dir, const char *name,
+                  const void *file, size_t len, struct fcgi_answer *a)
+{
+	char head[900], tail[64], cl[40];
+	const char *params[3];
+	struct fcgi_req *q;
+	int n;
+
+	n = snprintf(head, sizeof(head),
+	             "--" BOUNDARY
+	             "\r\nContent-Disposition: form-data; name=\"theOperation\"\r\n\r\n"
+	             "%s\r\n--" BOUNDARY "\r\nContent-Disposition: form-data;"
+	             " name=\"destDir\"\r\n\r\n%s\r\n--" BOUNDARY
+	             "\r\nContent-Disposition: form-data; name=\"destName\"\r\n\r\n%s\r\n",
+	             op, dir, name);
+	if (file)
+		snprintf(head + n, sizeof(head) - (size_t)n,
+		         "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"sendfile\";"
+		         " filename=\"%s\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+		         name);
+	snprintf(tail, sizeof(tail), "%s--" BOUNDARY "--\r\n", file ? "\r\n" : "");
+	snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu",
+	         strlen(head) + (file ? len : 0) + strlen(tail));
+	params[0] = "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY;
+	params[1] = cl;
+	params[2] = NULL;
+	if ((q = fcgi_begin(regress_api_socket(), "POST", upload, params)) == NULL)
+		return -1;
+	fcgi_send(q, head, strlen(head));
+	if (file)
+		fcgi_send(q, file, len);
+	fcgi_send(q, tail, strlen(tail));
+	return fcgi_finish(q, a);
+}
+
+/* The answer's status and body, as "200 XRXNOTFOUND" ("200 " when empty). */
+static const char *answered(struct fcgi_answer *a, char *out, size_t len)
+{
+	snprintf(out, len, "%d %.*s", a->status, (int)a->body_len, a->body ? a->body : "");
+	fcgi_answer_free(a);
+	return out;
+}
+
+/* The device's job log, filed after the last file (DESIGN 3.3). */
+static void file_job_log(const char *upload)
+{
+	static const char log_text[] = "job log: every page filed\n";
+	struct fcgi_answer a;
+	char got[80];
+
+	CU_ASSERT_EQUAL_FATAL(
+	    filing(upload, "PutFile", "/", "scan.XST", log_text, sizeof(log_text) - 1, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 ");
+}
+
 static long rows(const char *sql, const char *id)
 {
 	return regress_long(sql, id, NULL);
@@ -239,6 +297,8 @@ static void test_upload_submit_send_and_cancel_through_the_handlers(void)
 	CU_ASSERT_EQUAL(a.body_len, 0);
 	fcgi_answer_free(&a);
 	CU_ASSERT_EQUAL(regress_audit_rows("uploaded", id), 1);
+	file_job_log(upload);
+	CU_ASSERT_EQUAL(regress_audit_rows("job_log_arrived", id), 1);
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s", id);
 	CU_ASSERT_EQUAL_FATAL(call("GET", path, NULL, &a), 0);
@@ -305,6 +365,7 @@ static void test_a_slow_upload_survives_a_key_rotation(void)
 	CU_ASSERT_EQUAL_FATAL(put_file(upload, doc, 600000, 300, rotate_and_retire, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	fcgi_answer_free(&a);
+	file_job_log(upload);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
 	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 202);
@@ -337,6 +398,71 @@ static void test_an_upload_outliving_its_link_is_403_and_keeps_nothing(void)
 	CU_ASSERT_EQUAL(
 	    rows("SELECT count(*) FROM scanpost.document_chunks WHERE job_id = $1::uuid", id), 0);
 	CU_ASSERT_EQUAL(regress_audit_rows("uploaded", id), 0);
+	free(doc);
+}
+
+/* DESIGN 3.3 through the handler, inside the lifecycle's upload
+ * transaction: locks and working folders come and go, a document never
+ * does, and the job log closes the set. */
+static void test_filing_bookkeeping_comes_and_goes_documents_stay(void)
+{
+	struct fcgi_answer a;
+	char id[40], upload[200], path[120], got[80];
+	uint8_t *doc = regress_document(9000, 66);
+
+	regress_reset();
+	sign_in();
+	create_job(id, upload);
+	/* The device's lock, as Xerox's sample receiver answers it. */
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "GetFile", "/", "scan.LCK", NULL, 0, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 XRXNOTFOUND");
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "PutFile", "/", "scan.LCK", "lock", 4, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 ");
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "GetFile", "/", "scan.LCK", NULL, 0, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 ");
+	/* A working folder holding a document. */
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "MakeDir", "/w.XSM", "", NULL, 0, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 ");
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "PutFile", "/w.XSM", "p1.pdf", doc, 9000, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 ");
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "PutFile", "/w.XSM", "p1.dat", "x", 1, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 ");
+	/* DeleteFile takes no document; DeleteDirContents keeps it and says
+	 * so; RemoveDir of a folder holding it fails. */
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "DeleteFile", "/w.XSM", "p1.pdf", NULL, 0, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 XRXBADNAME");
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "DeleteDirContents", "/w.XSM", "", NULL, 0, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 XRXERROR");
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "RemoveDir", "/w.XSM", "", NULL, 0, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 XRXERROR");
+	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.filing_entries WHERE job_id = $1::uuid"
+	                     " AND name = 'p1.dat'",
+	                     id),
+	                0);
+	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.job_files WHERE job_id = $1::uuid"
+	                     " AND dek_wrapped IS NOT NULL",
+	                     id),
+	                1);
+	CU_ASSERT_EQUAL(
+	    rows("SELECT count(*) FROM scanpost.document_chunks WHERE job_id = $1::uuid", id), 1);
+	/* The lock goes; deleting it again finds nothing. */
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "DeleteFile", "/", "scan.LCK", NULL, 0, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 ");
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "DeleteFile", "/", "scan.LCK", NULL, 0, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 XRXNOTFOUND");
+	CU_ASSERT_EQUAL(regress_audit_rows("document_deleted", id), 0);
+	/* The job log closes the set: one arrival, then no document. */
+	file_job_log(upload);
+	CU_ASSERT_EQUAL(regress_audit_rows("job_log_arrived", id), 1);
+	CU_ASSERT_EQUAL_FATAL(filing(upload, "PutFile", "/", "late.pdf", doc, 9000, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answered(&a, got, sizeof(got)), "200 XRXERROR");
+	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.job_files WHERE job_id = $1::uuid", id),
+	                1);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
+	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 202);
+	fcgi_answer_free(&a);
+	CU_ASSERT_EQUAL(regress_audit_rows("job_submitted", id), 1);
 	free(doc);
 }
 
@@ -375,6 +501,8 @@ static CU_TestInfo tests[] = {
     {"a slow upload survives a key rotation", test_a_slow_upload_survives_a_key_rotation},
     {"an upload outliving its link is 403 and keeps nothing",
      test_an_upload_outliving_its_link_is_403_and_keeps_nothing},
+    {"filing bookkeeping comes and goes, documents stay",
+     test_filing_bookkeeping_comes_and_goes_documents_stay},
     {"sign-out cancels what waits for its scan", test_sign_out_cancels_what_waits_for_its_scan},
     CU_TEST_INFO_NULL,
 };

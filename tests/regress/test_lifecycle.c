@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
+#include "filingstore.h"
 #include "jobstate.h"
 #include "regress.h"
-#include "codec.h"
 #include "sessions.h"
 
 #define USER "pat@example.org"
@@ -220,6 +221,85 @@ static void test_submit_queues_notifies_and_audits(void)
 	CU_ASSERT_EQUAL(regress_audit_rows("job_submitted", empty), 0);
 }
 
+/* DESIGN 3.3: the device's job log proves every file is in; submit
+ * without it is refused with no row, and its first arrival is the one
+ * audited. */
+static void test_submit_needs_the_devices_job_log(void)
+{
+	char sid[40], job[40];
+	uint8_t token[32], hash[32];
+
+	regress_reset();
+	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_public, USER, "rmail-token", sid), 0);
+	CU_ASSERT_EQUAL_FATAL(regress_job(api, sid, USER, 1800, job, token, hash), 0);
+	CU_ASSERT_EQUAL_FATAL(regress_upload_file(api, &doc_keys, job, hash, 2000, 1), LC_OK);
+	CU_ASSERT_EQUAL(lifecycle_job_submit(api, job, USER, &pat), LC_SCAN_INCOMPLETE);
+	CU_ASSERT_STRING_EQUAL(state_of(job), job_state_name(JOB_AWAITING_SCAN));
+	CU_ASSERT_EQUAL(regress_audit_rows("job_submitted", job), 0);
+	CU_ASSERT_EQUAL(regress_audit_rows("job_log_arrived", job), 0);
+	CU_ASSERT_EQUAL(regress_upload_job_log(api, job, hash), LC_OK);
+	CU_ASSERT_EQUAL(regress_audit_rows("job_log_arrived", job), 1);
+	CU_ASSERT_EQUAL(
+	    regress_long("SELECT files FROM scanpost.job_logs WHERE job_id = $1::uuid", job, NULL),
+	    1);
+	/* A second job log is bookkeeping: the arrival was the first. */
+	uint64_t stored;
+	char owner[256];
+	struct lc_upload again = {.job_log = 1, .job_log_bytes = 10};
+	CU_ASSERT_EQUAL_FATAL(lifecycle_upload_begin(api, job, hash, &stored, owner, sizeof(owner)),
+	                      LC_OK);
+	CU_ASSERT_EQUAL(filingstore_add(api, job, "/", "again.XST", FS_JOB_LOG, 10, 0), 0);
+	CU_ASSERT_EQUAL(lifecycle_upload_commit(api, job, owner, &again, "regress"), LC_OK);
+	CU_ASSERT_EQUAL(regress_audit_rows("job_log_arrived", job), 1);
+	CU_ASSERT_EQUAL(lifecycle_job_submit(api, job, USER, &pat), LC_OK);
+	CU_ASSERT_EQUAL(regress_audit_rows("job_submitted", job), 1);
+}
+
+/* DESIGN 3.3 inside the lifecycle's upload transaction: what a filing
+ * operation may take away is bookkeeping, never a document, whichever
+ * statement tries (sql/009). */
+static void test_filing_removals_never_take_a_document(void)
+{
+	char sid[40], job[40], owner[256];
+	uint8_t token[32], hash[32];
+	uint64_t stored;
+	long entries = -1, documents = -1;
+
+	regress_reset();
+	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_public, USER, "rmail-token", sid), 0);
+	CU_ASSERT_EQUAL_FATAL(regress_job(api, sid, USER, 1800, job, token, hash), 0);
+	CU_ASSERT_EQUAL_FATAL(regress_upload_file(api, &doc_keys, job, hash, 3000, 2), LC_OK);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_upload_begin(api, job, hash, &stored, owner, sizeof(owner)),
+	                      LC_OK);
+	CU_ASSERT_EQUAL(filingstore_add(api, job, "/", "scan.LCK", FS_FILE, 4, 0), 0);
+	CU_ASSERT_EQUAL(filingstore_add(api, job, "/", "w.XSM", FS_FOLDER, 0, 0), 0);
+	CU_ASSERT_EQUAL(filingstore_add(api, job, "/w.XSM", "p.dat", FS_FILE, 1, 0), 0);
+	CU_ASSERT_EQUAL(lifecycle_upload_forget_file(api, job, "/", "scan.LCK"), 1);
+	CU_ASSERT_EQUAL(lifecycle_upload_forget_file(api, job, "/", "scan.LCK"), 0);
+	/* The document's name is no lock: nothing goes. */
+	CU_ASSERT_EQUAL(lifecycle_upload_forget_file(api, job, "/", "doc0.pdf"), 0);
+	CU_ASSERT_EQUAL(lifecycle_upload_clear_folder(api, job, "/"), 0);
+	CU_ASSERT_EQUAL(filingstore_folder_count(api, job, "/", &entries, &documents), 0);
+	CU_ASSERT_EQUAL(documents, 1);
+	CU_ASSERT_EQUAL(entries, 1); /* the document; the empty working folder went */
+	struct lc_upload none = {0};
+	CU_ASSERT_EQUAL(lifecycle_upload_commit(api, job, owner, &none, "regress"), LC_OK);
+	CU_ASSERT_EQUAL(keys_of(job), 1);
+	CU_ASSERT_EQUAL(chunks_of(job), 1);
+	CU_ASSERT_EQUAL(regress_audit_rows("document_deleted", job), 0);
+	/* No statement of the api's takes a document's filing entry. */
+	CU_ASSERT_NOT_EQUAL(regress_exec_as("scanpost_api",
+	                                    "DELETE FROM scanpost.filing_entries"
+	                                    " WHERE job_id = $1::uuid",
+	                                    job, NULL),
+	                    0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(regress_error(), "not a filing operation's to delete"));
+	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.filing_entries"
+	                             " WHERE job_id = $1::uuid AND kind = 'document'",
+	                             job, NULL),
+	                1);
+}
+
 static void test_cancel_deletes_the_document_once(void)
 {
 	char sid[40], job[40];
@@ -369,6 +449,63 @@ static void test_retry_requeues_until_attempts_are_spent_then_fails(void)
 	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", id), 1);
 	/* A failed job keeps its document for a retry. */
 	CU_ASSERT_EQUAL(keys_of(id), 1);
+}
+
+/* check later (rmail's SEND_CHECK_LATER): back to the queue without a
+ * verdict, counted or not, never failed, with its audit row; the next
+ * claim hands over when it came back (requeued_epoch). */
+static void test_check_later_requeues_without_a_verdict(void)
+{
+	char sid[40], id[40], *epoch;
+	struct queued_job j;
+
+	regress_reset();
+	make_claimed(1000, sid, &j);
+	snprintf(id, sizeof(id), "%s", j.id);
+	CU_ASSERT_EQUAL(lifecycle_check_later(sender, &j, "sender-b", 5000, 0, "x", "y"),
+	                LC_LEASE_LOST);
+	CU_ASSERT_EQUAL(lifecycle_check_later(sender, &j, "sender-a", 5000, 0,
+	                                      "rmail_status_unclear", "Waiting for RMail"),
+	                LC_OK);
+	CU_ASSERT_STRING_EQUAL(state_of(id), job_state_name(JOB_QUEUED));
+	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.jobs WHERE id = $1::uuid"
+	                             " AND attempts = 0 AND lease_owner IS NULL"
+	                             " AND next_attempt_at > now() + interval '4 seconds'"
+	                             " AND last_error_code = 'rmail_status_unclear'",
+	                             id, NULL),
+	                1);
+	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.audit_events WHERE job_id ="
+	                             " $1::uuid AND event = 'send_check_later'"
+	                             " AND detail ->> 'counted' = 'false'"
+	                             " AND detail ->> 'code' = 'rmail_status_unclear'",
+	                             id, NULL),
+	                1);
+	queued_job_free(&j);
+	/* The claim returns the time the job came back to the queue. */
+	regress_exec("UPDATE scanpost.jobs SET next_attempt_at = now(),"
+	             " updated_at = now() - interval '1 hour' WHERE id = $1::uuid",
+	             id, NULL);
+	epoch = regress_text("SELECT extract(epoch FROM updated_at)::bigint FROM scanpost.jobs"
+	                     " WHERE id = $1::uuid",
+	                     id, NULL);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender, "sender-a", 30, &j), LC_OK);
+	CU_ASSERT(epoch && j.requeued_epoch == atol(epoch));
+	CU_ASSERT_EQUAL(j.attempts, 1);
+	free(epoch);
+	/* Counted, on the last attempt: still queued, never failed. */
+	regress_exec("UPDATE scanpost.jobs SET attempts = max_attempts WHERE id = $1::uuid", id,
+	             NULL);
+	j.attempts = 3;
+	CU_ASSERT_EQUAL(lifecycle_check_later(sender, &j, "sender-a", 1000, 1, "rmail_unavailable",
+	                                      "503 after Mail"),
+	                LC_OK);
+	CU_ASSERT_STRING_EQUAL(state_of(id), job_state_name(JOB_QUEUED));
+	CU_ASSERT_EQUAL(
+	    regress_long("SELECT attempts FROM scanpost.jobs WHERE id = $1::uuid", id, NULL), 3);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_check_later", id), 2);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", id), 0);
+	CU_ASSERT_EQUAL(keys_of(id), 1);
+	queued_job_free(&j);
 }
 
 static void test_fail_keeps_the_document_and_releases_the_token(void)
@@ -595,6 +732,8 @@ static CU_TestInfo tests[] = {
      test_token_rotation_reseals_and_the_sealer_follows},
     {"job create and upload write their rows", test_job_create_and_upload_write_their_rows},
     {"submit queues, notifies and audits", test_submit_queues_notifies_and_audits},
+    {"submit needs the device's job log", test_submit_needs_the_devices_job_log},
+    {"filing removals never take a document", test_filing_removals_never_take_a_document},
     {"cancel deletes the document once", test_cancel_deletes_the_document_once},
     {"cancel of a queued job releases an ended session's token",
      test_cancel_of_a_queued_job_releases_an_ended_sessions_token},
@@ -605,6 +744,7 @@ static CU_TestInfo tests[] = {
      test_mark_sent_deletes_the_document_and_the_token_in_one_go},
     {"retry requeues until attempts are spent, then fails",
      test_retry_requeues_until_attempts_are_spent_then_fails},
+    {"check later requeues without a verdict", test_check_later_requeues_without_a_verdict},
     {"fail keeps the document and releases the token",
      test_fail_keeps_the_document_and_releases_the_token},
     {"rescue returns an expired lease to the queue",

@@ -11,6 +11,7 @@
 
 #include "handlers.h"
 #include "jobs_api.h"
+#include "jobstate.h"
 #include "log.h"
 
 /* The statuses scanpost answers; anything else is counted as "other". */
@@ -48,8 +49,8 @@ static const struct db_stmt stmt_metrics_latency = {
     "SELECT count(*), coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY s), 0),"
     " coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY s), 0) FROM"
     " (SELECT extract(epoch FROM sent_at - submitted_at) AS s FROM scanpost.jobs"
-    "  WHERE state = 'sent' AND sent_at > now() - interval '1 hour') x",
-    0};
+    "  WHERE state = $1 AND sent_at > now() - interval '1 hour') x",
+    1};
 
 static const struct db_stmt stmt_metrics_errors = {
     "metrics_errors",
@@ -144,7 +145,8 @@ void h_metrics(struct req *r)
 			          PQgetvalue(res, i, 1));
 		PQclear(res);
 	}
-	if ((res = db_run(r->w->db, &stmt_metrics_latency, NULL, NULL, NULL, 0)) != NULL) {
+	const char *sent[1] = {job_state_name(JOB_SENT)};
+	if ((res = db_run(r->w->db, &stmt_metrics_latency, sent, NULL, NULL, 0)) != NULL) {
 		text_addf(
 		    &t,
 		    "# HELP scanpost_send_latency_seconds Submit to accepted by RMail, "

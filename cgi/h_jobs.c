@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "codec.h"
 #include "filingstore.h"
 #include "jobs.h"
 #include "jobs_api.h"
 #include "jobspec.h"
+#include "jobstate.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "template.h"
 
@@ -129,12 +130,9 @@ void h_jobs_create(struct req *r)
 	    .upload_ttl = api->cfg.upload_ttl,
 	    .max_attempts = api->cfg.sender_max_attempts,
 	};
-	if (db_begin(r->w->db) != 0 || jobs_insert(r->w->db, &j, expires, sizeof(expires)) != 0 ||
-	    audit_record(r->w->db, "job_created", r->session.user, r->session.id, id, r->request_id,
-	                 NULL) != 0 ||
-	    db_commit(r->w->db) != 0) {
+	struct lc_who who = {r->session.user, r->session.id, r->request_id};
+	if (lifecycle_job_create(r->w->db, &j, &who, expires, sizeof(expires)) != LC_OK) {
 		sp_log(LOG_ERROR, "job_create_failed", "error", db_error(r->w->db), NULL);
-		db_rollback(r->w->db);
 		reply_error(r, APIERR_NOT_READY, NULL);
 		goto out;
 	}
@@ -143,7 +141,8 @@ void h_jobs_create(struct req *r)
 
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "state", json_object_new_string("awaiting_scan"));
+	json_object_object_add(o, "state",
+	                       json_object_new_string(job_state_name(JOB_AWAITING_SCAN)));
 	json_object_object_add(o, "upload_url", json_object_new_string(url));
 	json_object_object_add(o, "upload_expires_at", json_object_new_string(expires));
 	json_object_object_add(o, "template", json_object_new_string(tmpl));
@@ -179,17 +178,20 @@ static int job_id_param(struct req *r)
 	return 0;
 }
 
-static void reply_jobs_result(struct req *r, enum jobs_result rc)
+static void reply_jobs_result(struct req *r, enum lc_result rc)
 {
 	switch (rc) {
-	case JOBS_NOT_FOUND:
+	case LC_NOT_FOUND:
 		reply_error(r, APIERR_NOT_FOUND, "No such job.");
 		break;
-	case JOBS_WRONG_STATE:
+	case LC_WRONG_STATE:
 		reply_error(r, APIERR_WRONG_STATE, NULL);
 		break;
-	case JOBS_NOTHING_UPLOADED:
+	case LC_NOTHING_UPLOADED:
 		reply_error(r, APIERR_NOTHING_UPLOADED, NULL);
+		break;
+	case LC_SCAN_INCOMPLETE:
+		reply_error(r, APIERR_SCAN_INCOMPLETE, NULL);
 		break;
 	default:
 		sp_log(LOG_ERROR, "job_query_failed", "error", db_error(r->w->db), NULL);
@@ -206,15 +208,15 @@ static void reply_json_text(struct req *r, int status, const char *text)
 void h_job_get(struct req *r)
 {
 	char *json = NULL;
-	enum jobs_result rc;
+	int rc;
 
 	if (job_id_param(r) != 0)
 		return;
 	rc = jobs_get_json(r->w->db, r->params[0], r->session.user, &json);
-	if (rc == JOBS_OK)
+	if (rc == 0)
 		reply_json_text(r, 200, json);
 	else
-		reply_jobs_result(r, rc);
+		reply_jobs_result(r, rc > 0 ? LC_NOT_FOUND : LC_DB_ERROR);
 	free(json);
 }
 
@@ -222,10 +224,9 @@ void h_jobs_list(struct req *r)
 {
 	char *json = NULL, *wrapped;
 	size_t n;
-	enum jobs_result rc = jobs_list_json(r->w->db, r->session.user, JOBS_LIST_LIMIT, &json);
 
-	if (rc != JOBS_OK) {
-		reply_jobs_result(r, rc);
+	if (jobs_list_json(r->w->db, r->session.user, JOBS_LIST_LIMIT, &json) != 0) {
+		reply_jobs_result(r, LC_DB_ERROR);
 		return;
 	}
 	n = strlen(json) + 16;
@@ -246,49 +247,49 @@ void h_jobs_list(struct req *r)
 
 void h_job_submit(struct req *r)
 {
-	enum jobs_result rc;
+	struct lc_who who = {r->session.user, r->session.id, r->request_id};
+	struct json_object *o;
+	enum lc_result rc;
 
 	if (job_id_param(r) != 0)
 		return;
 	/* The person's Completed and the device's job log must agree before a
-	 * job is sent (h_scan.c).  Without the job log the job stays awaiting
-	 * its scan: the weblet may ask again while the upload link lives. */
-	switch (filingstore_wait_job_log(r->w->db, r->params[0], r->session.user,
-	                                 SUBMIT_JOB_LOG_WAIT_MS)) {
-	case FS_WAIT_MISSING:
-		sp_log(LOG_WARN, "submit_without_job_log", "job_id", r->params[0], NULL);
-		reply_error(r, APIERR_SCAN_INCOMPLETE, NULL);
+	 * job is sent (h_scan.c).  Wait a bounded time for the job log here,
+	 * outside any transaction; the submit move itself requires it
+	 * (LC_SCAN_INCOMPLETE), so a job without it stays awaiting its scan and
+	 * the weblet may ask again while the upload link lives. */
+	if (filingstore_wait_job_log(r->w->db, r->params[0], r->session.user,
+	                             SUBMIT_JOB_LOG_WAIT_MS) == FS_WAIT_ERROR) {
+		reply_jobs_result(r, LC_DB_ERROR);
 		return;
-	case FS_WAIT_ERROR:
-		reply_jobs_result(r, JOBS_DB_ERROR);
-		return;
-	default:
-		break; /* arrived, or jobs_submit says what is wrong */
 	}
-	rc = jobs_submit(r->w->db, r->params[0], r->session.user);
-	if (rc != JOBS_OK) {
+	rc = lifecycle_job_submit(r->w->db, r->params[0], r->session.user, &who);
+	if (rc == LC_SCAN_INCOMPLETE)
+		sp_log(LOG_WARN, "submit_without_job_log", "job_id", r->params[0], NULL);
+	if (rc != LC_OK) {
 		reply_jobs_result(r, rc);
 		return;
 	}
-	audit_record(r->w->db, "job_submitted", r->session.user, r->session.id, r->params[0],
-	             r->request_id, NULL);
 	sp_log(LOG_INFO, "job_submitted", "job_id", r->params[0], NULL);
-	reply_json_text(r, 202, "{\"state\":\"queued\"}");
+	o = json_object_new_object();
+	json_object_object_add(
+	    o, "state", json_object_new_string(job_state_name(job_move_target(JOB_MOVE_SUBMIT))));
+	reply_json(r, 202, o, NULL);
+	json_object_put(o);
 }
 
 void h_job_delete(struct req *r)
 {
-	enum jobs_result rc;
+	struct lc_who who = {r->session.user, r->session.id, r->request_id};
+	enum lc_result rc;
 
 	if (job_id_param(r) != 0)
 		return;
-	rc = jobs_cancel(r->w->db, r->params[0], r->session.user);
-	if (rc != JOBS_OK) {
+	rc = lifecycle_job_cancel(r->w->db, r->params[0], r->session.user, &who);
+	if (rc != LC_OK) {
 		reply_jobs_result(r, rc);
 		return;
 	}
-	audit_record(r->w->db, "job_canceled", r->session.user, r->session.id, r->params[0],
-	             r->request_id, "{\"document\":\"deleted\"}");
 	sp_log(LOG_INFO, "job_canceled", "job_id", r->params[0], NULL);
 	reply_empty(r, 204, NULL);
 }

@@ -29,8 +29,9 @@
  *
  * The job log (a .XST file, filed after the last file because the template
  * says SuppressJobLog = FALSE, template.h) is scanpost's own proof that
- * every file is in: its arrival is recorded (filingstore_job_log_record)
- * and closes the set of documents; a document after it is XRXERROR.  The
+ * every file is in: its arrival is recorded when the POST commits
+ * (lifecycle_upload_commit) and closes the set of documents; a document
+ * after it is XRXERROR.  The
  * weblet's Completed is the person's intent.  A job is sent only with both:
  * submit waits a bounded time for the job log and, when it is still
  * missing, answers 409 scan_incomplete and leaves the job awaiting its scan
@@ -41,9 +42,12 @@
  * The body streams through the multipart parser (RFC 7578) straight into
  * the sealing stream and document_chunks; nothing holds a whole file.  The
  * fields must come before the file (a device sends them so).  All of one
- * POST is one transaction with the job row locked: the device hears 200
- * only after COMMIT (a durable upload), and any failure rolls back so
- * nothing half-written stays.
+ * POST is one transaction with the job row locked, owned by the lifecycle
+ * (lifecycle_upload_begin ... _commit, lifecycle.h), which also names what
+ * a filing operation may take away (lifecycle_upload_forget_file, _clear_
+ * folder, _remove_folder: never a document): the device hears 200 only
+ * after COMMIT (a durable upload, its link checked again then), and any
+ * failure rolls back so nothing half-written stays.
  */
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -52,13 +56,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "codec.h"
 #include "docstore.h"
 #include "filing.h"
 #include "filingstore.h"
 #include "jobs.h"
 #include "jobs_api.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "multipart.h"
 #include "template.h"
@@ -119,7 +123,8 @@ struct upload {
 	uint64_t stored_before, max_bytes;
 	uint64_t doc_bytes; /* documents stored by this POST */
 	int files;
-	bool job_log; /* this POST filed the job log */
+	bool job_log;           /* this POST filed the job log */
+	uint64_t job_log_bytes; /* its size */
 	enum upload_fail fail;
 };
 
@@ -257,8 +262,8 @@ static int document_start(struct upload *u)
 		return -1;
 	}
 	u->file_no = docstore_next_file_no(u->r->w->db, u->job_id);
-	if (u->file_no < 0 || docw_begin(u->r->w->db, keycache_get(&u->r->w->doc_keys), u->job_id,
-	                                 u->job_bin, u->file_no, &u->w) != 0) {
+	if (u->file_no < 0 || docw_begin(u->r->w->db, &u->r->w->doc_keys, u->job_id, u->job_bin,
+	                                 u->file_no, &u->w) != 0) {
 		u->fail = UP_STORE;
 		return -1;
 	}
@@ -357,12 +362,13 @@ static int extra_end(struct upload *u)
 	bool log = u->kind == FILING_KIND_JOB_LOG;
 
 	if (filingstore_add(db, u->job_id, u->dir, u->dest_name, log ? FS_JOB_LOG : FS_FILE,
-	                    u->part_bytes, 0) != 0 ||
-	    (log && filingstore_job_log_record(db, u->job_id, u->part_bytes) != 0)) {
+	                    u->part_bytes, 0) != 0) {
 		u->fail = UP_STORE;
 		return -1;
 	}
+	/* Its arrival is the lifecycle's to record, at commit. */
 	u->job_log = log;
+	u->job_log_bytes = log ? u->part_bytes : 0;
 	return 0;
 }
 
@@ -433,7 +439,7 @@ static int op_delete_file(struct upload *u, const char *dir, char **listing)
 	(void)listing;
 	if (!filing_name_readable(u->dest_name))
 		return FILING_XRXBADNAME;
-	if ((rc = filingstore_delete_file(u->r->w->db, u->job_id, dir, u->dest_name)) < 0)
+	if ((rc = lifecycle_upload_forget_file(u->r->w->db, u->job_id, dir, u->dest_name)) < 0)
 		return -1;
 	return rc ? FILING_DONE : FILING_XRXNOTFOUND;
 }
@@ -481,7 +487,7 @@ static int op_remove_dir(struct upload *u, const char *dir, char **listing)
 		return -1;
 	if (entries > 0)
 		return FILING_XRXERROR;
-	return filingstore_remove_folder(u->r->w->db, u->job_id, dir) != 0 ? -1 : FILING_DONE;
+	return lifecycle_upload_remove_folder(u->r->w->db, u->job_id, dir) != 0 ? -1 : FILING_DONE;
 }
 
 /* DeleteDirContents: .lck and .xsm folders only; XRXNOTFOUND when absent
@@ -499,7 +505,7 @@ static int op_delete_dir_contents(struct upload *u, const char *dir, char **list
 		return -1;
 	if (rc == 0)
 		return FILING_XRXNOTFOUND;
-	if (filingstore_clear(db, u->job_id, dir) != 0 ||
+	if (lifecycle_upload_clear_folder(db, u->job_id, dir) != 0 ||
 	    filingstore_folder_count(db, u->job_id, dir, &entries, &documents) != 0)
 		return -1;
 	if (documents > 0) {
@@ -508,7 +514,7 @@ static int op_delete_dir_contents(struct upload *u, const char *dir, char **list
 		return FILING_XRXERROR;
 	}
 	if (strcmp(u->del_dir, "1") == 0 && entries == 0 &&
-	    filingstore_remove_folder(db, u->job_id, dir) != 0)
+	    lifecycle_upload_remove_folder(db, u->job_id, dir) != 0)
 		return -1;
 	return FILING_DONE;
 }
@@ -552,29 +558,6 @@ static void reply_filing(struct req *r, int status, const char *xrx)
 	reply_raw(r, status, "text/plain; charset=us-ascii", xrx, xrx ? strlen(xrx) : 0);
 }
 
-/* The audit rows and counters of what this POST stored; 0 or -1. */
-static int record(struct upload *u, const char *owner)
-{
-	char detail[128];
-
-	if (u->files > 0) {
-		snprintf(detail, sizeof(detail), "{\"files\":%d,\"bytes\":%llu}", u->files,
-		         (unsigned long long)u->doc_bytes);
-		if (audit_record(u->r->w->db, "uploaded", owner, NULL, u->job_id, u->r->request_id,
-		                 detail) != 0 ||
-		    jobs_upload_recount(u->r->w->db, u->job_id) != 0)
-			return -1;
-	}
-	if (u->job_log) {
-		snprintf(detail, sizeof(detail), "{\"bytes\":%llu}",
-		         (unsigned long long)u->part_bytes);
-		if (audit_record(u->r->w->db, "job_log_arrived", owner, NULL, u->job_id,
-		                 u->r->request_id, detail) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 void h_scan_upload(struct req *r)
 {
 	struct upload u;
@@ -584,6 +567,7 @@ void h_scan_upload(struct req *r)
 	char owner[256], *listing = NULL;
 	uint64_t extra = 0;
 	int in_tx = 0, answer;
+	enum lc_result rc;
 	enum mp_err e;
 	enum filing_op op;
 
@@ -604,16 +588,14 @@ void h_scan_upload(struct req *r)
 		reply_filing(r, 400, "XRXERROR");
 		goto out;
 	}
-	if (db_begin(r->w->db) != 0) {
-		reply_filing(r, 503, "XRXERROR");
-		goto out;
-	}
-	in_tx = 1;
-	switch (jobs_upload_lock(r->w->db, u.job_id, token_hash, &u.stored_before, owner,
-	                         sizeof(owner))) {
-	case JOBS_OK:
+	/* The lifecycle owns this transaction (lifecycle.h): begun with the
+	 * job locked, committed only if the link is still valid then. */
+	switch (lifecycle_upload_begin(r->w->db, u.job_id, token_hash, &u.stored_before, owner,
+	                               sizeof(owner))) {
+	case LC_OK:
+		in_tx = 1;
 		break;
-	case JOBS_DB_ERROR:
+	case LC_DB_ERROR:
 		sp_log(LOG_ERROR, "upload_lock_failed", "error", db_error(r->w->db), NULL);
 		reply_filing(r, 503, "XRXERROR");
 		goto out;
@@ -651,12 +633,23 @@ void h_scan_upload(struct req *r)
 		answer = u.had_file ? (int)u.answer : FILING_XRXBADNAME; /* SaveFiles */
 	else if ((answer = run_folder_op(&u, op, &listing)) < 0)
 		goto store_failed;
-	if (record(&u, owner) != 0)
-		goto store_failed;
 	/* Postfix's rule: acknowledge only what is durable. */
-	if (db_commit(r->w->db) != 0)
-		goto store_failed;
+	struct lc_upload done = {
+	    .files = u.files,
+	    .bytes = u.doc_bytes,
+	    .job_log = u.job_log,
+	    .job_log_bytes = u.job_log_bytes,
+	};
+	rc = lifecycle_upload_commit(r->w->db, u.job_id, owner, &done, r->request_id);
 	in_tx = 0;
+	if (rc == LC_EXPIRED) {
+		sp_log(LOG_WARN, "upload_refused", "job_id", u.job_id, "reason",
+		       "the upload link expired before the upload ended", NULL);
+		reply_filing(r, 403, "XRXERROR");
+		goto out;
+	}
+	if (rc != LC_OK)
+		goto store_failed;
 	sp_log(answer == FILING_DONE ? LOG_INFO : LOG_WARN, "filing", "job_id", u.job_id,
 	       "operation", filing_op_name(op), "answer",
 	       answer == FILING_DONE ? "done" : filing_answer_text((enum filing_answer)answer),
@@ -675,7 +668,7 @@ store_failed:
 	reply_filing(r, 503, "XRXERROR");
 out:
 	if (in_tx)
-		db_rollback(r->w->db);
+		lifecycle_upload_abort(r->w->db);
 	docw_free(u.w);
 	mp_parser_free(mp);
 	free(listing);

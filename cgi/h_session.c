@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "handlers.h"
 #include "jsonbody.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "sso_proto.h"
 
@@ -57,12 +58,6 @@ static const enum api_err sso_errors[SSO_ERR__MAX] = {
     [SSO_ERR_UNAVAILABLE] = APIERR_NOT_READY,
     [SSO_ERR_BAD_REQUEST] = APIERR_VALIDATION,
 };
-
-/* The token is bound to its session row: it cannot be moved to another. */
-static void token_aad(const char *session_id, char *aad, size_t len)
-{
-	snprintf(aad, len, "scanpost-token:%s", session_id);
-}
 
 static void cookie_header(const uint8_t secret[32], char *out, size_t len)
 {
@@ -113,47 +108,28 @@ static void wipe_json_string(struct json_object *obj, const char *key)
 		                (size_t)json_object_get_string_len(v));
 }
 
-/* Seals the token and stores the new session with its audit event. */
+/* The new session, its sealed token and its audit event: one transition
+ * (lifecycle_session_start seals the token under a held key). */
 static int session_store(struct req *r, const char *user, const char *token, long expires_in,
                          const uint8_t secret[32], char *session_id, int via_sso)
 {
-	struct api *api = r->w->api;
-	uint8_t id_bin[16], hash[32], *sealed = NULL;
-	size_t sealed_len = 0;
-	char kid[SP_KID_MAX + 1], aad[80];
-	int rc = -1;
-
-	if (uuid_random(id_bin, session_id) != 0)
-		return -1;
-	token_aad(session_id, aad, sizeof(aad));
-	if (sp_seal_blob(keycache_get(&r->w->token_keys), aad, strlen(aad), token, strlen(token),
-	                 &sealed, &sealed_len, kid) != SP_CRYPTO_OK) {
-		sp_log(LOG_ERROR, "token_seal_failed", NULL);
-		return -1;
-	}
-	SHA256(secret, 32, hash);
-	struct session_new s = {
-	    .id = session_id,
+	uint8_t hash[32];
+	struct lc_session_start s = {
 	    .secret_hash = hash,
 	    .user = user,
-	    .token_kid = kid,
-	    .token_sealed = sealed,
-	    .token_sealed_len = sealed_len,
+	    .token = token,
 	    .token_expires_in = expires_in > 0 ? expires_in : 14 * 86400,
-	    .max_lifetime = api->cfg.session_max_lifetime,
+	    .max_lifetime = r->w->api->cfg.session_max_lifetime,
+	    .via_sso = via_sso,
 	};
-	if (db_begin(r->w->db) != 0 || sessions_create(r->w->db, &s) != 0 ||
-	    audit_record(r->w->db, "signin_ok", user, session_id, NULL, r->request_id,
-	                 via_sso ? "{\"via\":\"sso\"}" : NULL) != 0 ||
-	    db_commit(r->w->db) != 0) {
+
+	SHA256(secret, 32, hash);
+	if (lifecycle_session_start(r->w->db, &r->w->token_keys, &s, r->request_id, session_id) !=
+	    LC_OK) {
 		sp_log(LOG_ERROR, "session_store_failed", "error", db_error(r->w->db), NULL);
-		db_rollback(r->w->db);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	free(sealed);
-	return rc;
+	return 0;
 }
 
 /* Copies a string value, dropping the white space a Base64 token may be
@@ -547,15 +523,13 @@ void h_session_delete(struct req *r)
 {
 	static const char clear[] = "Set-Cookie: sp_session=; Max-Age=0; Secure; HttpOnly; "
 	                            "SameSite=Strict; Path=/\r\n";
-	int rc = sessions_end(r->w->db, r->session.id, "signout");
+	struct lc_who who = {r->session.user, r->session.id, r->request_id};
 
-	if (rc < 0) {
+	if (lifecycle_session_end(r->w->db, r->session.id, "signout", &who) == LC_DB_ERROR) {
 		sp_log(LOG_ERROR, "signout_failed", "error", db_error(r->w->db), NULL);
 		reply_error(r, APIERR_NOT_READY, NULL);
 		return;
 	}
-	audit_record(r->w->db, "signout", r->session.user, r->session.id, NULL, r->request_id,
-	             NULL);
 	sp_log(LOG_INFO, "signout", "user", r->session.user, "session", r->session.id, NULL);
 	reply_empty(r, 204, clear);
 }

@@ -195,12 +195,14 @@ static void usage(FILE *out)
 }
 
 /* Each worker follows the keyrings itself (keycache.h): no lock on the
- * hot path, and a rotation is seen by the next request. */
+ * hot path, and a rotation is seen by the next request.  The api only
+ * seals tokens: it loads the token keyring's public halves, never a
+ * private key (crypto.h, sp_seal_to). */
 static int load_keyrings(struct api *api, struct worker *w)
 {
 	char err[512];
 
-	if (keycache_init(&w->token_keys, api->cfg.token_keyring, err, sizeof(err)) != 0 ||
+	if (keycache_init_public(&w->token_keys, api->cfg.token_keyring, err, sizeof(err)) != 0 ||
 	    keycache_init(&w->doc_keys, api->cfg.doc_keyring, err, sizeof(err)) != 0) {
 		fprintf(stderr, "scanpost-api: %s\n", err);
 		return -1;

@@ -30,7 +30,7 @@ struct worker {
 	struct db *db;
 	struct rmail *rmail;
 	struct keycache doc_keys;   /* wraps document keys */
-	struct keycache token_keys; /* seals RMail tokens */
+	struct keycache token_keys; /* seals RMail tokens: public halves only */
 };
 
 enum api_err {

@@ -31,6 +31,11 @@ struct ctl {
 int ctl_keys(struct ctl *c, int argc, char **argv);
 void ctl_keys_usage(FILE *out);
 
+/* Writes the missing public halves of the keyrings that seal to public
+ * keys (`migrate` runs it: an upgrade from keyrings made before); a
+ * keyring not made yet is left alone.  0, or -1 (printed). */
+int ctl_keys_publish_all(struct ctl *c);
+
 /* queue list|retry|purge ... */
 int ctl_queue(struct ctl *c, int argc, char **argv);
 void ctl_queue_usage(FILE *out);

@@ -15,16 +15,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "codec.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "keyuse.h"
 #include "log.h"
+#include "sessions.h"
 #include "sso_vault.h"
 
-#define REWRAP_BATCH     "100"             /* rows per transaction: short locks, steady progress */
-#define TOKEN_AAD_PREFIX "scanpost-token:" /* as cgi/h_session.c seals it */
+#define REWRAP_BATCH "100" /* rows per transaction: short locks, steady progress */
+/* How long `retire` waits for an upload that holds a key (keyuse.h); a key
+ * still held then is kept for the next run, never destroyed under it. */
+#define RETIRE_WAIT_SECONDS 30
 
 /* ---- statements ---------------------------------------------------------- */
 
@@ -47,7 +52,7 @@ static const struct db_stmt stmt_sso_usage = {
  * instead of making the sender wait for us (or us for it). */
 static const struct db_stmt stmt_doc_batch = {
     "ctl_keys_doc_batch",
-    "SELECT job_id, file_no, dek_kid, dek_wrapped FROM scanpost.job_files"
+    "SELECT job_id, file_no, dek_kid, dek_wrapped, bytes, sha256 FROM scanpost.job_files"
     " WHERE dek_wrapped IS NOT NULL AND dek_kid <> $1"
     " AND ($2::uuid IS NULL OR (job_id, file_no) > ($2::uuid, $3::integer))"
     " ORDER BY job_id, file_no LIMIT $4 FOR UPDATE SKIP LOCKED",
@@ -93,6 +98,7 @@ struct ring {
 	const struct db_stmt *usage;
 	const char *rows; /* what a live row is, for messages */
 	batch_fn batch;
+	int pair; /* sealed to public keys: each key has its <kid>.pub (crypto.h) */
 };
 
 static int doc_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur,
@@ -114,13 +120,15 @@ static int sso_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur
 	return 0;
 }
 
+/* The token ring seals to public keys: scanpost-api, which only seals,
+ * holds the public halves only (keycache_init_public). */
 static const struct ring rings[] = {
     {"doc", offsetof(struct sp_config, doc_keyring), &stmt_doc_usage,
-     "job_files rows (document keys)", doc_batch},
+     "job_files rows (document keys)", doc_batch, 0},
     {"token", offsetof(struct sp_config, token_keyring), &stmt_token_usage,
-     "sessions rows (sealed RMail tokens)", token_batch},
+     "sessions rows (sealed RMail tokens)", token_batch, 1},
     {"sso", offsetof(struct sp_config, sso_keyring), &stmt_sso_usage,
-     "sso_vault rows (stored sign-ins)", sso_batch},
+     "sso_vault rows (stored sign-ins)", sso_batch, 0},
 };
 
 #define NRINGS (sizeof(rings) / sizeof(rings[0]))
@@ -207,17 +215,24 @@ static int doc_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur
 	for (int i = 0; i < rows; i++) {
 		struct sp_doc_key key;
 		struct sp_doc_id doc;
+		struct sp_doc_digest recorded;
 		char what[96], old_kid[SP_KID_MAX + 1];
 		uint32_t be;
 		int rc, kidlen = PQgetlength(res, i, 2);
 
-		if (PQgetlength(res, i, 0) != 16 || PQgetlength(res, i, 1) != 4) {
+		if (PQgetlength(res, i, 0) != 16 || PQgetlength(res, i, 1) != 4 ||
+		    PQgetlength(res, i, 4) != 8 || PQgetlength(res, i, 5) != 32) {
 			ctl_error("job_files: unexpected row format");
 			goto fail;
 		}
 		memcpy(doc.job_id, PQgetvalue(res, i, 0), 16);
 		memcpy(&be, PQgetvalue(res, i, 1), 4);
 		doc.file_no = ntohl(be);
+		/* The recorded size and digest are in the wrap's AAD (crypto.h). */
+		recorded.bytes = 0;
+		for (int b = 0; b < 8; b++)
+			recorded.bytes = recorded.bytes << 8 | (uint8_t)PQgetvalue(res, i, 4)[b];
+		memcpy(recorded.sha256, PQgetvalue(res, i, 5), 32);
 		uuid_format(doc.job_id, cur->id);
 		snprintf(cur->file_no, sizeof(cur->file_no), "%u", doc.file_no);
 		cur->started = 1;
@@ -232,7 +247,7 @@ static int doc_batch(struct ctl *c, const struct keyring *kr, struct cursor *cur
 		memcpy(key.kid, PQgetvalue(res, i, 2), (size_t)kidlen);
 		memcpy(old_kid, key.kid, sizeof(old_kid));
 		memcpy(key.wrapped, PQgetvalue(res, i, 3), SP_WRAPPED_DEK_LEN);
-		if ((rc = sp_doc_key_rewrap(kr, &doc, &key)) != SP_CRYPTO_OK) {
+		if ((rc = sp_doc_key_rewrap(kr, &doc, &recorded, &key)) != SP_CRYPTO_OK) {
 			row_failed(st, what, rc);
 			continue;
 		}
@@ -278,10 +293,9 @@ static int token_batch(struct ctl *c, const struct keyring *kr, struct cursor *c
 	}
 	rows = PQntuples(res);
 	for (int i = 0; i < rows; i++) {
-		char old_kid[SP_KID_MAX + 1], new_kid[SP_KID_MAX + 1];
-		char aad[sizeof(TOKEN_AAD_PREFIX) + UUID_STR_LEN], what[64];
-		uint8_t *pt = NULL, *blob = NULL;
-		size_t ptlen = 0, bloblen = 0;
+		char old_kid[SP_KID_MAX + 1], new_kid[SP_KID_MAX + 1], what[64], *pt = NULL;
+		uint8_t *blob = NULL;
+		size_t bloblen = 0;
 		int rc, kidlen = PQgetlength(res, i, 1);
 
 		if (PQgetlength(res, i, 0) != 16) {
@@ -297,16 +311,14 @@ static int token_batch(struct ctl *c, const struct keyring *kr, struct cursor *c
 		}
 		memcpy(old_kid, PQgetvalue(res, i, 1), (size_t)kidlen);
 		old_kid[kidlen] = '\0';
-		snprintf(aad, sizeof(aad), "%s%s", TOKEN_AAD_PREFIX, cur->id);
-
-		rc = sp_open_blob(kr, old_kid, aad, strlen(aad),
-		                  (const uint8_t *)PQgetvalue(res, i, 2),
-		                  (size_t)PQgetlength(res, i, 2), &pt, &ptlen);
+		/* sessions.c owns how a token is sealed and opened. */
+		rc = session_token_unseal(kr, cur->id, old_kid,
+		                          (const uint8_t *)PQgetvalue(res, i, 2),
+		                          (size_t)PQgetlength(res, i, 2), &pt);
 		if (rc == SP_CRYPTO_OK)
-			rc =
-			    sp_seal_blob(kr, aad, strlen(aad), pt, ptlen, &blob, &bloblen, new_kid);
+			rc = session_token_seal(kr, cur->id, pt, &blob, &bloblen, new_kid);
 		if (pt) {
-			OPENSSL_cleanse(pt, ptlen);
+			OPENSSL_cleanse(pt, strlen(pt));
 			free(pt);
 		}
 		if (rc != SP_CRYPTO_OK) {
@@ -369,12 +381,19 @@ static int rewrap_all(struct ctl *c, const struct ring *r, const struct keyring 
 
 /* ---- commands ------------------------------------------------------------ */
 
+static int ring_generate(const struct ctl *c, const struct ring *r, char *kid, size_t len,
+                         char *err, size_t errlen)
+{
+	return r->pair ? keyring_generate_pair(ring_dir(c, r), kid, len, err, errlen)
+	               : keyring_generate(ring_dir(c, r), kid, len, err, errlen);
+}
+
 static int keys_generate(struct ctl *c, const struct ring *r, const char *arg)
 {
 	char kid[SP_KID_MAX + 1], err[512];
 
 	(void)arg;
-	if (keyring_generate(ring_dir(c, r), kid, sizeof(kid), err, sizeof(err)) != SP_CRYPTO_OK) {
+	if (ring_generate(c, r, kid, sizeof(kid), err, sizeof(err)) != SP_CRYPTO_OK) {
 		ctl_error("%s keyring: %s", r->name, err);
 		return CTL_FAIL;
 	}
@@ -416,21 +435,20 @@ static int keys_list(struct ctl *c, const struct ring *r, const char *arg)
 static int audit_keys(struct ctl *c, const char *event, const struct ring *r, const char *kid,
                       long rewrapped, long failed)
 {
-	char detail[256];
+	struct json_object *d = json_object_new_object();
+	int rc;
 
-	/* kid is checked against [a-z0-9-] and name is ours: no JSON escaping needed. */
-	if (rewrapped >= 0)
-		snprintf(detail, sizeof(detail),
-		         "{\"keyring\":\"%s\",\"kid\":\"%s\",\"rewrapped\":%ld,\"failed\":%ld}",
-		         r->name, kid, rewrapped, failed);
-	else
-		snprintf(detail, sizeof(detail), "{\"keyring\":\"%s\",\"kid\":\"%s\"}", r->name,
-		         kid);
-	if (audit_record(c->db, event, c->actor, NULL, NULL, NULL, detail) != 0) {
-		ctl_error("audit %s: %s", event, db_error(c->db));
-		return -1;
+	json_object_object_add(d, "keyring", json_object_new_string(r->name));
+	json_object_object_add(d, "kid", json_object_new_string(kid));
+	if (rewrapped >= 0) {
+		json_object_object_add(d, "rewrapped", json_object_new_int64(rewrapped));
+		json_object_object_add(d, "not_rewrapped", json_object_new_int64(failed));
 	}
-	return 0;
+	rc = audit_record_json(c->db, event, c->actor, NULL, NULL, NULL, d);
+	json_object_put(d);
+	if (rc != 0)
+		ctl_error("audit %s: %s", event, db_error(c->db));
+	return rc;
 }
 
 static int do_rewrap(struct ctl *c, const struct ring *r, int rotating)
@@ -446,8 +464,7 @@ static int do_rewrap(struct ctl *c, const struct ring *r, int rotating)
 		return CTL_FAIL;
 	}
 	if (rotating) {
-		if (keyring_generate(ring_dir(c, r), kid, sizeof(kid), err, sizeof(err)) !=
-		    SP_CRYPTO_OK) {
+		if (ring_generate(c, r, kid, sizeof(kid), err, sizeof(err)) != SP_CRYPTO_OK) {
 			ctl_error("%s keyring: %s", r->name, err);
 			return CTL_FAIL;
 		}
@@ -481,25 +498,63 @@ static int keys_rewrap(struct ctl *c, const struct ring *r, const char *arg)
 	return do_rewrap(c, r, 0);
 }
 
-/* Retires kid after the checks; 0, or -1 with the reason printed. */
-static int retire_one(struct ctl *c, const struct ring *r, const char *kid)
+enum retire_outcome { RETIRED, KEPT_LIVE_ROWS, KEPT_HELD, RETIRE_FAILED };
+
+/* Destroys kid (not the primary) unless something still uses it, in one
+ * transaction: first the key-use lock, so every upload that wrapped under
+ * it has committed or rolled back (keyuse.h); then the count of live rows,
+ * which now sees those uploads' rows; then the audit row and the key file.
+ * *used receives the live rows. */
+static enum retire_outcome retire_if_unused(struct ctl *c, const struct ring *r, const char *kid,
+                                            long *used)
 {
 	char err[512];
+	PGresult *res;
+	int held;
 
+	*used = 0;
+	if (db_begin(c->db) != 0)
+		goto db_failed;
+	if ((held = keyuse_lock_for_retire(c->db, r->name, kid, RETIRE_WAIT_SECONDS)) != 0) {
+		db_rollback(c->db);
+		if (held > 0)
+			return KEPT_HELD;
+		goto db_failed;
+	}
+	if ((res = ring_usage(c, r)) == NULL) {
+		db_rollback(c->db);
+		return RETIRE_FAILED;
+	}
+	*used = usage_of(res, kid);
+	PQclear(res);
+	if (*used > 0) {
+		db_rollback(c->db);
+		return KEPT_LIVE_ROWS;
+	}
+	if (audit_keys(c, "key_retired", r, kid, -1, 0) != 0) {
+		db_rollback(c->db);
+		return RETIRE_FAILED;
+	}
 	if (keyring_retire(ring_dir(c, r), kid, err, sizeof(err)) != SP_CRYPTO_OK) {
 		ctl_error("%s keyring: %s", r->name, err);
-		return -1;
+		db_rollback(c->db);
+		return RETIRE_FAILED;
 	}
+	if (db_commit(c->db) != 0)
+		ctl_error("%s key %s was destroyed, but its audit row was not recorded: %s",
+		          r->name, kid, db_error(c->db));
 	printf("retired %s key %s\n", r->name, kid);
 	sp_log(LOG_INFO, "key_retired", "keyring", r->name, "kid", kid, NULL);
-	return audit_keys(c, "key_retired", r, kid, -1, 0);
+	return RETIRED;
+db_failed:
+	ctl_error("%s key %s: %s", r->name, kid, db_error(c->db));
+	return RETIRE_FAILED;
 }
 
 static int keys_retire(struct ctl *c, const struct ring *r, const char *kid)
 {
 	struct keyring *kr;
-	PGresult *res = NULL;
-	long used;
+	long used = 0;
 	int rc = CTL_FAIL;
 
 	if (!kid_ok(kid)) {
@@ -517,17 +572,22 @@ static int keys_retire(struct ctl *c, const struct ring *r, const char *kid)
 		          r->name);
 		goto out;
 	}
-	if ((res = ring_usage(c, r)) == NULL)
-		goto out;
-	if ((used = usage_of(res, kid)) > 0) {
+	switch (retire_if_unused(c, r, kid, &used)) {
+	case RETIRED:
+		rc = CTL_OK;
+		break;
+	case KEPT_LIVE_ROWS:
 		ctl_error("%ld live %s still use %s: run `keys rewrap %s` first", used, r->rows,
 		          kid, r->name);
-		goto out;
+		break;
+	case KEPT_HELD:
+		ctl_error("%s key %s is held by an upload still running after %d s; run again",
+		          r->name, kid, RETIRE_WAIT_SECONDS);
+		break;
+	case RETIRE_FAILED:
+		break;
 	}
-	if (retire_one(c, r, kid) == 0)
-		rc = CTL_OK;
 out:
-	PQclear(res);
 	keyring_free(kr);
 	return rc;
 }
@@ -535,36 +595,84 @@ out:
 static int keys_retire_unused(struct ctl *c, const struct ring *r, const char *arg)
 {
 	struct keyring *kr;
-	PGresult *res;
 	int rc = CTL_OK, retired = 0;
 
 	(void)arg;
 	if ((kr = ring_load(c, r)) == NULL)
 		return CTL_FAIL;
-	if ((res = ring_usage(c, r)) == NULL) {
-		keyring_free(kr);
-		return CTL_FAIL;
-	}
 	for (size_t i = 0; i < keyring_count(kr); i++) {
 		const char *kid = keyring_kid(kr, i);
-
-		long used = usage_of(res, kid);
+		long used = 0;
 
 		if (strcmp(kid, keyring_primary(kr)) == 0)
 			continue;
-		if (used > 0) {
-			printf("kept %s key %s: %ld live %s\n", r->name, kid, used, r->rows);
-			continue;
-		}
-		if (retire_one(c, r, kid) != 0)
-			rc = CTL_FAIL;
-		else
+		switch (retire_if_unused(c, r, kid, &used)) {
+		case RETIRED:
 			retired++;
+			break;
+		case KEPT_LIVE_ROWS:
+			printf("kept %s key %s: %ld live %s\n", r->name, kid, used, r->rows);
+			break;
+		case KEPT_HELD:
+			printf("kept %s key %s: an upload that wrapped under it was still running "
+			       "after %d s\n",
+			       r->name, kid, RETIRE_WAIT_SECONDS);
+			break;
+		case RETIRE_FAILED:
+			rc = CTL_FAIL;
+			break;
+		}
 	}
 	if (retired == 0 && rc == CTL_OK)
 		printf("nothing to retire in the %s keyring\n", r->name);
-	PQclear(res);
 	keyring_free(kr);
+	return rc;
+}
+
+/* Writes the missing public halves of a keyring that seals to public keys
+ * (a keyring made before they were written). */
+static int keys_publish(struct ctl *c, const struct ring *r, const char *arg)
+{
+	char err[512];
+	int written = 0;
+
+	(void)arg;
+	if (!r->pair) {
+		ctl_error("the %s keyring seals with secret keys only: it has no public halves",
+		          r->name);
+		return CTL_FAIL;
+	}
+	if (keyring_publish(ring_dir(c, r), &written, err, sizeof(err)) != SP_CRYPTO_OK) {
+		ctl_error("%s keyring: %s", r->name, err);
+		return CTL_FAIL;
+	}
+	printf("wrote %d public key file%s in the %s keyring\n", written, written == 1 ? "" : "s",
+	       r->name);
+	return CTL_OK;
+}
+
+int ctl_keys_publish_all(struct ctl *c)
+{
+	char err[512];
+	int written, rc = 0;
+
+	for (size_t i = 0; i < NRINGS; i++) {
+		const char *dir = ring_dir(c, &rings[i]);
+		char primary[600];
+
+		/* A keyring not made yet gets its halves when it is generated. */
+		snprintf(primary, sizeof(primary), "%s/primary", dir ? dir : "");
+		if (!rings[i].pair || dir == NULL || dir[0] == '\0' || access(primary, F_OK) != 0)
+			continue;
+		if (keyring_publish(dir, &written, err, sizeof(err)) != SP_CRYPTO_OK) {
+			ctl_error("%s keyring: %s", rings[i].name, err);
+			rc = -1;
+			continue;
+		}
+		if (written > 0)
+			printf("wrote %d public key file%s in the %s keyring\n", written,
+			       written == 1 ? "" : "s", rings[i].name);
+	}
 	return rc;
 }
 
@@ -587,6 +695,8 @@ static const struct keys_cmd keys_cmds[] = {
     {"retire", 1, keys_retire, "keys retire doc|token|sso KID", "destroy a key no live row uses"},
     {"retire-unused", 0, keys_retire_unused, "keys retire-unused doc|token|sso",
      "destroy every non-primary key no live row uses"},
+    {"publish", 0, keys_publish, "keys publish token",
+     "write the missing public key files (what scanpost-api loads)"},
 };
 
 #define NKEYS_CMDS (sizeof(keys_cmds) / sizeof(keys_cmds[0]))

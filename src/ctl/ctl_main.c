@@ -85,6 +85,9 @@ static int cmd_migrate(struct ctl *c, int argc, char **argv)
 		ctl_error("migrate: %s", err);
 		return CTL_FAIL;
 	}
+	/* The key files' side of an upgrade: scanpost-api loads public halves. */
+	if (!status && ctl_keys_publish_all(c) != 0)
+		return CTL_FAIL;
 	return CTL_OK;
 }
 

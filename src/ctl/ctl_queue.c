@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "codec.h"
 #include "ctl.h"
+#include "jobstate.h"
+#include "lifecycle.h"
 #include "log.h"
 
 #define LIST_DEFAULT_LIMIT "50"
@@ -32,62 +33,6 @@ static const struct db_stmt stmt_list = {
     " FROM scanpost.jobs WHERE ($1::text IS NULL OR state = $1)"
     " ORDER BY created_at DESC LIMIT $2::integer",
     2};
-/* The job, whether its document is still whole, and whether the sender
- * will still find the RMail token it needs; the job row stays locked. */
-static const struct db_stmt stmt_retry_check = {
-    "ctl_queue_retry_check",
-    "SELECT j.state,"
-    " (SELECT count(*) FROM scanpost.job_files f WHERE f.job_id = j.id),"
-    " (SELECT count(*) FROM scanpost.job_files f WHERE f.job_id = j.id"
-    "  AND f.dek_wrapped IS NOT NULL),"
-    " s.token_sealed IS NOT NULL,"
-    " coalesce(s.token_expires_at < now(), false)"
-    " FROM scanpost.jobs j JOIN scanpost.sessions s ON s.id = j.session_id"
-    " WHERE j.id = $1::uuid FOR UPDATE OF j",
-    1};
-static const struct db_stmt stmt_retry = {
-    "ctl_queue_retry",
-    "UPDATE scanpost.jobs SET state = 'queued', attempts = 0, next_attempt_at = now(),"
-    " lease_owner = NULL, lease_until = NULL, updated_at = now()"
-    " WHERE id = $1::uuid AND state = 'failed'",
-    1};
-/* Delivered at commit; senders LISTEN for it as a hint (DESIGN 3.5). */
-static const struct db_stmt stmt_notify = {"ctl_queue_notify",
-                                           "SELECT pg_notify('scanpost_jobs', $1)", 1};
-static const struct db_stmt stmt_purge_count = {
-    "ctl_queue_purge_count",
-    "SELECT count(*) FROM scanpost.jobs"
-    " WHERE state = $1 AND updated_at < now() - make_interval(days => $2::integer)",
-    2};
-/* job_files and document_chunks go with their job (ON DELETE CASCADE). */
-static const struct db_stmt stmt_purge = {
-    "ctl_queue_purge",
-    "DELETE FROM scanpost.jobs"
-    " WHERE state = $1 AND updated_at < now() - make_interval(days => $2::integer)",
-    2};
-
-/* ---- states -------------------------------------------------------------- */
-
-struct job_state {
-	const char *name;
-	int purgeable; /* finished: nothing will touch the job again */
-};
-
-/* The CHECK of scanpost.jobs.state (sql/001_schema.sql). */
-static const struct job_state states[] = {
-    {"awaiting_scan", 0}, {"queued", 0},   {"sending", 0}, {"sent", 1},
-    {"failed", 1},        {"canceled", 1}, {"expired", 1},
-};
-
-#define NSTATES (sizeof(states) / sizeof(states[0]))
-
-static const struct job_state *state_find(const char *name)
-{
-	for (size_t i = 0; i < NSTATES; i++)
-		if (strcmp(states[i].name, name) == 0)
-			return &states[i];
-	return NULL;
-}
 
 /* ---- options ------------------------------------------------------------- */
 
@@ -222,9 +167,12 @@ static int queue_list(struct ctl *c, int argc, char **argv)
 
 	if (parse_args(argc, argv, list_opts, 0, "list", &a) != 0)
 		return CTL_USAGE;
-	if (a.state && state_find(a.state) == NULL) {
-		ctl_error("queue list: --state must be a job state (awaiting_scan, queued, "
-		          "sending, sent, failed, canceled, expired), not \"%.40s\"",
+	enum job_state st;
+	if (a.state && job_state_parse(a.state, &st) != 0) {
+		char names[JOB_STATE_LIST_LEN];
+
+		job_state_names_text(names, sizeof(names));
+		ctl_error("queue list: --state must be a job state (%s), not \"%.40s\"", names,
 		          a.state);
 		return CTL_USAGE;
 	}
@@ -277,12 +225,11 @@ static int queue_list(struct ctl *c, int argc, char **argv)
 
 static int queue_retry(struct ctl *c, int argc, char **argv)
 {
+	struct lc_who who = {c->actor, NULL, NULL};
 	struct queue_args a;
 	uint8_t bin[16];
-	char id[UUID_STR_LEN];
-	const char *v[1] = {id};
-	PGresult *res = NULL;
-	int rc = CTL_FAIL;
+	char id[UUID_STR_LEN], state[32];
+	int token_expired = 0;
 
 	if (parse_args(argc, argv, no_opts, 1, "retry", &a) != 0)
 		return CTL_USAGE;
@@ -291,63 +238,47 @@ static int queue_retry(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	}
 	uuid_format(bin, id); /* the canonical lower-case form */
-	if (db_begin(c->db) != 0 ||
-	    (res = db_run(c->db, &stmt_retry_check, v, NULL, NULL, 0)) == NULL) {
-		ctl_error("job %s: %s", id, db_error(c->db));
-		goto out;
-	}
-	if (PQntuples(res) == 0) {
+	switch (lifecycle_requeue(c->db, id, &who, state, sizeof(state), &token_expired)) {
+	case LC_OK:
+		break;
+	case LC_NOT_FOUND:
 		ctl_error("no job %s", id);
-		goto out;
-	}
-	const char *state = PQgetvalue(res, 0, 0);
-	long files = atol(PQgetvalue(res, 0, 1)), docs = atol(PQgetvalue(res, 0, 2));
-
-	if (strcmp(state, "failed") != 0) {
-		ctl_error("job %s is %s, not failed: only failed jobs can be retried", id, state);
-		goto out;
-	}
-	if (files == 0 || docs != files) {
+		return CTL_FAIL;
+	case LC_WRONG_STATE:
+		ctl_error("job %s is %s, not %s: only failed jobs can be retried", id, state,
+		          job_state_name(JOB_FAILED));
+		return CTL_FAIL;
+	case LC_DOCUMENT_GONE:
 		ctl_error("job %s: its document was deleted, it cannot be sent again; "
 		          "the user must scan it again",
 		          id);
-		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
+		return CTL_FAIL;
+	case LC_TOKEN_GONE:
 		ctl_error("job %s: the RMail token of its session is gone, it cannot be sent "
 		          "again; the user must sign in and scan it again",
 		          id);
-		goto out;
+		return CTL_FAIL;
+	default:
+		ctl_error("job %s: %s", id, db_error(c->db));
+		return CTL_FAIL;
 	}
-	if (strcmp(PQgetvalue(res, 0, 4), "t") == 0)
+	if (token_expired)
 		printf("note: the RMail token of job %s has expired; the send may fail again\n",
 		       id);
-	if (db_exec(c->db, &stmt_retry, v) != 0 || db_exec(c->db, &stmt_notify, v) != 0 ||
-	    audit_record(c->db, "job_retried", c->actor, NULL, id, NULL, NULL) != 0 ||
-	    db_commit(c->db) != 0) {
-		ctl_error("job %s: %s", id, db_error(c->db));
-		goto out;
-	}
 	printf("job %s queued again\n", id);
 	sp_log(LOG_INFO, "job_retried", "job_id", id, NULL);
-	rc = CTL_OK;
-out:
-	PQclear(res);
-	if (rc != CTL_OK)
-		db_rollback(c->db);
-	return rc;
+	return CTL_OK;
 }
 
 /* ---- purge --------------------------------------------------------------- */
 
 static int queue_purge(struct ctl *c, int argc, char **argv)
 {
-	const struct job_state *st;
+	struct lc_who who = {c->actor, NULL, NULL};
 	struct queue_args a;
-	const char *v[2];
-	char detail[160];
-	PGresult *res;
-	long days;
+	enum job_state st;
+	long days, count = 0;
+	enum lc_result rc;
 
 	if (parse_args(argc, argv, purge_opts, 0, "purge", &a) != 0)
 		return CTL_USAGE;
@@ -356,9 +287,11 @@ static int queue_purge(struct ctl *c, int argc, char **argv)
 		          "--older-than DAYS [--yes]");
 		return CTL_USAGE;
 	}
-	if ((st = state_find(a.state)) == NULL || !st->purgeable) {
-		ctl_error("queue purge: --state must be failed, sent, canceled or expired, not "
-		          "\"%.40s\"",
+	if (job_state_parse(a.state, &st) != 0 || !job_state_has(st, JOB_FLAG_FINISHED)) {
+		char finished[JOB_STATE_LIST_LEN];
+
+		job_state_list(JOB_FLAG_FINISHED, finished, sizeof(finished));
+		ctl_error("queue purge: --state must be one of %s, not \"%.40s\"", finished,
 		          a.state);
 		return CTL_USAGE;
 	}
@@ -367,39 +300,20 @@ static int queue_purge(struct ctl *c, int argc, char **argv)
 		          PURGE_MAX_DAYS);
 		return CTL_USAGE;
 	}
-	v[0] = st->name;
-	v[1] = a.older_than;
+	rc = lifecycle_purge_jobs(c->db, a.state, days, a.yes == NULL, &who, &count);
+	if (rc != LC_OK) {
+		ctl_error("%s jobs: %s", a.yes ? "deleting" : "counting", db_error(c->db));
+		return CTL_FAIL;
+	}
 	if (a.yes == NULL) {
-		if ((res = db_run(c->db, &stmt_purge_count, v, NULL, NULL, 0)) == NULL) {
-			ctl_error("counting jobs: %s", db_error(c->db));
-			return CTL_FAIL;
-		}
-		printf("would delete %s %s jobs last changed more than %ld days ago; "
+		printf("would delete %ld %s jobs last changed more than %ld days ago; "
 		       "add --yes to delete them\n",
-		       PQgetvalue(res, 0, 0), st->name, days);
-		PQclear(res);
+		       count, a.state, days);
 		return CTL_OK;
 	}
-	if (db_begin(c->db) != 0 || (res = db_run(c->db, &stmt_purge, v, NULL, NULL, 0)) == NULL) {
-		ctl_error("deleting jobs: %s", db_error(c->db));
-		db_rollback(c->db);
-		return CTL_FAIL;
-	}
-	long deleted = atol(PQcmdTuples(res));
-
-	PQclear(res);
-	snprintf(detail, sizeof(detail),
-	         "{\"state\":\"%s\",\"older_than_days\":%ld,\"deleted\":%ld}", st->name, days,
-	         deleted);
-	if (audit_record(c->db, "jobs_purged", c->actor, NULL, NULL, NULL, detail) != 0 ||
-	    db_commit(c->db) != 0) {
-		ctl_error("deleting jobs: %s", db_error(c->db));
-		db_rollback(c->db);
-		return CTL_FAIL;
-	}
-	printf("deleted %ld %s jobs\n", deleted, st->name);
-	sp_log(LOG_INFO, "jobs_purged", "state", st->name, "%older_than_days", LOG_NUM(days),
-	       "%deleted", LOG_NUM(deleted), NULL);
+	printf("deleted %ld %s jobs\n", count, a.state);
+	sp_log(LOG_INFO, "jobs_purged", "state", a.state, "%older_than_days", LOG_NUM(days),
+	       "%deleted", LOG_NUM(count), NULL);
 	return CTL_OK;
 }
 

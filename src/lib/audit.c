@@ -23,3 +23,12 @@ int audit_record(struct db *db, const char *event, const char *actor, const char
 	}
 	return 0;
 }
+
+int audit_record_json(struct db *db, const char *event, const char *actor, const char *session_id,
+                      const char *job_id, const char *request_id, struct json_object *detail)
+{
+	const char *text =
+	    detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : NULL;
+
+	return audit_record(db, event, actor, session_id, job_id, request_id, text);
+}

@@ -4,11 +4,11 @@
 #include "docstore.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyuse.h"
 #include "log.h"
 
 static const struct db_stmt stmt_chunk_insert = {
@@ -32,7 +32,7 @@ static const struct db_stmt stmt_file_list = {
 
 static const struct db_stmt stmt_file_key = {
     "file_key",
-    "SELECT dek_kid, dek_wrapped, nonce_prefix FROM scanpost.job_files"
+    "SELECT dek_kid, dek_wrapped, nonce_prefix, bytes, sha256 FROM scanpost.job_files"
     " WHERE job_id = $1::uuid AND file_no = $2::int AND dek_wrapped IS NOT NULL",
     2};
 
@@ -42,39 +42,16 @@ static const struct db_stmt stmt_chunk_read = {
     " WHERE job_id = $1::uuid AND file_no = $2::int AND chunk_index = $3::bigint",
     3};
 
-static const struct db_stmt stmt_doc_delete_chunks = {
-    "doc_delete_chunks", "DELETE FROM scanpost.document_chunks WHERE job_id = $1::uuid", 1};
-
-static const struct db_stmt stmt_doc_forget_keys = {
-    "doc_forget_keys",
-    "UPDATE scanpost.job_files SET dek_kid = NULL, dek_wrapped = NULL, nonce_prefix = NULL"
-    " WHERE job_id = $1::uuid AND dek_wrapped IS NOT NULL",
-    1};
-
-static const struct db_stmt stmt_file_delete_by_name = {
-    "file_delete_by_name", "DELETE FROM scanpost.job_files WHERE job_id = $1::uuid AND name = $2",
-    2};
-
-static const struct db_stmt stmt_file_delete_all = {
-    "file_delete_all", "DELETE FROM scanpost.job_files WHERE job_id = $1::uuid", 1};
-
-static const struct db_stmt stmt_file_names = {
-    "file_names",
-    "SELECT coalesce(string_agg(name, E'\\n' ORDER BY file_no), '')"
-    " FROM scanpost.job_files WHERE job_id = $1::uuid",
-    1};
-
 static const struct db_stmt stmt_file_next_no = {
     "file_next_no",
     "SELECT coalesce(max(file_no) + 1, 0) FROM scanpost.job_files WHERE job_id = $1::uuid", 1};
 
 struct doc_writer {
 	struct db *db;
+	struct keycache *keys;
 	char job_id[40];
 	char file_no[16];
-	struct sp_doc_key key;
 	struct seal_stream *seal;
-	EVP_MD_CTX *sha;
 	int failed;
 };
 
@@ -97,7 +74,7 @@ static int chunk_store(void *arg, uint64_t index, int is_last, const uint8_t *ct
 	return 0;
 }
 
-int docw_begin(struct db *db, const struct keyring *kr, const char *job_id,
+int docw_begin(struct db *db, struct keycache *doc_keys, const char *job_id,
                const uint8_t job_bin[16], int file_no, struct doc_writer **out)
 {
 	struct doc_writer *w = calloc(1, sizeof(*w));
@@ -107,13 +84,12 @@ int docw_begin(struct db *db, const struct keyring *kr, const char *job_id,
 	if (w == NULL)
 		return -1;
 	w->db = db;
+	w->keys = doc_keys;
 	snprintf(w->job_id, sizeof(w->job_id), "%s", job_id);
 	snprintf(w->file_no, sizeof(w->file_no), "%d", file_no);
 	memcpy(doc.job_id, job_bin, 16);
 	doc.file_no = (uint32_t)file_no;
-	if ((w->sha = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1 ||
-	    seal_stream_begin(kr, &doc, &w->key, &w->seal) != SP_CRYPTO_OK) {
+	if (seal_stream_begin(&doc, &w->seal) != SP_CRYPTO_OK) {
 		docw_free(w);
 		return -1;
 	}
@@ -123,8 +99,7 @@ int docw_begin(struct db *db, const struct keyring *kr, const char *job_id,
 
 int docw_write(struct doc_writer *w, const void *data, size_t len)
 {
-	if (w->failed || EVP_DigestUpdate(w->sha, data, len) != 1 ||
-	    seal_stream_update(w->seal, data, len, chunk_store, w) != SP_CRYPTO_OK) {
+	if (w->failed || seal_stream_update(w->seal, data, len, chunk_store, w) != SP_CRYPTO_OK) {
 		w->failed = 1;
 		return -1;
 	}
@@ -139,31 +114,43 @@ uint64_t docw_bytes(const struct doc_writer *w)
 int docw_finish(struct doc_writer *w, const char *name, const char *content_type,
                 uint8_t *sha256_out)
 {
-	uint8_t digest[32];
-	unsigned int dlen = 0;
+	const struct keyring *kr;
+	struct sp_doc_key key;
+	struct sp_doc_digest d;
 	char bytes[24];
 	PGresult *res;
+	int rc;
 
-	if (w->failed || seal_stream_final(w->seal, chunk_store, w) != SP_CRYPTO_OK ||
-	    EVP_DigestFinal_ex(w->sha, digest, &dlen) != 1)
+	if (w->failed || seal_stream_final(w->seal, chunk_store, w) != SP_CRYPTO_OK)
 		return -1;
-	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)docw_bytes(w));
+	/* The KEK is chosen now, and held until this transaction ends. */
+	if ((kr = keyuse_hold_primary(w->db, "doc", w->keys)) == NULL)
+		return -1;
+	rc = seal_stream_wrap(w->seal, kr, &key, &d);
+	if (rc != SP_CRYPTO_OK) {
+		sp_log(LOG_ERROR, "doc_key_wrap_failed", "job_id", w->job_id, "error",
+		       sp_crypto_strerror(rc), NULL);
+		return -1;
+	}
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)d.bytes);
 	const char *v[9] = {w->job_id,
 	                    w->file_no,
 	                    name,
 	                    content_type,
 	                    bytes,
-	                    (const char *)digest,
-	                    w->key.kid,
-	                    (const char *)w->key.wrapped,
-	                    (const char *)w->key.nonce_prefix};
+	                    (const char *)d.sha256,
+	                    key.kid,
+	                    (const char *)key.wrapped,
+	                    (const char *)key.nonce_prefix};
 	int len[9] = {0, 0, 0, 0, 0, 32, 0, SP_WRAPPED_DEK_LEN, SP_NONCE_PREFIX_LEN};
 	int fmt[9] = {0, 0, 0, 0, 0, 1, 0, 1, 1};
-	if ((res = db_run(w->db, &stmt_file_insert, v, len, fmt, 0)) == NULL)
+	res = db_run(w->db, &stmt_file_insert, v, len, fmt, 0);
+	OPENSSL_cleanse(&key, sizeof(key));
+	if (res == NULL)
 		return -1;
 	PQclear(res);
 	if (sha256_out)
-		memcpy(sha256_out, digest, 32);
+		memcpy(sha256_out, d.sha256, 32);
 	return 0;
 }
 
@@ -172,8 +159,6 @@ void docw_free(struct doc_writer *w)
 	if (w == NULL)
 		return;
 	seal_stream_free(w->seal);
-	EVP_MD_CTX_free(w->sha);
-	OPENSSL_cleanse(&w->key, sizeof(w->key));
 	free(w);
 }
 
@@ -214,6 +199,7 @@ struct doc_reader {
 	char job_id[40];
 	char file_no[16];
 	struct open_stream *open;
+	uint64_t size; /* recorded, and authenticated by the unwrap */
 	uint64_t next_index;
 	int done;
 	int error;
@@ -226,6 +212,7 @@ int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
 {
 	struct doc_reader *r;
 	struct sp_doc_key key;
+	struct sp_doc_digest recorded;
 	struct sp_doc_id doc;
 	char fno[16];
 	const char *v[2] = {job_id, fno};
@@ -236,37 +223,55 @@ int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
 	snprintf(fno, sizeof(fno), "%d", file_no);
 	if ((res = db_run(db, &stmt_file_key, v, NULL, NULL, 1)) == NULL)
 		return -1;
+	/* Binary results: bytes is an int8 in network order. */
 	if (PQntuples(res) != 1 || PQgetlength(res, 0, 1) != SP_WRAPPED_DEK_LEN ||
-	    PQgetlength(res, 0, 2) != SP_NONCE_PREFIX_LEN || PQgetlength(res, 0, 0) > SP_KID_MAX) {
+	    PQgetlength(res, 0, 2) != SP_NONCE_PREFIX_LEN || PQgetlength(res, 0, 0) > SP_KID_MAX ||
+	    PQgetlength(res, 0, 3) != 8 || PQgetlength(res, 0, 4) != 32) {
 		PQclear(res);
-		return -1;
+		return SP_CRYPTO_ERR_NOKEY;
 	}
 	memset(&key, 0, sizeof(key));
 	memcpy(key.kid, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 	memcpy(key.wrapped, PQgetvalue(res, 0, 1), SP_WRAPPED_DEK_LEN);
 	memcpy(key.nonce_prefix, PQgetvalue(res, 0, 2), SP_NONCE_PREFIX_LEN);
+	recorded.bytes = 0;
+	for (int i = 0; i < 8; i++)
+		recorded.bytes = recorded.bytes << 8 | (uint8_t)PQgetvalue(res, 0, 3)[i];
+	memcpy(recorded.sha256, PQgetvalue(res, 0, 4), 32);
 	PQclear(res);
 
 	if ((r = calloc(1, sizeof(*r))) == NULL || (r->plain = malloc(SP_CHUNK_SIZE)) == NULL) {
 		docr_free(r);
+		OPENSSL_cleanse(&key, sizeof(key));
 		return -1;
 	}
 	r->db = db;
+	r->size = recorded.bytes;
 	snprintf(r->job_id, sizeof(r->job_id), "%s", job_id);
 	snprintf(r->file_no, sizeof(r->file_no), "%s", fno);
 	memcpy(doc.job_id, job_bin, 16);
 	doc.file_no = (uint32_t)file_no;
-	rc = open_stream_begin(kr, &doc, &key, &r->open);
+	rc = open_stream_begin(kr, &doc, &key, &recorded, &r->open);
 	OPENSSL_cleanse(&key, sizeof(key));
 	if (rc != SP_CRYPTO_OK) {
-		r->error = rc;
 		sp_log(LOG_ERROR, "doc_key_unwrap_failed", "job_id", job_id, "error",
 		       sp_crypto_strerror(rc), NULL);
 		docr_free(r);
-		return -1;
+		return rc;
 	}
 	*out = r;
 	return 0;
+}
+
+uint64_t docr_size(const struct doc_reader *r)
+{
+	return r->size;
+}
+
+int docr_done(const struct doc_reader *r)
+{
+	return r->done && !r->error && r->plain_pos == r->plain_len &&
+	       open_stream_finish(r->open) == SP_CRYPTO_OK;
 }
 
 /* Fetches and opens the next chunk into r->plain. */
@@ -352,29 +357,6 @@ void docr_free(struct doc_reader *r)
 	free(r);
 }
 
-int docstore_delete_job(struct db *db, const char *job_id)
-{
-	const char *v[1] = {job_id};
-
-	if (db_exec(db, &stmt_doc_delete_chunks, v) != 0 ||
-	    db_exec(db, &stmt_doc_forget_keys, v) != 0)
-		return -1;
-	return 0;
-}
-
-int docstore_delete_file(struct db *db, const char *job_id, const char *name)
-{
-	const char *v[2] = {job_id, name};
-	PGresult *res = db_run(db, &stmt_file_delete_by_name, v, NULL, NULL, 0);
-	int n;
-
-	if (res == NULL)
-		return -1;
-	n = atoi(PQcmdTuples(res));
-	PQclear(res);
-	return n > 0 ? 0 : 1;
-}
-
 int docstore_next_file_no(struct db *db, const char *job_id)
 {
 	const char *v[1] = {job_id};
@@ -386,24 +368,4 @@ int docstore_next_file_no(struct db *db, const char *job_id)
 	n = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return n;
-}
-
-int docstore_delete_files(struct db *db, const char *job_id)
-{
-	const char *v[1] = {job_id};
-
-	return db_exec(db, &stmt_file_delete_all, v);
-}
-
-char *docstore_file_names(struct db *db, const char *job_id)
-{
-	const char *v[1] = {job_id};
-	PGresult *res = db_run(db, &stmt_file_names, v, NULL, NULL, 0);
-	char *names;
-
-	if (res == NULL)
-		return NULL;
-	names = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return names;
 }

@@ -15,17 +15,22 @@
 
 #include "crypto.h"
 #include "db.h"
+#include "keycache.h"
 
 struct doc_writer;
 
-/* Starts file file_no of job_id (text and binary form).  The caller holds a
- * transaction open until docw_finish and commits or rolls back itself. */
-int docw_begin(struct db *db, const struct keyring *kr, const char *job_id,
+/* Starts file file_no of job_id (text and binary form) under a fresh data
+ * key.  The caller holds a transaction open until docw_finish, and its
+ * owner (lifecycle_upload_begin/_commit) commits or rolls back.  doc_keys
+ * is read only at docw_finish, when the data key is wrapped. */
+int docw_begin(struct db *db, struct keycache *doc_keys, const char *job_id,
                const uint8_t job_bin[16], int file_no, struct doc_writer **out);
 /* Seals and stores len bytes; -1 on a database or crypto failure. */
 int docw_write(struct doc_writer *w, const void *data, size_t len);
-/* Seals the last chunk and records the file row (name, type, size, digest,
- * wrapped key).  sha256_out (32 bytes) may be NULL. */
+/* Seals the last chunk, holds the primary KEK for the rest of the
+ * transaction (keyuse.h), wraps the data key under it with the file's size
+ * and SHA-256 bound in (crypto.h), and records the file row (name, type,
+ * size, digest, wrapped key).  sha256_out (32 bytes) may be NULL. */
 int docw_finish(struct doc_writer *w, const char *name, const char *content_type,
                 uint8_t *sha256_out);
 uint64_t docw_bytes(const struct doc_writer *w);
@@ -46,27 +51,27 @@ int docstore_files(struct db *db, const char *job_id, struct doc_file **files, s
 
 struct doc_reader;
 
-/* Opens file file_no for reading.  0, or -1 (no key: already deleted). */
+/* Opens file file_no for reading: its data key is unwrapped with the
+ * recorded size and SHA-256 in the AAD, so a changed size or digest fails
+ * here, before a byte is read.  0; -1 on a database failure (worth trying
+ * again); or the sp_crypto_err why the document cannot be opened (no key
+ * any more: deleted; unknown kid; SP_CRYPTO_ERR_AUTH: altered). */
 int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
               const uint8_t job_bin[16], int file_no, struct doc_reader **out);
+/* The recorded size, authenticated by docr_open: the bytes to send. */
+uint64_t docr_size(const struct doc_reader *r);
 /* Up to len bytes of plaintext; 0 at the end (after the last chunk was
- * verified); -1 on failure, see docr_error. */
+ * opened and size and SHA-256 matched the recorded ones); -1 on failure,
+ * see docr_error.  A last chunk that does not match is never given out. */
 long docr_read(struct doc_reader *r, uint8_t *buf, size_t len);
-/* SP_CRYPTO_OK, SP_CRYPTO_ERR_AUTH / _TRUNCATED (integrity), or
- * SP_CRYPTO_ERR_IO for a database failure. */
+/* 1 when every byte through the last chunk was read and verified: the
+ * proof a sender needs before it tells RMail to send (DESIGN 3.6). */
+int docr_done(const struct doc_reader *r);
+/* SP_CRYPTO_OK, SP_CRYPTO_ERR_AUTH / _TRUNCATED / _MISMATCH (integrity),
+ * or SP_CRYPTO_ERR_IO for a database failure. */
 int docr_error(const struct doc_reader *r);
 void docr_free(struct doc_reader *r);
 
-/* Deletes every chunk and wrapped key of a job (its files' names, sizes and
- * digests stay).  Runs in the caller's transaction when one is open. */
-int docstore_delete_job(struct db *db, const char *job_id);
-/* Deletes the file called name (the filing protocol's DeleteFile): 0 done,
- * 1 no such file, -1. */
-int docstore_delete_file(struct db *db, const char *job_id, const char *name);
-/* Deletes every file of a job, rows and all (DeleteDirContents). */
-int docstore_delete_files(struct db *db, const char *job_id);
-/* Names of a job's files, newline-separated, malloc'd (ListDir). */
-char *docstore_file_names(struct db *db, const char *job_id);
 /* The next free file number of a job, or -1. */
 int docstore_next_file_no(struct db *db, const char *job_id);
 

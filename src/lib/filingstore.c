@@ -104,7 +104,8 @@ static const struct db_stmt stmt_job_log_arrived = {
 
 static const struct db_stmt stmt_job_log_wait = {
     "filing_job_log_wait",
-    "SELECT j.state = $3 AND EXISTS (SELECT 1 FROM scanpost.job_files f WHERE f.job_id = j.id),"
+    "SELECT j.state = ANY ($3::text[])"
+    " AND EXISTS (SELECT 1 FROM scanpost.job_files f WHERE f.job_id = j.id),"
     " EXISTS (SELECT 1 FROM scanpost.job_logs l WHERE l.job_id = j.id)"
     " FROM scanpost.jobs j WHERE j.id = $1::uuid AND j.owner = $2",
     3};
@@ -169,7 +170,7 @@ int filingstore_add(struct db *db, const char *job_id, const char *dir, const ch
 	return db_exec(db, &stmt_add, v);
 }
 
-/* Rows a DELETE removed, or -1. */
+/* Rows a DELETE removed (or an INSERT added), or -1. */
 static int deleted(struct db *db, const struct db_stmt *st, const char *const *v)
 {
 	PGresult *res = db_run(db, st, v, NULL, NULL, 0);
@@ -282,7 +283,7 @@ int filingstore_job_log_record(struct db *db, const char *job_id, uint64_t bytes
 	const char *v[2] = {job_id, b};
 
 	snprintf(b, sizeof(b), "%llu", (unsigned long long)bytes);
-	return db_exec(db, &stmt_job_log_record, v);
+	return deleted(db, &stmt_job_log_record, v);
 }
 
 int filingstore_job_log_arrived(struct db *db, const char *job_id)
@@ -302,11 +303,14 @@ int filingstore_job_log_arrived(struct db *db, const char *job_id)
 enum fs_wait filingstore_wait_job_log(struct db *db, const char *job_id, const char *owner,
                                       long timeout_ms)
 {
-	const char *v[3] = {job_id, owner, job_state_name(JOB_AWAITING_SCAN)};
+	char sources[JOB_STATE_LIST_LEN];
+	const char *v[3] = {job_id, owner, sources};
 	const struct timespec nap = {0, 250 * 1000000L};
 	struct timespec t0, now;
 	int err;
 
+	/* Worth waiting for only while the job can still be submitted. */
+	job_move_sources(JOB_MOVE_SUBMIT, sources, sizeof(sources));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		PGresult *res = one_row(db, &stmt_job_log_wait, v, &err);

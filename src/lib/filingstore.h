@@ -6,12 +6,15 @@
  * the device's folders, its bookkeeping files (bytes counted, content never
  * kept), and where each sealed document was filed.  Folder paths are
  * normalized by filing_dir_normalize.  The functions that change the tree
- * run in the caller's transaction, with the job row locked
- * (jobs_upload_lock), so one upload's view is consistent.
+ * run inside the device's upload transaction, which the lifecycle owns
+ * (lifecycle_upload_begin ... _commit, with the job row locked), so one
+ * upload's view is consistent.
  *
  * One owner per rule: nothing here deletes a document.  The clear and
  * remove functions touch folders and bookkeeping files only, and only in
- * the folder named.
+ * the folder named; the lifecycle alone calls them (lifecycle_upload_*,
+ * `make check-owners`), and records the job log's arrival (the rule that
+ * closes a job's set of documents and lets it be submitted).
  */
 #ifndef SCANPOST_FILINGSTORE_H
 #define SCANPOST_FILINGSTORE_H
@@ -66,7 +69,8 @@ char *filingstore_list(struct db *db, const char *job_id, const char *dir);
 int filingstore_extra_bytes(struct db *db, const char *job_id, uint64_t *bytes);
 
 /* Records that the job log arrived (the first one counts), with the number
- * of documents in at that moment.  0, or -1. */
+ * of documents in at that moment.  1 recorded, 0 it had arrived before,
+ * -1.  Called by lifecycle_upload_commit only. */
 int filingstore_job_log_record(struct db *db, const char *job_id, uint64_t bytes);
 
 /* 1 when the job log has arrived, 0 when not, -1. */

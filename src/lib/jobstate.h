@@ -1,14 +1,17 @@
 /*
- * jobstate.h - job states and the transitions between them (DESIGN 3.1):
+ * jobstate.h - job states and the named moves between them (DESIGN 3.1, 3.5):
  *
- *   awaiting_scan -> queued -> sending -> sent
- *        |             |         |-> queued (retry, rescued lease)
- *        |             |         `-> failed -> queued (scanpostctl queue retry)
- *        |-> expired   `-> canceled
- *        `-> canceled
+ *   awaiting_scan -submit-> queued -claim-> sending -mark_sent-> sent
+ *        |                   |   ^            |-retry/check_later/rescue-> queued
+ *        |-expire-> expired  |   |            `-fail-> failed
+ *        |-cancel-> canceled <-cancel         failed -requeue-> queued
  *
- * The statements that move a job take their allowed source states from
- * this table (job_state_sources), so it is the one authority.
+ * This file is the one authority on states: every statement that moves a
+ * job takes the move's source states and its target from this table
+ * (through src/lib/lifecycle.c, the only caller that changes a job), and no
+ * other C file spells a state name (`make check-owners` checks it).  The
+ * CHECK constraint of scanpost.jobs.state mirrors the names; a regress test
+ * keeps the two equal.
  */
 #ifndef SCANPOST_JOBSTATE_H
 #define SCANPOST_JOBSTATE_H
@@ -26,14 +29,53 @@ enum job_state {
 	JOB_STATE__MAX
 };
 
+/* What a state means for the data a job holds, one bit each. */
+enum job_state_flag {
+	JOB_FLAG_NEEDS_TOKEN = 1 << 0, /* the sender may still use the RMail token */
+	JOB_FLAG_FINISHED = 1 << 1,    /* nothing moves it on its own: an admin may purge it */
+};
+
+/* The named moves.  Each has its source states, its target, and the
+ * audit event its transition writes. */
+enum job_move {
+	JOB_MOVE_SUBMIT,
+	JOB_MOVE_CLAIM,
+	JOB_MOVE_MARK_SENT,
+	JOB_MOVE_RETRY,
+	JOB_MOVE_CHECK_LATER,
+	JOB_MOVE_RESCUE,
+	JOB_MOVE_FAIL,
+	JOB_MOVE_REQUEUE,
+	JOB_MOVE_CANCEL,
+	JOB_MOVE_EXPIRE,
+	JOB_MOVE__MAX
+};
+
 const char *job_state_name(enum job_state s);
 /* 0 and *out set, or -1 for a name that is not a state. */
 int job_state_parse(const char *name, enum job_state *out);
+/* Whether some named move leads from `from` to `to`. */
 int job_state_allows(enum job_state from, enum job_state to);
 /* Whether nothing can follow (sent, canceled, expired). */
 int job_state_terminal(enum job_state s);
-/* The PostgreSQL array literal of the states that may move to `to`,
- * e.g. "{awaiting_scan,queued}".  out should hold 128 bytes. */
-void job_state_sources(enum job_state to, char *out, size_t len);
+int job_state_has(enum job_state s, enum job_state_flag flag);
+/* The PostgreSQL array literal of the states with flag, e.g.
+ * "{queued,sending}".  out should hold JOB_STATE_LIST_LEN bytes. */
+#define JOB_STATE_LIST_LEN 128
+void job_state_list(enum job_state_flag flag, char *out, size_t len);
+
+const char *job_move_name(enum job_move m);
+enum job_state job_move_target(enum job_move m);
+/* Whether m may start from state s. */
+int job_move_starts_from(enum job_move m, enum job_state s);
+/* The PostgreSQL array literal of m's source states. */
+void job_move_sources(enum job_move m, char *out, size_t len);
+/* The same, leaving out the sources that have flag. */
+void job_move_sources_except(enum job_move m, enum job_state_flag flag, char *out, size_t len);
+/* The audit_events.event the move's transition writes. */
+const char *job_move_audit_event(enum job_move m);
+
+/* Every state name, comma-separated, for messages ("awaiting_scan, ..."). */
+void job_state_names_text(char *out, size_t len);
 
 #endif

@@ -18,10 +18,14 @@ struct keycache {
 	char dir[512];
 	struct keyring *kr;
 	struct timespec mtime;
+	int public_only; /* keyring_load_public: public halves only (crypto.h) */
 };
 
 /* Loads dir now; 0, or -1 with a message in err (the program should stop). */
 int keycache_init(struct keycache *kc, const char *dir, char *err, size_t errlen);
+/* The same with the public halves only, for a program that only seals to
+ * the keyring (sp_seal_to) and must hold no private key. */
+int keycache_init_public(struct keycache *kc, const char *dir, char *err, size_t errlen);
 /* The current keyring (reloaded if the directory changed).  Never NULL
  * after a successful init; valid until the next keycache_get. */
 const struct keyring *keycache_get(struct keycache *kc);

@@ -9,6 +9,7 @@
  */
 #include "crypto.h"
 #include "codec.h"
+#include "hpke.h"
 #include "keyring_priv.h"
 
 #include <dirent.h>
@@ -26,6 +27,7 @@
 
 #define KEY_SUFFIX     ".key"
 #define KEY_SUFFIX_LEN (sizeof(KEY_SUFFIX) - 1)
+#define PUB_SUFFIX     ".pub" /* the X25519 public half of a key (hpke.h) */
 #define KEY_HEX_LEN    (2 * SP_KEY_LEN)
 #define KEYFILE_LEN    (KEY_HEX_LEN + 1) /* hex digits and a newline */
 #define PRIMARY_NAME   "primary"
@@ -35,6 +37,7 @@ struct keyring {
 	struct kr_key *keys; /* sorted by kid; wiped by keyring_free */
 	size_t count, cap;
 	char primary[SP_KID_MAX + 1];
+	int public_only; /* keyring_load_public: keys[].key are public keys */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -76,7 +79,8 @@ const struct kr_key *keyring_find(const struct keyring *kr, const char *kid)
 	struct kr_key probe;
 	size_t len;
 
-	if (!kr || !kid)
+	/* No keys: no bsearch over a NULL array (C11 7.1.4 wants valid pointers). */
+	if (!kr || !kid || kr->count == 0)
 		return NULL;
 	len = strnlen(kid, SP_KID_MAX + 1);
 	if (len > SP_KID_MAX)
@@ -124,9 +128,13 @@ static int read_upto(int fd, char *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-static int load_keyfile(int dfd, const char *dir, const char *name, struct kr_key *k, char *err,
-                        size_t errlen)
+/* A private key file may be read by its owner only; a public one may be
+ * read by anyone but written by its owner only (it decides where tokens
+ * are sealed to). */
+static int load_keyfile(int dfd, const char *dir, const char *name, int public, struct kr_key *k,
+                        char *err, size_t errlen)
 {
+	mode_t forbidden = public ? (S_IWGRP | S_IWOTH) : (S_IRWXG | S_IRWXO);
 	char buf[KEYFILE_LEN + 1];
 	struct stat st;
 	size_t len;
@@ -147,9 +155,10 @@ static int load_keyfile(int dfd, const char *dir, const char *name, struct kr_ke
 		set_err(err, errlen, "%s/%s: not a regular file", dir, name);
 		goto out;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		set_err(err, errlen, "%s/%s: mode %04o, a key file must be 0600 (chmod 600)", dir,
-		        name, (unsigned)(st.st_mode & 07777));
+	if (st.st_mode & forbidden) {
+		set_err(err, errlen, "%s/%s: mode %04o, a key file must be %s", dir, name,
+		        (unsigned)(st.st_mode & 07777),
+		        public ? "writable by its owner only (chmod 644)" : "0600 (chmod 600)");
 		goto out;
 	}
 	if (read_upto(fd, buf, sizeof(buf), &len) != 0) {
@@ -203,8 +212,11 @@ static int read_primary(int dfd, const char *dir, char kid[SP_KID_MAX + 1], char
 	return SP_CRYPTO_OK;
 }
 
-int keyring_load(const char *dir, struct keyring **out, char *err, size_t errlen)
+/* Loads every <kid><suffix> of dir, and the primary. */
+static int load_ring(const char *dir, int public, struct keyring **out, char *err, size_t errlen)
 {
+	const char *suffix = public ? PUB_SUFFIX : KEY_SUFFIX;
+	size_t suffix_len = strlen(suffix);
 	struct keyring *kr;
 	struct dirent *de;
 	DIR *d;
@@ -218,6 +230,7 @@ int keyring_load(const char *dir, struct keyring **out, char *err, size_t errlen
 	kr = calloc(1, sizeof(*kr));
 	if (!kr)
 		return SP_CRYPTO_ERR_INTERNAL;
+	kr->public_only = public;
 	d = opendir(dir);
 	if (!d) {
 		set_err(err, errlen, "%s: %s", dir, strerror(errno));
@@ -231,10 +244,10 @@ int keyring_load(const char *dir, struct keyring **out, char *err, size_t errlen
 		struct kr_key *k;
 
 		/* Dot files are ours (the primary's temp file) or the admin's. */
-		if (name[0] == '.' || len <= KEY_SUFFIX_LEN ||
-		    strcmp(name + len - KEY_SUFFIX_LEN, KEY_SUFFIX) != 0)
+		if (name[0] == '.' || len <= suffix_len ||
+		    strcmp(name + len - suffix_len, suffix) != 0)
 			continue;
-		kidlen = len - KEY_SUFFIX_LEN;
+		kidlen = len - suffix_len;
 		if (!kid_valid(name, kidlen)) {
 			set_err(err, errlen, "%s/%s: a key id is 1..%d of [a-z0-9-]", dir, name,
 			        SP_KID_MAX);
@@ -248,7 +261,7 @@ int keyring_load(const char *dir, struct keyring **out, char *err, size_t errlen
 		k = &kr->keys[kr->count];
 		memcpy(k->kid, name, kidlen);
 		k->kid[kidlen] = '\0';
-		rc = load_keyfile(dirfd(d), dir, name, k, err, errlen);
+		rc = load_keyfile(dirfd(d), dir, name, public, k, err, errlen);
 		if (rc == SP_CRYPTO_OK)
 			kr->count++;
 		errno = 0;
@@ -264,7 +277,7 @@ int keyring_load(const char *dir, struct keyring **out, char *err, size_t errlen
 	}
 	if (rc == SP_CRYPTO_OK && !keyring_find(kr, kr->primary)) {
 		set_err(err, errlen, "%s/%s: names key %s, but there is no %s/%s%s", dir,
-		        PRIMARY_NAME, kr->primary, dir, kr->primary, KEY_SUFFIX);
+		        PRIMARY_NAME, kr->primary, dir, kr->primary, suffix);
 		rc = SP_CRYPTO_ERR_NOKEY;
 	}
 	closedir(d);
@@ -274,6 +287,21 @@ int keyring_load(const char *dir, struct keyring **out, char *err, size_t errlen
 	}
 	*out = kr;
 	return SP_CRYPTO_OK;
+}
+
+int keyring_load(const char *dir, struct keyring **out, char *err, size_t errlen)
+{
+	return load_ring(dir, 0, out, err, errlen);
+}
+
+int keyring_load_public(const char *dir, struct keyring **out, char *err, size_t errlen)
+{
+	return load_ring(dir, 1, out, err, errlen);
+}
+
+int keyring_is_public(const struct keyring *kr)
+{
+	return kr && kr->public_only;
 }
 
 void keyring_free(struct keyring *kr)
@@ -370,9 +398,10 @@ static int make_kid(char kid[SP_KID_MAX + 1])
 	return 0;
 }
 
-/* Writes a fresh random key to <kid>.key, refusing to replace any file. */
-static int write_new_keyfile(int dfd, const char *dir, char kid[SP_KID_MAX + 1], char *err,
-                             size_t errlen)
+/* Writes a fresh random key to <kid>.key, refusing to replace any file;
+ * with pub, the key's X25519 public half (hpke.h) goes there too. */
+static int write_new_keyfile(int dfd, const char *dir, char kid[SP_KID_MAX + 1], uint8_t *pub,
+                             char *err, size_t errlen)
 {
 	static const char hex[] = "0123456789abcdef";
 	char name[SP_KID_MAX + KEY_SUFFIX_LEN + 1];
@@ -394,7 +423,8 @@ static int write_new_keyfile(int dfd, const char *dir, char kid[SP_KID_MAX + 1],
 		set_err(err, errlen, "%s: no unused key id after %d tries", dir, GENERATE_TRIES);
 		return SP_CRYPTO_ERR_IO;
 	}
-	if (sp_random(key, sizeof(key)) != 0) {
+	/* RFC 7748, 5: any 32 random bytes are an X25519 private key. */
+	if (sp_random(key, sizeof(key)) != 0 || (pub && hpke_public_of(key, pub) != 0)) {
 		rc = SP_CRYPTO_ERR_INTERNAL;
 		goto out;
 	}
@@ -451,9 +481,37 @@ static int write_primary(int dfd, const char *dir, const char *kid, char *err, s
 	return SP_CRYPTO_OK;
 }
 
-int keyring_generate(const char *dir, char *kid_out, size_t kid_out_len, char *err, size_t errlen)
+/* Writes <kid>.pub (64 hex digits and a newline), mode 0644: readable by
+ * a program that only seals, such as scanpost-api. */
+static int write_pubfile(int dfd, const char *dir, const char *kid, const uint8_t pub[32],
+                         char *err, size_t errlen)
+{
+	char name[SP_KID_MAX + 8], text[KEYFILE_LEN];
+	int fd, ok;
+
+	snprintf(name, sizeof(name), "%s%s", kid, PUB_SUFFIX);
+	hex_encode(pub, 32, text);
+	text[KEY_HEX_LEN] = '\n';
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		set_err(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
+		return SP_CRYPTO_ERR_IO;
+	}
+	ok = fchmod(fd, 0644) == 0 && write_all(fd, text, sizeof(text)) == 0 && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok) {
+		set_err(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
+		unlinkat(dfd, name, 0);
+		return SP_CRYPTO_ERR_IO;
+	}
+	return SP_CRYPTO_OK;
+}
+
+static int generate(const char *dir, int with_public, char *kid_out, size_t kid_out_len, char *err,
+                    size_t errlen)
 {
 	char kid[SP_KID_MAX + 1];
+	uint8_t pub[32];
 	int dfd, rc;
 
 	if (!dir || !kid_out || kid_out_len < SP_KID_MAX + 1)
@@ -461,8 +519,10 @@ int keyring_generate(const char *dir, char *kid_out, size_t kid_out_len, char *e
 	dfd = open_keyring_dir(dir, 1, err, errlen);
 	if (dfd < 0)
 		return SP_CRYPTO_ERR_IO;
-	rc = write_new_keyfile(dfd, dir, kid, err, errlen);
-	/* The key file's entry is durable before primary can name it. */
+	rc = write_new_keyfile(dfd, dir, kid, with_public ? pub : NULL, err, errlen);
+	if (rc == SP_CRYPTO_OK && with_public)
+		rc = write_pubfile(dfd, dir, kid, pub, err, errlen);
+	/* The key files' entries are durable before primary can name them. */
 	if (rc == SP_CRYPTO_OK && fsync(dfd) != 0) {
 		set_err(err, errlen, "%s: %s", dir, strerror(errno));
 		rc = SP_CRYPTO_ERR_IO;
@@ -472,6 +532,51 @@ int keyring_generate(const char *dir, char *kid_out, size_t kid_out_len, char *e
 	close(dfd);
 	if (rc == SP_CRYPTO_OK)
 		memcpy(kid_out, kid, strlen(kid) + 1);
+	return rc;
+}
+
+int keyring_generate(const char *dir, char *kid_out, size_t kid_out_len, char *err, size_t errlen)
+{
+	return generate(dir, 0, kid_out, kid_out_len, err, errlen);
+}
+
+int keyring_generate_pair(const char *dir, char *kid_out, size_t kid_out_len, char *err,
+                          size_t errlen)
+{
+	return generate(dir, 1, kid_out, kid_out_len, err, errlen);
+}
+
+int keyring_publish(const char *dir, int *written, char *err, size_t errlen)
+{
+	struct keyring *kr = NULL;
+	int dfd, rc;
+
+	*written = 0;
+	if ((rc = keyring_load(dir, &kr, err, errlen)) != SP_CRYPTO_OK)
+		return rc;
+	if ((dfd = open_keyring_dir(dir, 0, err, errlen)) < 0) {
+		keyring_free(kr);
+		return SP_CRYPTO_ERR_IO;
+	}
+	for (size_t i = 0; rc == SP_CRYPTO_OK && i < kr->count; i++) {
+		char name[SP_KID_MAX + 8];
+		uint8_t pub[32];
+
+		snprintf(name, sizeof(name), "%s%s", kr->keys[i].kid, PUB_SUFFIX);
+		if (faccessat(dfd, name, F_OK, 0) == 0)
+			continue;
+		if (hpke_public_of(kr->keys[i].key, pub) != 0)
+			rc = SP_CRYPTO_ERR_INTERNAL;
+		else if ((rc = write_pubfile(dfd, dir, kr->keys[i].kid, pub, err, errlen)) ==
+		         SP_CRYPTO_OK)
+			(*written)++;
+	}
+	if (rc == SP_CRYPTO_OK && *written > 0 && fsync(dfd) != 0) {
+		set_err(err, errlen, "%s: %s", dir, strerror(errno));
+		rc = SP_CRYPTO_ERR_IO;
+	}
+	close(dfd);
+	keyring_free(kr);
 	return rc;
 }
 
@@ -545,7 +650,14 @@ int keyring_retire(const char *dir, const char *kid, char *err, size_t errlen)
 	close(fd);
 	if (rc != SP_CRYPTO_OK)
 		goto out;
-	if (unlinkat(dfd, name, 0) != 0 || fsync(dfd) != 0) {
+	if (unlinkat(dfd, name, 0) != 0) {
+		set_err(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
+		rc = SP_CRYPTO_ERR_IO;
+		goto out;
+	}
+	/* Its public half, if it had one, goes too: nothing seals to it again. */
+	snprintf(name, sizeof(name), "%s%s", kid, PUB_SUFFIX);
+	if ((unlinkat(dfd, name, 0) != 0 && errno != ENOENT) || fsync(dfd) != 0) {
 		set_err(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
 		rc = SP_CRYPTO_ERR_IO;
 	}

@@ -13,7 +13,8 @@
 
 #include "crypto.h"
 
-/* One loaded KEK.  Owned by its keyring, wiped by keyring_free. */
+/* One loaded KEK (or, in a public keyring, a public key).  Owned by its
+ * keyring, wiped by keyring_free. */
 struct kr_key {
 	char kid[SP_KID_MAX + 1];
 	uint8_t key[SP_KEY_LEN];
@@ -23,5 +24,9 @@ struct kr_key {
  * SP_KID_MAX or not in the keyring.  The result points into kr: valid until
  * keyring_free(kr); the caller neither frees nor copies it beyond a call. */
 const struct kr_key *keyring_find(const struct keyring *kr, const char *kid);
+
+/* Whether kr was loaded with keyring_load_public: its keys are X25519
+ * public keys, good for sealing only. */
+int keyring_is_public(const struct keyring *kr);
 
 #endif

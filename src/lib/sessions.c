@@ -1,5 +1,5 @@
 /*
- * sessions.c - SQL of the sessions table.
+ * sessions.c - SQL of the sessions table that is no lifecycle rule.
  */
 #include "sessions.h"
 
@@ -22,77 +22,11 @@ static const struct db_stmt stmt_session_touch = {
     " RETURNING id, rmail_user",
     2};
 
-static const struct db_stmt stmt_session_close = {
-    "session_close",
-    "UPDATE scanpost.sessions SET ended_at = now(), end_reason = $2"
-    " WHERE id = $1::uuid AND ended_at IS NULL",
-    2};
-
-/* Uploads that never reached the queue die with their session. */
-static const struct db_stmt stmt_session_cancel_uploads = {
-    "session_cancel_uploads",
-    "WITH c AS (UPDATE scanpost.jobs SET state = 'canceled', updated_at = now(),"
-    "   document_deleted_at = now(), upload_token_hash = NULL"
-    "   WHERE session_id = $1::uuid AND state = 'awaiting_scan' RETURNING id),"
-    " d AS (DELETE FROM scanpost.document_chunks WHERE job_id IN (SELECT id FROM c)),"
-    " k AS (UPDATE scanpost.job_files SET dek_kid = NULL, dek_wrapped = NULL,"
-    "   nonce_prefix = NULL WHERE job_id IN (SELECT id FROM c))"
-    " SELECT count(*) FROM c",
-    1};
-
-/* The token outlives its session only while an unsent job needs it. */
-static const struct db_stmt stmt_session_drop_token = {
-    "session_drop_token",
-    "UPDATE scanpost.sessions s SET token_kid = NULL, token_sealed = NULL"
-    " WHERE s.id = $1::uuid AND s.token_sealed IS NOT NULL AND NOT EXISTS"
-    " (SELECT 1 FROM scanpost.jobs j WHERE j.session_id = s.id"
-    "  AND j.state IN ('queued', 'sending'))",
-    1};
-
-/* Taken before deciding about the token.  Sign-out and a job leaving the
- * queue each look at the other's row: without this lock each could see the
- * other as not done yet (READ COMMITTED) and neither would delete the
- * token.  With it, whichever comes second waits, then sees the first. */
-static const struct db_stmt stmt_session_lock = {
-    "session_lock", "SELECT 1 FROM scanpost.sessions WHERE id = $1::uuid FOR UPDATE", 1};
-
-/* Called when a job leaves the queue: only an ended session lets go. */
-static const struct db_stmt stmt_session_release_token = {
-    "session_release_token",
-    "UPDATE scanpost.sessions s SET token_kid = NULL, token_sealed = NULL"
-    " WHERE s.id = $1::uuid AND s.ended_at IS NOT NULL AND s.token_sealed IS NOT NULL"
-    " AND NOT EXISTS (SELECT 1 FROM scanpost.jobs j WHERE j.session_id = s.id"
-    "  AND j.state IN ('queued', 'sending'))",
-    1};
-
 static const struct db_stmt stmt_session_token = {
     "session_token",
     "SELECT token_kid, token_sealed FROM scanpost.sessions"
     " WHERE id = $1::uuid AND token_sealed IS NOT NULL",
     1};
-
-static const struct db_stmt stmt_session_expire = {
-    "session_expire",
-    "WITH e AS (UPDATE scanpost.sessions SET ended_at = now(),"
-    "   end_reason = CASE WHEN expires_at <= now() THEN 'lifetime' ELSE 'idle' END"
-    "   WHERE ended_at IS NULL AND (expires_at <= now()"
-    "   OR last_seen_at <= now() - make_interval(secs => $1::bigint)) RETURNING id),"
-    " c AS (UPDATE scanpost.jobs SET state = 'canceled', updated_at = now(),"
-    "   document_deleted_at = now(), upload_token_hash = NULL"
-    "   WHERE session_id IN (SELECT id FROM e) AND state = 'awaiting_scan' RETURNING id),"
-    " d AS (DELETE FROM scanpost.document_chunks WHERE job_id IN (SELECT id FROM c)),"
-    " k AS (UPDATE scanpost.job_files SET dek_kid = NULL, dek_wrapped = NULL,"
-    "   nonce_prefix = NULL WHERE job_id IN (SELECT id FROM c))"
-    " SELECT count(*) FROM e",
-    1};
-
-static const struct db_stmt stmt_session_drop_stale_tokens = {
-    "session_drop_stale_tokens",
-    "UPDATE scanpost.sessions s SET token_kid = NULL, token_sealed = NULL"
-    " WHERE s.ended_at IS NOT NULL AND s.token_sealed IS NOT NULL AND NOT EXISTS"
-    " (SELECT 1 FROM scanpost.jobs j WHERE j.session_id = s.id"
-    "  AND j.state IN ('queued', 'sending'))",
-    0};
 
 int sessions_create(struct db *db, const struct session_new *s)
 {
@@ -134,83 +68,58 @@ int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeo
 	return rc;
 }
 
-int sessions_end(struct db *db, const char *id, const char *reason)
+void session_token_aad(const char *session_id, char out[SESSION_TOKEN_AAD_MAX])
 {
-	const char *v[2] = {id, reason};
-	PGresult *res;
-	int closed;
-
-	if (db_begin(db) != 0)
-		return -1;
-	if ((res = db_run(db, &stmt_session_close, v, NULL, NULL, 0)) == NULL)
-		goto fail;
-	closed = atoi(PQcmdTuples(res));
-	PQclear(res);
-	if (closed == 0) {
-		db_rollback(db);
-		return 1;
-	}
-	if (db_exec(db, &stmt_session_cancel_uploads, v) != 0 ||
-	    db_exec(db, &stmt_session_drop_token, v) != 0 || db_commit(db) != 0)
-		goto fail;
-	return 0;
-fail:
-	db_rollback(db);
-	return -1;
+	snprintf(out, SESSION_TOKEN_AAD_MAX, "scanpost-token:%s", session_id);
 }
 
-int sessions_release_token(struct db *db, const char *id)
+int session_token_seal(const struct keyring *kr, const char *session_id, const char *token,
+                       uint8_t **sealed, size_t *sealed_len, char kid[SP_KID_MAX + 1])
 {
-	const char *v[1] = {id};
+	char aad[SESSION_TOKEN_AAD_MAX];
 
-	if (db_exec(db, &stmt_session_lock, v) != 0)
-		return -1;
-	return db_exec(db, &stmt_session_release_token, v);
+	session_token_aad(session_id, aad);
+	return sp_seal_to(kr, aad, strlen(aad), token, strlen(token), sealed, sealed_len, kid);
 }
 
-int sessions_token(struct db *db, const char *id, char *kid, size_t kidlen, uint8_t **sealed,
-                   size_t *sealed_len)
+int session_token_unseal(const struct keyring *kr, const char *session_id, const char *kid,
+                         const uint8_t *sealed, size_t sealed_len, char **token)
 {
-	const char *v[1] = {id};
-	PGresult *res;
-	int rc = 1;
+	char aad[SESSION_TOKEN_AAD_MAX];
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
+	int rc;
 
-	*sealed = NULL;
-	if ((res = db_run(db, &stmt_session_token, v, NULL, NULL, 1)) == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		int n = PQgetlength(res, 0, 1);
-		snprintf(kid, kidlen, "%.*s", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
-		if ((*sealed = malloc((size_t)n)) == NULL) {
-			rc = -1;
-		} else {
-			memcpy(*sealed, PQgetvalue(res, 0, 1), (size_t)n);
-			*sealed_len = (size_t)n;
-			rc = 0;
-		}
-	}
-	PQclear(res);
+	*token = NULL;
+	session_token_aad(session_id, aad);
+	rc = sp_open_sealed(kr, kid, aad, strlen(aad), sealed, sealed_len, &pt, &ptlen);
+	/* Sealed before tokens were sealed to a public key: it lives at most
+	 * the token's 14 days, or until the next `keys rotate token`. */
+	if (rc == SP_CRYPTO_ERR_AUTH)
+		rc = sp_open_blob(kr, kid, aad, strlen(aad), sealed, sealed_len, &pt, &ptlen);
+	if (rc == SP_CRYPTO_OK)
+		*token = (char *)pt; /* NUL-terminated by the opener */
 	return rc;
 }
 
-int sessions_expire(struct db *db, long idle_timeout)
+int sessions_token_open(struct db *db, const struct keyring *kr, const char *session_id,
+                        char **token)
 {
-	char idle[32];
-	const char *v[1] = {idle};
+	const char *v[1] = {session_id};
+	char kid[SP_KID_MAX + 1];
 	PGresult *res;
-	int n;
+	int rc = 1;
 
-	snprintf(idle, sizeof(idle), "%ld", idle_timeout);
-	if (db_begin(db) != 0)
+	*token = NULL;
+	if ((res = db_run(db, &stmt_session_token, v, NULL, NULL, 1)) == NULL)
 		return -1;
-	if ((res = db_run(db, &stmt_session_expire, v, NULL, NULL, 0)) == NULL)
-		goto fail;
-	n = atoi(PQgetvalue(res, 0, 0));
+	if (PQntuples(res) == 1 && PQgetlength(res, 0, 0) <= SP_KID_MAX) {
+		snprintf(kid, sizeof(kid), "%.*s", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
+		if (session_token_unseal(kr, session_id, kid,
+		                         (const uint8_t *)PQgetvalue(res, 0, 1),
+		                         (size_t)PQgetlength(res, 0, 1), token) == SP_CRYPTO_OK)
+			rc = 0;
+	}
 	PQclear(res);
-	if (db_exec(db, &stmt_session_drop_stale_tokens, NULL) != 0 || db_commit(db) != 0)
-		goto fail;
-	return n;
-fail:
-	db_rollback(db);
-	return -1;
+	return rc;
 }

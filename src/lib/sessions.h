@@ -1,6 +1,8 @@
 /*
- * sessions.h - the sessions table: sign-in, lookup by cookie, sign-out, and
- * the lifetime of the sealed RMail token (DESIGN 2, step 9).
+ * sessions.h - rows of the sessions table: sign-in, lookup by cookie, and
+ * the sealed RMail token (DESIGN 2, step 9).  When a session ends and when
+ * its token goes is the lifecycle's (lifecycle.h); this module owns the
+ * token's AAD, the string sealer and opener must agree on.
  */
 #ifndef SCANPOST_SESSIONS_H
 #define SCANPOST_SESSIONS_H
@@ -9,6 +11,7 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "crypto.h"
 #include "db.h"
 
 struct session {
@@ -27,6 +30,7 @@ struct session_new {
 	long max_lifetime;     /* seconds */
 };
 
+/* Inserts the row, in the caller's transaction (lifecycle_session_start). */
 int sessions_create(struct db *db, const struct session_new *s);
 
 /* Finds the open session of a cookie and marks it active now.  Sessions
@@ -35,24 +39,27 @@ int sessions_create(struct db *db, const struct session_new *s);
 int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeout,
                    struct session *out);
 
-/* Ends a session (reason: signout, exit): awaiting uploads are cancelled and
- * their documents deleted; the sealed token is deleted unless a queued or
- * sending job still needs it.  One transaction.  0, 1 (no such open
- * session), -1. */
-int sessions_end(struct db *db, const char *id, const char *reason);
+/* The AAD a session's token is sealed with: "scanpost-token:" + the
+ * session id, so a sealed token moved to another row does not open. */
+#define SESSION_TOKEN_AAD_MAX (sizeof("scanpost-token:") + UUID_STR_LEN)
+void session_token_aad(const char *session_id, char out[SESSION_TOKEN_AAD_MAX]);
 
-/* Deletes the session's sealed token when the session is over and no
- * queued or sending job needs it (in the caller's transaction). 0 or -1. */
-int sessions_release_token(struct db *db, const char *id);
+/* Seals token for its session: to the token keyring's primary public key
+ * (sp_seal_to: the sealer holds no private key), the session as AAD.
+ * *sealed is malloc'd (the caller frees it); kid receives the key id. */
+int session_token_seal(const struct keyring *kr, const char *session_id, const char *token,
+                       uint8_t **sealed, size_t *sealed_len, char kid[SP_KID_MAX + 1]);
+/* Opens a sealed token of session_id under kid.  *token is malloc'd and
+ * NUL-terminated (wipe and free).  A token sealed the older way
+ * (sp_seal_blob under the same key file) still opens.  SP_CRYPTO_OK or
+ * the crypto error. */
+int session_token_unseal(const struct keyring *kr, const char *session_id, const char *kid,
+                         const uint8_t *sealed, size_t sealed_len, char **token);
 
-/* The sealed token of a session (for the sender).  *sealed is malloc'd.
- * 0, 1 (no token any more), -1. */
-int sessions_token(struct db *db, const char *id, char *kid, size_t kidlen, uint8_t **sealed,
-                   size_t *sealed_len);
-
-/* Janitor: ends idle and over-lifetime sessions, and deletes sealed tokens
- * that no open session and no unsent job needs.  Returns how many sessions
- * it ended, or -1. */
-int sessions_expire(struct db *db, long idle_timeout);
+/* The session's RMail token, read and opened (for the sender).  *token is
+ * malloc'd and NUL-terminated: the caller wipes (OPENSSL_cleanse) and frees
+ * it.  0; 1 no token any more, or it does not open; -1 database error. */
+int sessions_token_open(struct db *db, const struct keyring *kr, const char *session_id,
+                        char **token);
 
 #endif

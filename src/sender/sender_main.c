@@ -23,12 +23,11 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
-#include "jobs.h"
 #include "keycache.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "queue.h"
 #include "sendjob.h"
-#include "sessions.h"
 
 struct sender {
 	struct sp_config cfg;
@@ -92,19 +91,19 @@ static void *worker_main(void *arg)
 
 	while (!s->stopping) {
 		unsigned long seen;
-		int rc;
+		enum lc_result rc;
 
 		pthread_mutex_lock(&s->lock);
 		seen = s->wakeups;
 		pthread_mutex_unlock(&s->lock);
 
-		rc = queue_claim(ctx.db, lease_owner, s->cfg.sender_lease, &job);
-		if (rc < 0) {
+		rc = lifecycle_claim(ctx.db, lease_owner, s->cfg.sender_lease, &job);
+		if (rc == LC_DB_ERROR) {
 			sp_log(LOG_WARN, "claim_failed", "error", db_error(ctx.db), NULL);
 			wait_for_work(s, seen);
 			continue;
 		}
-		if (rc == 1) {
+		if (rc == LC_NOT_FOUND) {
 			wait_for_work(s, seen);
 			continue;
 		}
@@ -131,14 +130,15 @@ out:
 	return NULL;
 }
 
-static const struct db_stmt stmt_listen = {"sender_listen", "LISTEN scanpost_jobs", 0};
+static const struct db_stmt stmt_listen = {"sender_listen", "LISTEN " LIFECYCLE_NOTIFY_CHANNEL, 0};
 
+/* The janitor's transitions (lifecycle.h), each its own transactions. */
 static void janitor_run(struct sender *s, struct db *db)
 {
-	int rescued = queue_rescue_leases(db);
-	int sessions = sessions_expire(db, s->cfg.session_idle_timeout);
-	int expired = jobs_expire_uploads(db);
-	int purged = queue_purge_failed_documents(db, s->cfg.failed_retention);
+	int rescued = lifecycle_rescue_leases(db);
+	int sessions = lifecycle_expire_sessions(db, s->cfg.session_idle_timeout);
+	int expired = lifecycle_expire_uploads(db);
+	int purged = lifecycle_purge_failed_documents(db, s->cfg.failed_retention);
 
 	if (rescued < 0 || sessions < 0 || expired < 0 || purged < 0)
 		sp_log(LOG_WARN, "janitor_failed", "error", db_error(db), NULL);

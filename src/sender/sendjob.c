@@ -17,6 +17,8 @@
 
 #include "docstore.h"
 #include "jobspec.h"
+#include "jobstate.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "rmail_wire.h"
 #include "sessions.h"
@@ -27,13 +29,26 @@
 #define STATUS_MARGIN_SECONDS 900
 
 static const char *const outcome_names[] = {
-    [SEND_SENT] = "sent",     [SEND_RETRY] = "retry",           [SEND_CHECK_LATER] = "check_later",
-    [SEND_FAILED] = "failed", [SEND_LEASE_LOST] = "lease_lost", [SEND_DB_ERROR] = "db_error",
+    [SEND_RETRY] = "retry",
+    [SEND_CHECK_LATER] = "check_later",
+    [SEND_LEASE_LOST] = "lease_lost",
+    [SEND_DB_ERROR] = "db_error",
 };
 
+/* A job sent or failed is named by its state (jobstate.c owns the names). */
 const char *send_outcome_name(enum send_outcome o)
 {
+	if (o == SEND_SENT)
+		return job_state_name(JOB_SENT);
+	if (o == SEND_FAILED)
+		return job_state_name(JOB_FAILED);
 	return outcome_names[o];
+}
+
+/* What a lifecycle transition's result means for the attempt. */
+static enum send_outcome outcome_of(enum lc_result rc, enum send_outcome done)
+{
+	return rc == LC_OK ? done : rc == LC_LEASE_LOST ? SEND_LEASE_LOST : SEND_DB_ERROR;
 }
 
 /* Everything one attempt holds; freed and wiped in one place. */
@@ -63,14 +78,14 @@ static int lease_heartbeat(void *arg)
 
 	if (now - a->lease_renewed < lease / 3)
 		return 0;
-	int rc = queue_renew_lease(a->ctx->db, a->job, a->ctx->lease_owner, lease);
-	if (rc == 1) {
+	enum lc_result rc = lifecycle_renew_lease(a->ctx->db, a->job, a->ctx->lease_owner, lease);
+	if (rc == LC_LEASE_LOST) {
 		a->lease_lost = 1;
 		sp_log(LOG_WARN, "lease_lost", "job_id", a->job->id, NULL);
 		return -1;
 	}
 	/* A database hiccup is not a lost lease: try again on the next tick. */
-	if (rc == 0)
+	if (rc == LC_OK)
 		a->lease_renewed = now;
 	return 0;
 }
@@ -87,25 +102,11 @@ static void attempt_free(struct attempt *a)
 	free(a->upload_ids);
 }
 
-/* The sealed token of the job's session, opened (AAD = session id). */
+/* The sealed token of the job's session, opened (sessions.c owns its AAD). */
 static int token_open(struct attempt *a)
 {
-	char kid[SP_KID_MAX + 1], aad[80];
-	uint8_t *sealed = NULL, *pt = NULL;
-	size_t sealed_len = 0, ptlen = 0;
-	int rc =
-	    sessions_token(a->ctx->db, a->job->session_id, kid, sizeof(kid), &sealed, &sealed_len);
-
-	if (rc != 0)
-		return rc;
-	snprintf(aad, sizeof(aad), "scanpost-token:%s", a->job->session_id);
-	rc = sp_open_blob(a->ctx->token_keyring, kid, aad, strlen(aad), sealed, sealed_len, &pt,
-	                  &ptlen);
-	free(sealed);
-	if (rc != SP_CRYPTO_OK)
-		return 1;
-	a->token = (char *)pt; /* NUL-terminated by sp_open_blob */
-	return 0;
+	return sessions_token_open(a->ctx->db, a->ctx->token_keyring, a->job->session_id,
+	                           &a->token);
 }
 
 static long read_document(void *arg, uint8_t *buf, size_t len)
@@ -116,7 +117,7 @@ static long read_document(void *arg, uint8_t *buf, size_t len)
 	if (n < 0) {
 		int e = docr_error(a->reader);
 		a->integrity_error = e == SP_CRYPTO_ERR_AUTH || e == SP_CRYPTO_ERR_TRUNCATED ||
-		                     e == SP_CRYPTO_ERR_STATE;
+		                     e == SP_CRYPTO_ERR_STATE || e == SP_CRYPTO_ERR_MISMATCH;
 	}
 	return n;
 }
@@ -159,11 +160,6 @@ static long later_ms(const struct attempt *a, long retry_after)
 	return d < settle ? settle : d;
 }
 
-static enum send_outcome moved(int rc, enum send_outcome ok)
-{
-	return rc == 0 ? ok : rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
-}
-
 /* Records a failed RMail call at step (after_mail: the Mail request went out). */
 static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_result *res,
                                        const char *step, int after_mail)
@@ -172,7 +168,8 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	enum verdict v = V_FAIL;
 	const char *code = "rmail_rejected";
 	char msg[320];
-	int failed = 0, rc;
+	enum lc_result rc;
+	int failed = 0;
 
 	if (a->lease_lost)
 		return SEND_LEASE_LOST;
@@ -182,10 +179,11 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	       rmail_strerror(res->err), "%http_status", LOG_NUM(res->http_status), "%attempt",
 	       LOG_NUM(a->job->attempts), NULL);
 	if (a->integrity_error)
-		return moved(queue_mark_failed(ctx->db, a->job, ctx->lease_owner, "integrity_error",
-		                               "The stored document failed its integrity check; "
-		                               "nothing was sent."),
-		             SEND_FAILED);
+		return outcome_of(lifecycle_fail(ctx->db, a->job, ctx->lease_owner,
+		                                 "integrity_error",
+		                                 "The stored document failed its integrity check; "
+		                                 "nothing was sent."),
+		                  SEND_FAILED);
 	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
 		if (verdicts[i].err == res->err) {
 			v = after_mail ? verdicts[i].after_mail : verdicts[i].before_mail;
@@ -193,16 +191,19 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 		}
 	switch (v) {
 	case V_RETRY:
-		rc = queue_mark_retry(ctx->db, a->job, ctx->lease_owner,
-		                      queue_backoff_ms(ctx->cfg->sender_retry_base,
-		                                       a->job->attempts, res->retry_after),
-		                      code, msg, &failed);
-		return moved(rc, failed ? SEND_FAILED : SEND_RETRY);
+		rc = lifecycle_retry(ctx->db, a->job, ctx->lease_owner,
+		                     queue_backoff_ms(ctx->cfg->sender_retry_base, a->job->attempts,
+		                                      res->retry_after),
+		                     code, msg, &failed);
+		return outcome_of(rc, failed ? SEND_FAILED : SEND_RETRY);
 	case V_CHECK_LATER:
+		/* The attempt counts (it may have reached RMail), but no
+		 * verdict: the next claim asks MessageStatus first. */
 		sp_log(LOG_INFO, "send_unconfirmed", "job_id", a->job->id, NULL);
-		return moved(queue_mark_check_later(ctx->db, a->job, ctx->lease_owner,
-		                                    later_ms(a, res->retry_after), 1, code, msg),
-		             SEND_CHECK_LATER);
+		return outcome_of(lifecycle_check_later(ctx->db, a->job, ctx->lease_owner,
+		                                        later_ms(a, res->retry_after), 1, code,
+		                                        msg),
+		                  SEND_CHECK_LATER);
 	case V_FAIL:
 		break;
 	}
@@ -210,22 +211,33 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 		snprintf(msg, sizeof(msg),
 		         "RMail no longer accepts the sign-in; sign in again "
 		         "and resend.");
-	return moved(queue_mark_failed(ctx->db, a->job, ctx->lease_owner, code, msg), SEND_FAILED);
+	return outcome_of(lifecycle_fail(ctx->db, a->job, ctx->lease_owner, code, msg),
+	                  SEND_FAILED);
 }
 
 static enum send_outcome record_sent(struct attempt *a, const char *tracking_id, int large,
                                      const char *how)
 {
-	int rc = queue_mark_sent(a->ctx->db, a->job, a->ctx->lease_owner, tracking_id, large, how);
+	enum lc_result rc =
+	    lifecycle_mark_sent(a->ctx->db, a->job, a->ctx->lease_owner, tracking_id, large, how);
 
-	if (rc == 0) {
+	if (rc == LC_OK) {
 		sp_log(LOG_INFO, "job_sent", "job_id", a->job->id, "tracking_id", tracking_id,
 		       "how", how, "%attempt", LOG_NUM(a->job->attempts), NULL);
 		return SEND_SENT;
 	}
 	sp_log(LOG_ERROR, "job_sent_not_recorded", "job_id", a->job->id, "tracking_id", tracking_id,
-	       "error", rc == 1 ? "lease lost" : db_error(a->ctx->db), NULL);
-	return rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
+	       "error", rc == LC_LEASE_LOST ? "lease lost" : db_error(a->ctx->db), NULL);
+	return outcome_of(rc, SEND_SENT);
+}
+
+/* A failure of ours, told in RMail's result shape (no HTTP answer came). */
+static void own_failure(struct rmail_result *res, enum rmail_err err, const char *message)
+{
+	res->err = err;
+	res->http_status = 0;
+	res->retry_after = -1;
+	snprintf(res->message, sizeof(res->message), "%s", message);
 }
 
 static int upload_files(struct attempt *a, struct rmail_result *res)
@@ -233,17 +245,32 @@ static int upload_files(struct attempt *a, struct rmail_result *res)
 	struct send_ctx *ctx = a->ctx;
 
 	for (size_t i = 0; i < a->nfiles; i++) {
-		if (docr_open(ctx->db, ctx->doc_keyring, a->job->id, a->job->id_bin,
-		              a->files[i].file_no, &a->reader) != 0) {
-			a->integrity_error = 1;
-			res->err = RMAIL_ABORTED;
-			snprintf(res->message, sizeof(res->message), "document key unavailable");
+		int rc = docr_open(ctx->db, ctx->doc_keyring, a->job->id, a->job->id_bin,
+		                   a->files[i].file_no, &a->reader);
+
+		if (rc != 0) {
+			/* A database failure may pass; a key that does not
+			 * unwrap (gone, or size or digest changed) never will. */
+			a->integrity_error = rc > 0;
+			own_failure(res, rc > 0 ? RMAIL_ABORTED : RMAIL_UNAVAILABLE,
+			            rc > 0 ? "document key unavailable" : "database unavailable");
 			return -1;
 		}
+		/* The size sent is the one the key's unwrap authenticated. */
 		if (rmail_upload(ctx->rmail, a->token, a->files[i].name, a->files[i].content_type,
-		                 a->files[i].bytes, read_document, a, a->upload_ids[i],
+		                 docr_size(a->reader), read_document, a, a->upload_ids[i],
 		                 sizeof(a->upload_ids[i]), res) != 0)
 			return -1;
+		/* DESIGN 3.6: proof that every byte through the last chunk was
+		 * read and matched the recorded size and SHA-256, before any
+		 * mail is asked for. */
+		if (!docr_done(a->reader)) {
+			a->integrity_error = 1;
+			res->err = RMAIL_ABORTED;
+			snprintf(res->message, sizeof(res->message),
+			         "document not read to its end");
+			return -1;
+		}
 		docr_free(a->reader);
 		a->reader = NULL;
 	}
@@ -294,10 +321,10 @@ static struct json_object *mail_body(struct attempt *a, bool large)
 
 static enum send_outcome fail_now(struct attempt *a, const char *code, const char *message)
 {
-	int rc = queue_mark_failed(a->ctx->db, a->job, a->ctx->lease_owner, code, message);
+	enum lc_result rc = lifecycle_fail(a->ctx->db, a->job, a->ctx->lease_owner, code, message);
 
 	sp_log(LOG_WARN, "job_failed", "job_id", a->job->id, "code", code, NULL);
-	return rc == 0 ? SEND_FAILED : rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
+	return outcome_of(rc, SEND_FAILED);
 }
 
 /*
@@ -333,8 +360,8 @@ static enum send_outcome reconcile(struct attempt *a)
 	case RMAIL_LOOKUP_UNCLEAR:
 		/* Never re-send on a guess, never fail on it: ask again, and
 		 * spend no attempt on it (issue 10 bounds the wait). */
-		return moved(
-		    queue_mark_check_later(
+		return outcome_of(
+		    lifecycle_check_later(
 		        ctx->db, j, ctx->lease_owner, later_ms(a, res.retry_after), 0,
 		        "rmail_status_unclear",
 		        "Waiting for RMail to confirm whether it already has this message."),
@@ -408,7 +435,7 @@ static enum send_outcome attempt_run(struct attempt *a)
 	json_object_put(mail);
 	if (rc != 0)
 		return rmail_failure(a, &res, "Mail", 1);
-	return record_sent(a, tracking_id, large, "sent");
+	return record_sent(a, tracking_id, large, "mail_accepted");
 }
 
 enum send_outcome send_job(struct send_ctx *ctx, struct queued_job *j)

@@ -2,7 +2,7 @@
  * sendjob.h - hands one claimed job to RMail (DESIGN 2 step 9, 3.2, 3.5):
  * ask MessageStatus whether an earlier try already got through, stream each
  * file decrypted into api/Upload, send api/v1/Mail (IsLargeMail above the
- * threshold), then record the outcome through queue.h.
+ * threshold), then record the outcome through the lifecycle (lifecycle.h).
  */
 #ifndef SCANPOST_SENDJOB_H
 #define SCANPOST_SENDJOB_H

@@ -20,7 +20,7 @@ stat_of() { # ENDPOINT FIELD: a counter of rmail-sim's /_sim/stats
 sent_job() {
 	job_create "$1"
 	assert_status "create 201" 201
-	device_put "$JOB_UPLOAD" "$pdf" doc.pdf application/pdf
+	device_put_all "$JOB_UPLOAD" "$pdf" doc.pdf application/pdf
 	job_submit
 	assert_eq "sent" sent "$(job_wait sent 40)"
 	M=$(rmail_messages_for "$JOB_ID" | jq -c '.[0]')
@@ -28,7 +28,7 @@ sent_job() {
 # failed_job SPEC: the same, ending failed; the job's JSON is in $HTTP_BODY.
 failed_job() {
 	job_create "$1"
-	device_put "$JOB_UPLOAD" "$pdf" doc.pdf application/pdf
+	device_put_all "$JOB_UPLOAD" "$pdf" doc.pdf application/pdf
 	job_submit
 	assert_eq "failed" failed "$(job_wait failed 40)"
 }
@@ -100,7 +100,7 @@ assert_eq "unmarked defaults to no encryption" null "$(jq -r '.options."X-RPost-
 job_create '{"to":["alice@example.org"],"subject":"big esign","registered":{"esign":true}}'
 big=$SP_TMP/big.pdf
 make_pdf "$big" $((21 * 1024))
-device_put "$JOB_UPLOAD" "$big" big.pdf application/pdf
+device_put_all "$JOB_UPLOAD" "$big" big.pdf application/pdf
 job_submit
 assert_eq "e-sign over the large-mail threshold: failed" failed "$(job_wait failed 60)"
 assert_json "error code esign_too_large" '.error.code' esign_too_large

@@ -19,7 +19,7 @@ mail_calls() { stat_of /api/v1/Mail calls; }
 col() { db_scalar "SELECT $1 FROM scanpost.jobs WHERE id = '$JOB_ID'"; }
 queued_job() {
 	job_create "${1:-}"
-	device_put "$JOB_UPLOAD" "$pdf" r.pdf application/pdf
+	device_put_all "$JOB_UPLOAD" "$pdf" r.pdf application/pdf
 	job_submit
 }
 fault() { rmail_fault "$1"; assert_status "fault set: $2" 201; }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #define BIG_DOC_LEN (5 * 1024 * 1024 + 123)
 
@@ -132,6 +133,7 @@ struct sealed {
 	struct chunk v[64];
 	size_t n;
 	struct sp_doc_key key;
+	struct sp_doc_digest digest;
 	int abort_at; /* collect_chunk fails on this index; -1 never */
 };
 
@@ -175,7 +177,7 @@ static int seal_doc(const struct keyring *kr, const struct sp_doc_id *doc, const
 
 	memset(sd, 0, sizeof(*sd));
 	sd->abort_at = -1;
-	rc = seal_stream_begin(kr, doc, &sd->key, &s);
+	rc = seal_stream_begin(doc, &s);
 	if (rc != SP_CRYPTO_OK)
 		return rc;
 	while (rc == SP_CRYPTO_OK && off < len) {
@@ -190,6 +192,8 @@ static int seal_doc(const struct keyring *kr, const struct sp_doc_id *doc, const
 		rc = -1;
 	if (rc == SP_CRYPTO_OK)
 		rc = seal_stream_final(s, collect_chunk, sd);
+	if (rc == SP_CRYPTO_OK)
+		rc = seal_stream_wrap(s, kr, &sd->key, &sd->digest);
 	seal_stream_free(s);
 	return rc;
 }
@@ -197,8 +201,8 @@ static int seal_doc(const struct keyring *kr, const struct sp_doc_id *doc, const
 /* Opens chunks v[0..n) in the order given; *out gets the plaintext (caller
  * frees).  Returns the first error, or open_stream_finish's answer. */
 static int open_chunks(const struct keyring *kr, const struct sp_doc_id *doc,
-                       const struct sp_doc_key *key, const struct chunk *v, size_t n, uint8_t **out,
-                       size_t *outlen)
+                       const struct sp_doc_key *key, const struct sp_doc_digest *digest,
+                       const struct chunk *v, size_t n, uint8_t **out, size_t *outlen)
 {
 	struct open_stream *s;
 	size_t total = 0, cap = 0, got;
@@ -212,7 +216,7 @@ static int open_chunks(const struct keyring *kr, const struct sp_doc_id *doc,
 	*outlen = 0;
 	if (!buf)
 		return -1;
-	rc = open_stream_begin(kr, doc, key, &s);
+	rc = open_stream_begin(kr, doc, key, digest, &s);
 	if (rc != SP_CRYPTO_OK)
 		return rc;
 	for (size_t i = 0; rc == SP_CRYPTO_OK && i < n; i++) {
@@ -231,7 +235,7 @@ static int open_sealed(const struct keyring *kr, const struct sp_doc_id *doc,
 {
 	uint8_t *out;
 	size_t outlen;
-	int rc = open_chunks(kr, doc, &sd->key, sd->v, sd->n, &out, &outlen);
+	int rc = open_chunks(kr, doc, &sd->key, &sd->digest, sd->v, sd->n, &out, &outlen);
 
 	free(out);
 	return rc;
@@ -256,7 +260,8 @@ static void check_round_trip(struct keyring *kr, size_t len, int in_pieces)
 		CU_ASSERT_EQUAL(sd.v[i].len, want_pt + SP_TAG_LEN);
 	}
 	CU_ASSERT_STRING_EQUAL(sd.key.kid, keyring_primary(kr));
-	CU_ASSERT_EQUAL(open_chunks(kr, &doc_a, &sd.key, sd.v, sd.n, &out, &outlen), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(open_chunks(kr, &doc_a, &sd.key, &sd.digest, sd.v, sd.n, &out, &outlen),
+	                SP_CRYPTO_OK);
 	CU_ASSERT_EQUAL(outlen, len);
 	CU_ASSERT(outlen == len && memcmp(out, pt, len) == 0);
 	/* Ciphertext is not plaintext.  Compare 16 bytes or more: a shorter
@@ -314,10 +319,13 @@ static void test_seal_holds_full_chunk_until_more_data(void)
 	uint8_t *pt = make_plaintext(SP_CHUNK_SIZE + 1);
 	struct seal_stream *s;
 	struct sp_doc_key key;
+	struct sp_doc_digest d;
 	size_t calls = 0;
 
 	CU_ASSERT_FATAL(kr != NULL && pt != NULL);
-	CU_ASSERT_EQUAL_FATAL(seal_stream_begin(kr, &doc_a, &key, &s), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(seal_stream_begin(&doc_a, &s), SP_CRYPTO_OK);
+	/* No wrap before the last chunk: size and digest are not known yet. */
+	CU_ASSERT_EQUAL(seal_stream_wrap(s, kr, &key, &d), SP_CRYPTO_ERR_STATE);
 	CU_ASSERT_EQUAL(seal_stream_update(s, pt, SP_CHUNK_SIZE, count_chunk, &calls),
 	                SP_CRYPTO_OK);
 	CU_ASSERT_EQUAL(calls, 0); /* a full chunk may still be the last one */
@@ -331,6 +339,11 @@ static void test_seal_holds_full_chunk_until_more_data(void)
 	CU_ASSERT_EQUAL(seal_stream_update(s, pt, 1, count_chunk, &calls), SP_CRYPTO_ERR_STATE);
 	CU_ASSERT_EQUAL(seal_stream_final(s, count_chunk, &calls), SP_CRYPTO_ERR_STATE);
 	CU_ASSERT_EQUAL(calls, 2);
+	CU_ASSERT_EQUAL(seal_stream_wrap(s, kr, &key, &d), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(d.bytes, SP_CHUNK_SIZE + 1);
+	CU_ASSERT_STRING_EQUAL(key.kid, keyring_primary(kr));
+	/* Once: the digest is final. */
+	CU_ASSERT_EQUAL(seal_stream_wrap(s, kr, &key, &d), SP_CRYPTO_ERR_STATE);
 	seal_stream_free(s);
 	free(pt);
 	keyring_free(kr);
@@ -346,7 +359,7 @@ static void test_seal_reports_callback_abort(void)
 	CU_ASSERT_FATAL(kr != NULL && pt != NULL);
 	memset(&sd, 0, sizeof(sd));
 	sd.abort_at = 0;
-	CU_ASSERT_EQUAL_FATAL(seal_stream_begin(kr, &doc_a, &sd.key, &s), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(seal_stream_begin(&doc_a, &s), SP_CRYPTO_OK);
 	CU_ASSERT_EQUAL(seal_stream_update(s, pt, 2 * SP_CHUNK_SIZE, collect_chunk, &sd),
 	                SP_CRYPTO_ERR_STATE);
 	CU_ASSERT_EQUAL(seal_stream_final(s, collect_chunk, &sd), SP_CRYPTO_ERR_STATE);
@@ -406,7 +419,7 @@ static int open_in_order(const size_t *order, size_t n, size_t *outlen)
 
 	for (size_t i = 0; i < n; i++)
 		v[i] = tamper_sd.v[order[i]];
-	rc = open_chunks(tamper_kr, &doc_a, &tamper_sd.key, v, n, &out, &len);
+	rc = open_chunks(tamper_kr, &doc_a, &tamper_sd.key, &tamper_sd.digest, v, n, &out, &len);
 	free(out);
 	if (outlen)
 		*outlen = len;
@@ -442,8 +455,9 @@ static void test_open_wipes_plaintext_of_forged_chunk(void)
 	uint8_t any = 0;
 
 	CU_ASSERT_FATAL(pt != NULL);
-	CU_ASSERT_EQUAL_FATAL(open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &s),
-	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &tamper_sd.digest, &s),
+	    SP_CRYPTO_OK);
 	tamper_sd.v[0].ct[5] ^= 0x80;
 	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, tamper_sd.v[0].ct, tamper_sd.v[0].len, pt, &got),
 	                SP_CRYPTO_ERR_AUTH);
@@ -455,7 +469,7 @@ static void test_open_wipes_plaintext_of_forged_chunk(void)
 	/* The stream is spoiled: even the genuine chunk is refused now. */
 	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, tamper_sd.v[0].ct, tamper_sd.v[0].len, pt, &got),
 	                SP_CRYPTO_ERR_STATE);
-	CU_ASSERT_EQUAL(open_stream_finish(s), SP_CRYPTO_ERR_TRUNCATED);
+	CU_ASSERT_EQUAL(open_stream_finish(s), SP_CRYPTO_ERR_AUTH);
 	open_stream_free(s);
 	free(pt);
 }
@@ -494,13 +508,15 @@ static void test_open_rejects_moved_last_flag(void)
 
 	memcpy(v, tamper_sd.v, sizeof(v));
 	v[2].is_last = 0; /* hide the end: its tag no longer matches */
-	CU_ASSERT_EQUAL(open_chunks(tamper_kr, &doc_a, &tamper_sd.key, v, 3, &out, &len),
-	                SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(
+	    open_chunks(tamper_kr, &doc_a, &tamper_sd.key, &tamper_sd.digest, v, 3, &out, &len),
+	    SP_CRYPTO_ERR_AUTH);
 	free(out);
 	memcpy(v, tamper_sd.v, sizeof(v));
 	v[0].is_last = 1; /* fake an early end */
-	CU_ASSERT_EQUAL(open_chunks(tamper_kr, &doc_a, &tamper_sd.key, v, 1, &out, &len),
-	                SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(
+	    open_chunks(tamper_kr, &doc_a, &tamper_sd.key, &tamper_sd.digest, v, 1, &out, &len),
+	    SP_CRYPTO_ERR_AUTH);
 	free(out);
 }
 
@@ -511,8 +527,9 @@ static void test_open_refuses_chunk_after_last(void)
 	size_t got;
 
 	CU_ASSERT_FATAL(pt != NULL);
-	CU_ASSERT_EQUAL_FATAL(open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &s),
-	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &tamper_sd.digest, &s),
+	    SP_CRYPTO_OK);
 	for (size_t i = 0; i < tamper_sd.n; i++)
 		CU_ASSERT_EQUAL(open_stream_chunk(s, tamper_sd.v[i].is_last, tamper_sd.v[i].ct,
 		                                  tamper_sd.v[i].len, pt, &got),
@@ -531,13 +548,15 @@ static void test_open_rejects_chunk_of_impossible_size(void)
 	size_t got;
 
 	CU_ASSERT_FATAL(big != NULL);
-	CU_ASSERT_EQUAL_FATAL(open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &s),
-	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &tamper_sd.digest, &s),
+	    SP_CRYPTO_OK);
 	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, big, SP_TAG_LEN - 1, big, &got),
 	                SP_CRYPTO_ERR_AUTH);
 	open_stream_free(s);
-	CU_ASSERT_EQUAL_FATAL(open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &s),
-	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    open_stream_begin(tamper_kr, &doc_a, &tamper_sd.key, &tamper_sd.digest, &s),
+	    SP_CRYPTO_OK);
 	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, big, SP_CHUNK_SIZE + SP_TAG_LEN + 1, big, &got),
 	                SP_CRYPTO_ERR_AUTH);
 	open_stream_free(s);
@@ -550,7 +569,8 @@ static void test_open_rejects_altered_doc_key(void)
 	struct open_stream *s = POISON;
 
 	sd.key.wrapped[0] ^= 1; /* nonce of the wrapped DEK */
-	CU_ASSERT_EQUAL(open_stream_begin(tamper_kr, &doc_a, &sd.key, &s), SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(open_stream_begin(tamper_kr, &doc_a, &sd.key, &sd.digest, &s),
+	                SP_CRYPTO_ERR_AUTH);
 	CU_ASSERT_PTR_NULL(s);
 	sd.key = tamper_sd.key;
 	sd.key.wrapped[SP_NONCE_LEN + 3] ^= 1; /* the wrapped DEK itself */
@@ -602,6 +622,134 @@ static void test_open_rejects_other_job_or_file(void)
 	other = doc_a;
 	other.file_no++;
 	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &other, &tamper_sd), SP_CRYPTO_ERR_AUTH);
+}
+
+/* DESIGN 3.6: size and SHA-256 are bound into the wrapped key's AAD, so the
+ * recorded values (job_files.bytes, .sha256) cannot be changed unnoticed. */
+static void test_open_rejects_changed_recorded_size_or_digest(void)
+{
+	struct sealed sd = tamper_sd;
+	struct open_stream *s = POISON;
+
+	CU_ASSERT_EQUAL(sd.digest.bytes, 2 * SP_CHUNK_SIZE + 100);
+	sd.digest.bytes = SP_CHUNK_SIZE; /* "UPDATE job_files SET bytes = 262144" */
+	CU_ASSERT_EQUAL(open_stream_begin(tamper_kr, &doc_a, &sd.key, &sd.digest, &s),
+	                SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_PTR_NULL(s);
+	sd.digest = tamper_sd.digest;
+	sd.digest.bytes++;
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &sd), SP_CRYPTO_ERR_AUTH);
+	sd.digest = tamper_sd.digest;
+	sd.digest.sha256[31] ^= 1;
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &sd), SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(open_sealed(tamper_kr, &doc_a, &tamper_sd), SP_CRYPTO_OK);
+}
+
+/* The test's own AES-256-GCM, to make a key in the legacy wrap format. */
+static int gcm_raw(int enc, const uint8_t key[32], const uint8_t iv[12], const uint8_t *aad,
+                   size_t aadlen, const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n, ok;
+
+	ok = c && EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, iv, enc) == 1 &&
+	     EVP_CipherUpdate(c, NULL, &n, aad, (int)aadlen) == 1 &&
+	     EVP_CipherUpdate(c, out, &n, in, (int)len) == 1 &&
+	     (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1) &&
+	     EVP_CipherFinal_ex(c, out + n, &n) == 1 &&
+	     (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1);
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+/* Keys wrapped before size and digest were bound (AAD "scanpost-dek" ||
+ * job_id || file_no) still open; the stream then checks what it opens
+ * against the recorded size and digest itself, and wipes a last chunk that
+ * does not match. */
+static void test_legacy_key_opens_and_stream_checks_size_and_digest(void)
+{
+	static const char kek_hex[] =
+	    "8899aabbccddeeff00112233445566778899aabbccddeeff0011223344556677";
+	char dir[256], line[SP_KID_MAX + 2], err[256], text[80];
+	uint8_t kek[32], aad[13 + 16 + 4 + 8 + 32], dek[32], *pt, *out = NULL;
+	size_t len = SP_CHUNK_SIZE + 77, outlen = 0, got = 1;
+	struct keyring *kr = NULL;
+	struct sealed sd, legacy;
+	struct open_stream *s;
+	uint8_t any = 0;
+
+	for (size_t i = 0; i < 32; i++)
+		sscanf(kek_hex + 2 * i, "%2hhx", &kek[i]);
+	ring_path(dir, sizeof(dir), "legacy");
+	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
+	snprintf(text, sizeof(text), "%s\n", kek_hex);
+	snprintf(line, sizeof(line), "klegacy\n");
+	CU_ASSERT_FATAL(write_file(dir, "klegacy.key", text, 0600) == 0);
+	CU_ASSERT_FATAL(write_file(dir, "primary", line, 0600) == 0);
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &kr, err, sizeof(err)), SP_CRYPTO_OK);
+	pt = make_plaintext(len);
+	CU_ASSERT_FATAL(pt != NULL);
+	CU_ASSERT_EQUAL_FATAL(seal_doc(kr, &doc_a, pt, len, 1, &sd), SP_CRYPTO_OK);
+
+	/* Unwrap the DEK by the documented format, re-wrap it the old way. */
+	memcpy(aad, "scanpost-dek2", 13);
+	memcpy(aad + 13, doc_a.job_id, 16);
+	memset(aad + 29, 0, 4);
+	aad[32] = (uint8_t)doc_a.file_no;
+	for (int i = 0; i < 8; i++)
+		aad[33 + i] = (uint8_t)(sd.digest.bytes >> (56 - 8 * i));
+	memcpy(aad + 41, sd.digest.sha256, 32);
+	CU_ASSERT_EQUAL_FATAL(gcm_raw(0, kek, sd.key.wrapped, aad, sizeof(aad), sd.key.wrapped + 12,
+	                              32, dek, sd.key.wrapped + 44),
+	                      0);
+	legacy = sd;
+	memcpy(aad, "scanpost-dek", 12);
+	memcpy(aad + 12, doc_a.job_id, 16);
+	memset(aad + 28, 0, 4);
+	aad[31] = (uint8_t)doc_a.file_no;
+	CU_ASSERT_EQUAL_FATAL(gcm_raw(1, kek, legacy.key.wrapped, aad, 32, dek, 32,
+	                              legacy.key.wrapped + 12, legacy.key.wrapped + 44),
+	                      0);
+	OPENSSL_cleanse(dek, sizeof(dek));
+	CU_ASSERT(memcmp(legacy.key.wrapped, sd.key.wrapped, SP_WRAPPED_DEK_LEN) != 0);
+	CU_ASSERT_EQUAL(
+	    open_chunks(kr, &doc_a, &legacy.key, &legacy.digest, legacy.v, legacy.n, &out, &outlen),
+	    SP_CRYPTO_OK);
+	CU_ASSERT(outlen == len && memcmp(out, pt, len) == 0);
+	free(out);
+
+	/* A legacy key does not bind the size: the stream refuses to give
+	 * more or fewer bytes than recorded, or other bytes. */
+	legacy.digest.bytes = SP_CHUNK_SIZE;
+	CU_ASSERT_EQUAL(open_sealed(kr, &doc_a, &legacy), SP_CRYPTO_ERR_MISMATCH);
+	legacy.digest.bytes = len + 1;
+	CU_ASSERT_EQUAL(open_sealed(kr, &doc_a, &legacy), SP_CRYPTO_ERR_MISMATCH);
+	legacy.digest = sd.digest;
+	legacy.digest.sha256[0] ^= 1;
+	CU_ASSERT_EQUAL_FATAL(open_stream_begin(kr, &doc_a, &legacy.key, &legacy.digest, &s),
+	                      SP_CRYPTO_OK);
+	out = malloc(SP_CHUNK_SIZE);
+	CU_ASSERT_FATAL(out != NULL);
+	CU_ASSERT_EQUAL(open_stream_chunk(s, 0, legacy.v[0].ct, legacy.v[0].len, out, &got),
+	                SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(open_stream_chunk(s, 1, legacy.v[1].ct, legacy.v[1].len, out, &got),
+	                SP_CRYPTO_ERR_MISMATCH);
+	CU_ASSERT_EQUAL(got, 0);
+	for (size_t i = 0; i < 77; i++)
+		any |= out[i];
+	CU_ASSERT_EQUAL(any, 0); /* the last chunk's plaintext was wiped */
+	CU_ASSERT_EQUAL(open_stream_finish(s), SP_CRYPTO_ERR_MISMATCH);
+	open_stream_free(s);
+	free(out);
+
+	/* Rewrap moves a legacy key to the bound form. */
+	legacy.digest = sd.digest;
+	CU_ASSERT_EQUAL(sp_doc_key_rewrap(kr, &doc_a, &legacy.digest, &legacy.key), SP_CRYPTO_OK);
+	legacy.digest.bytes--;
+	CU_ASSERT_EQUAL(open_sealed(kr, &doc_a, &legacy), SP_CRYPTO_ERR_AUTH);
+	sealed_free(&sd);
+	keyring_free(kr);
+	free(pt);
 }
 
 /* ---- blobs -------------------------------------------------------------- */
@@ -828,6 +976,94 @@ static void test_generate_adds_new_primary_with_private_files(void)
 	                SP_CRYPTO_ERR_STATE);
 }
 
+/* The token keyring: scanpost-api seals with the public halves only and
+ * can open nothing; the sender opens with the private keys (crypto.h). */
+static void test_public_halves_seal_and_only_private_keys_open(void)
+{
+	static const char bearer[] = "eyJ-rmail-bearer-token";
+	char dir[256], kid[SP_KID_MAX + 1], kid2[SP_KID_MAX + 1], name[64], err[256];
+	struct keyring *pub = NULL, *full = NULL;
+	uint8_t *blob = NULL, *pt = NULL, *b2 = NULL;
+	size_t bloblen = 0, ptlen = 0, b2len = 0;
+	struct seal_stream *s;
+	struct sp_doc_key key;
+	struct sp_doc_digest d;
+	mode_t old = umask(0777);
+	int rc;
+
+	ring_path(dir, sizeof(dir), "pair");
+	rc = keyring_generate_pair(dir, kid, sizeof(kid), err, sizeof(err));
+	umask(old);
+	CU_ASSERT_EQUAL_FATAL(rc, SP_CRYPTO_OK);
+	snprintf(name, sizeof(name), "%s.key", kid);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0600);
+	snprintf(name, sizeof(name), "%s.pub", kid);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0644);
+	CU_ASSERT_EQUAL_FATAL(keyring_load_public(dir, &pub, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &full, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_STRING_EQUAL(keyring_primary(pub), kid);
+
+	CU_ASSERT_EQUAL(sp_seal_to(pub, "aad", 3, bearer, sizeof(bearer), &blob, &bloblen, kid2),
+	                SP_CRYPTO_OK);
+	CU_ASSERT_STRING_EQUAL(kid2, kid);
+	CU_ASSERT_EQUAL(bloblen, 32 + sizeof(bearer) + 16);
+	CU_ASSERT_EQUAL(sp_open_sealed(pub, kid, "aad", 3, blob, bloblen, &pt, &ptlen),
+	                SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_EQUAL(sp_open_sealed(full, kid, "aaD", 3, blob, bloblen, &pt, &ptlen),
+	                SP_CRYPTO_ERR_AUTH);
+	CU_ASSERT_EQUAL(sp_open_sealed(full, kid, "aad", 3, blob, bloblen, &pt, &ptlen),
+	                SP_CRYPTO_OK);
+	CU_ASSERT(pt && ptlen == sizeof(bearer) && memcmp(pt, bearer, ptlen) == 0);
+	free(pt);
+	pt = NULL;
+	/* The full keyring seals to the same public key. */
+	CU_ASSERT_EQUAL(sp_seal_to(full, "aad", 3, bearer, 5, &b2, &b2len, kid2), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(sp_open_sealed(full, kid, "aad", 3, b2, b2len, &pt, &ptlen), SP_CRYPTO_OK);
+	free(pt);
+	free(b2);
+	/* A public key is no secret: no secret-key use accepts it. */
+	CU_ASSERT_EQUAL(sp_seal_blob(pub, "a", 1, "x", 1, &b2, &b2len, kid2), SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_PTR_NULL(b2);
+	CU_ASSERT_EQUAL_FATAL(seal_stream_begin(&doc_a, &s), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(seal_stream_final(s, count_chunk, &(size_t){0}), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(seal_stream_wrap(s, pub, &key, &d), SP_CRYPTO_ERR_NOKEY);
+	seal_stream_free(s);
+	free(blob);
+	keyring_free(pub);
+	keyring_free(full);
+}
+
+static void test_publish_writes_missing_halves_and_retire_removes_them(void)
+{
+	char dir[256], kid[SP_KID_MAX + 1], a[SP_KID_MAX + 1], name[64], err[256], path[512];
+	struct keyring *pub = NULL;
+	int written = -1;
+
+	/* A token keyring made before public halves were written. */
+	ring_path(dir, sizeof(dir), "publish");
+	CU_ASSERT_EQUAL_FATAL(keyring_generate(dir, a, sizeof(a), err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(keyring_load_public(dir, &pub, err, sizeof(err)), SP_CRYPTO_ERR_NOKEY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ".pub"));
+	CU_ASSERT_EQUAL(keyring_publish(dir, &written, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(written, 1);
+	CU_ASSERT_EQUAL(keyring_publish(dir, &written, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(written, 0);
+	CU_ASSERT_EQUAL_FATAL(keyring_load_public(dir, &pub, err, sizeof(err)), SP_CRYPTO_OK);
+	keyring_free(pub);
+	/* A public key file others may write is refused: it says where tokens go. */
+	snprintf(path, sizeof(path), "%s/%s.pub", dir, a);
+	CU_ASSERT_EQUAL(chmod(path, 0666), 0);
+	CU_ASSERT_EQUAL(keyring_load_public(dir, &pub, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_EQUAL(chmod(path, 0644), 0);
+	CU_ASSERT_EQUAL_FATAL(keyring_generate_pair(dir, kid, sizeof(kid), err, sizeof(err)),
+	                      SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(keyring_retire(dir, a, err, sizeof(err)), SP_CRYPTO_OK);
+	snprintf(name, sizeof(name), "%s.pub", a);
+	CU_ASSERT_EQUAL(mode_of(dir, name), (mode_t)-1);
+	snprintf(name, sizeof(name), "%s.pub", kid);
+	CU_ASSERT_EQUAL(mode_of(dir, name), 0644);
+}
+
 static void test_rewrap_then_retire_old_key_keeps_document_readable(void)
 {
 	char dir[256], a[SP_KID_MAX + 1], b[SP_KID_MAX + 1], name[64], err[256];
@@ -847,7 +1083,7 @@ static void test_rewrap_then_retire_old_key_keeps_document_readable(void)
 	CU_ASSERT_EQUAL_FATAL(keyring_generate(dir, b, sizeof(b), err, sizeof(err)), SP_CRYPTO_OK);
 	CU_ASSERT_EQUAL_FATAL(keyring_load(dir, &kr, err, sizeof(err)), SP_CRYPTO_OK);
 	old = sd.key;
-	CU_ASSERT_EQUAL(sp_doc_key_rewrap(kr, &doc_a, &sd.key), SP_CRYPTO_OK);
+	CU_ASSERT_EQUAL(sp_doc_key_rewrap(kr, &doc_a, &sd.digest, &sd.key), SP_CRYPTO_OK);
 	CU_ASSERT_STRING_EQUAL(sd.key.kid, b);
 	CU_ASSERT(memcmp(sd.key.wrapped, old.wrapped, SP_WRAPPED_DEK_LEN) != 0);
 	CU_ASSERT(memcmp(sd.key.nonce_prefix, old.nonce_prefix, SP_NONCE_PREFIX_LEN) == 0);
@@ -857,7 +1093,8 @@ static void test_rewrap_then_retire_old_key_keeps_document_readable(void)
 		struct sp_doc_key copy = sd.key;
 
 		other.file_no = 99;
-		CU_ASSERT_EQUAL(sp_doc_key_rewrap(kr, &other, &copy), SP_CRYPTO_ERR_AUTH);
+		CU_ASSERT_EQUAL(sp_doc_key_rewrap(kr, &other, &sd.digest, &copy),
+		                SP_CRYPTO_ERR_AUTH);
 		CU_ASSERT(memcmp(&copy, &sd.key, sizeof(copy)) == 0);
 	}
 	keyring_free(kr);
@@ -901,11 +1138,11 @@ static void test_retire_refuses_primary_and_unknown_keys(void)
 
 static void test_strerror_names_every_code(void)
 {
-	for (int e = SP_CRYPTO_OK; e <= SP_CRYPTO_ERR_INTERNAL; e++) {
+	for (int e = SP_CRYPTO_OK; e <= SP_CRYPTO_ERR_MISMATCH; e++) {
 		CU_ASSERT_PTR_NOT_NULL(sp_crypto_strerror(e));
 		CU_ASSERT_STRING_NOT_EQUAL(sp_crypto_strerror(e), sp_crypto_strerror(-1));
 	}
-	CU_ASSERT_STRING_EQUAL(sp_crypto_strerror(SP_CRYPTO_ERR_INTERNAL + 1),
+	CU_ASSERT_STRING_EQUAL(sp_crypto_strerror(SP_CRYPTO_ERR_MISMATCH + 1),
 	                       sp_crypto_strerror(-1));
 }
 
@@ -951,6 +1188,7 @@ static const struct test_def tamper_tests[] = {
     T(test_open_rejects_unknown_key_id),
     T(test_open_rejects_same_key_id_with_other_key),
     T(test_open_rejects_other_job_or_file),
+    T(test_open_rejects_changed_recorded_size_or_digest),
 };
 
 static const struct test_def key_tests[] = {
@@ -962,6 +1200,9 @@ static const struct test_def key_tests[] = {
     T(test_load_refuses_bad_or_missing_primary),
     T(test_generate_adds_new_primary_with_private_files),
     T(test_rewrap_then_retire_old_key_keeps_document_readable),
+    T(test_legacy_key_opens_and_stream_checks_size_and_digest),
+    T(test_public_halves_seal_and_only_private_keys_open),
+    T(test_publish_writes_missing_halves_and_retire_removes_them),
     T(test_retire_refuses_primary_and_unknown_keys),
     T(test_strerror_names_every_code),
     T(test_random_differs_between_calls),

@@ -56,16 +56,74 @@ static void test_no_skipping_the_queue(void)
 	CU_ASSERT_FALSE(job_state_allows(JOB_STATE__MAX, JOB_SENT));
 }
 
-static void test_sources_literal_lists_allowed_states(void)
+static void test_move_sources_are_array_literals_of_the_table(void)
 {
-	char out[128];
+	char out[JOB_STATE_LIST_LEN];
 
-	job_state_sources(JOB_CANCELED, out, sizeof(out));
+	job_move_sources(JOB_MOVE_CANCEL, out, sizeof(out));
 	CU_ASSERT_STRING_EQUAL(out, "{awaiting_scan,queued}");
-	job_state_sources(JOB_EXPIRED, out, sizeof(out));
+	job_move_sources(JOB_MOVE_EXPIRE, out, sizeof(out));
 	CU_ASSERT_STRING_EQUAL(out, "{awaiting_scan}");
-	job_state_sources(JOB_QUEUED, out, sizeof(out));
-	CU_ASSERT_STRING_EQUAL(out, "{awaiting_scan,sending,failed}");
+	/* Submit starts only from an upload: a failed job is requeued. */
+	job_move_sources(JOB_MOVE_SUBMIT, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "{awaiting_scan}");
+	job_move_sources(JOB_MOVE_REQUEUE, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "{failed}");
+	/* Session end cancels only what no queued send needs a token for. */
+	job_move_sources_except(JOB_MOVE_CANCEL, JOB_FLAG_NEEDS_TOKEN, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "{awaiting_scan}");
+	job_move_sources(JOB_MOVE__MAX, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "{}");
+}
+
+static void test_flags_name_token_holders_and_finished_states(void)
+{
+	char out[JOB_STATE_LIST_LEN];
+
+	job_state_list(JOB_FLAG_NEEDS_TOKEN, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "{queued,sending}");
+	job_state_list(JOB_FLAG_FINISHED, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "{sent,failed,canceled,expired}");
+	/* Every terminal state is finished; failed is finished but may be requeued. */
+	for (int s = 0; s < JOB_STATE__MAX; s++)
+		if (job_state_terminal((enum job_state)s))
+			CU_ASSERT_TRUE(job_state_has((enum job_state)s, JOB_FLAG_FINISHED));
+	CU_ASSERT_FALSE(job_state_terminal(JOB_FAILED));
+}
+
+/* sql/007's triggers rely on it: no move leads back to the first state, so
+ * a submitted job's files and upload link are fixed. */
+static void test_no_move_returns_to_awaiting_scan(void)
+{
+	for (int m = 0; m < JOB_MOVE__MAX; m++)
+		CU_ASSERT_NOT_EQUAL(job_move_target((enum job_move)m), JOB_AWAITING_SCAN);
+}
+
+static void test_every_move_has_a_name_sources_and_an_audit_event(void)
+{
+	for (int m = 0; m < JOB_MOVE__MAX; m++) {
+		int sources = 0;
+
+		CU_ASSERT_STRING_NOT_EQUAL(job_move_name((enum job_move)m), "unknown");
+		CU_ASSERT_STRING_NOT_EQUAL(job_move_audit_event((enum job_move)m), "unknown");
+		for (int s = 0; s < JOB_STATE__MAX; s++)
+			sources += job_move_starts_from((enum job_move)m, (enum job_state)s);
+		CU_ASSERT(sources > 0);
+		CU_ASSERT_TRUE((unsigned)job_move_target((enum job_move)m) < JOB_STATE__MAX);
+	}
+	for (int a = 0; a < JOB_MOVE__MAX; a++)
+		for (int b = a + 1; b < JOB_MOVE__MAX; b++)
+			CU_ASSERT_STRING_NOT_EQUAL(job_move_audit_event((enum job_move)a),
+			                           job_move_audit_event((enum job_move)b));
+}
+
+static void test_names_text_lists_every_state(void)
+{
+	char out[JOB_STATE_LIST_LEN];
+
+	job_state_names_text(out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out,
+	                       "awaiting_scan, queued, sending, sent, failed, canceled, expired");
 }
 
 static void test_backoff_doubles_within_jitter_and_caps(void)
@@ -100,7 +158,14 @@ static CU_TestInfo tests[] = {
     {"sending cannot be canceled", test_sending_cannot_be_canceled},
     {"nothing leaves a terminal state", test_nothing_leaves_a_terminal_state},
     {"no skipping the queue", test_no_skipping_the_queue},
-    {"sources literal lists allowed states", test_sources_literal_lists_allowed_states},
+    {"move sources are array literals of the table",
+     test_move_sources_are_array_literals_of_the_table},
+    {"flags name token holders and finished states",
+     test_flags_name_token_holders_and_finished_states},
+    {"no move returns to awaiting_scan", test_no_move_returns_to_awaiting_scan},
+    {"every move has a name, sources and an audit event",
+     test_every_move_has_a_name_sources_and_an_audit_event},
+    {"names text lists every state", test_names_text_lists_every_state},
     {"backoff doubles within jitter and caps", test_backoff_doubles_within_jitter_and_caps},
     {"first retry of a 1 s base is not immediate",
      test_first_retry_of_one_second_base_is_not_immediate},

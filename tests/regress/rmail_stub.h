@@ -1,0 +1,43 @@
+/*
+ * rmail_stub.h - a scripted RMail answerer for the middle test tier: an
+ * HTTPS server (libmicrohttpd, the run's throw-away certificate) in the
+ * test process, on an ephemeral loopback port.
+ *
+ * It is no simulator: it checks nothing and answers what the test scripts,
+ * so a test can give src/lib/rmail.c and src/sender/sendjob.c exactly the
+ * answer whose handling it pins (a status, a body, a Retry-After, a
+ * TrackingId with quotes).  Unscripted calls get a plain success in the
+ * shape of RPost's REST answers (DESIGN 3.2).  It records what it was
+ * sent: per path the number of calls, and for api/Upload the bytes and the
+ * SHA-256 of the file part.
+ */
+#ifndef SCANPOST_RMAIL_STUB_H
+#define SCANPOST_RMAIL_STUB_H
+
+#include <stddef.h>
+
+/* Starts the stub; 0, or -1 (printed).  One per process. */
+int stub_start(void);
+void stub_stop(void);
+/* "https://127.0.0.1:<port>" */
+const char *stub_url(void);
+/* The CA file that verifies it. */
+const char *stub_ca(void);
+
+/* The next `times` calls whose path ends with path_suffix (case-blind)
+ * get status and body (a JSON text), with Retry-After when retry_after >= 0.
+ * times < 0: every call from now on.  Scripts are matched in order. */
+void stub_script(const char *path_suffix, int times, int status, const char *body,
+                 long retry_after);
+/* Forgets scripts and records. */
+void stub_reset(void);
+
+/* Calls whose path ends with path_suffix. */
+int stub_calls(const char *path_suffix);
+/* The last api/Upload: bytes of the file part and its SHA-256 (hex). */
+size_t stub_last_upload_bytes(void);
+const char *stub_last_upload_sha256(void);
+/* The body of the last api/v1/Mail, NUL-terminated (a copy, malloc'd). */
+char *stub_last_mail(void);
+
+#endif

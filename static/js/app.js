@@ -34,6 +34,25 @@
 		next.disabled = busy;
 	}
 
+	/*
+	 * The header's "user · printer" line fits whatever fonts the browser
+	 * has: the printer's name is cut short (or left out) first; an address
+	 * too long even alone wraps onto a second line.  Measured, because the
+	 * widths depend on the fonts.
+	 */
+	function fitHeader() {
+		var where = $('where'), dev = $('device-name'), room;
+		ui.setClass(where, 'wrap', false);
+		dev.style.maxWidth = '';
+		if (where.scrollWidth <= where.clientWidth)
+			return;
+		room = where.clientWidth - $('who').offsetWidth - 8;
+		if (room >= 60 || !SP.state.user)
+			dev.style.maxWidth = Math.max(room, 0) + 'px';
+		else
+			ui.setClass(where, 'wrap', true);
+	}
+
 	/* "Not you?" stands for "Sign out" where single sign-on is at play: it
 	 * also keeps the printer's user from being signed in again this visit. */
 	function renderHeader() {
@@ -47,6 +66,7 @@
 		ui.show($('btn-sso-forget'), signedIn && SP.sso.stored());
 		ui.show($('btn-notyou'), signedIn && sso);
 		ui.show($('btn-signout'), signedIn && !sso);
+		fitHeader();
 	}
 
 	function go(name) {
@@ -99,6 +119,7 @@
 		var w = width || window.innerWidth || 800;
 		ui.setClass(document.body, 'canvas-1024', w >= 1000);
 		ui.setClass(document.body, 'canvas-800', w < 1000);
+		fitHeader();
 	}
 
 	/* The printer (who and what it is, who is logged in) and the service (a
@@ -120,6 +141,7 @@
 				SP.state.device = info;
 				ui.text($('device-name'), info.name || info.model || 'Printer');
 				adaptCanvas(info.width);
+				fitHeader();
 			}
 			ready();
 		});
@@ -229,6 +251,7 @@
 			footer.next.fn();
 		}
 	});
+	ui.on(window, 'resize', fitHeader);
 	ui.on($('btn-jobs'), 'click', function () { go('jobs'); });
 	ui.on($('btn-signout'), 'click', function () {
 		SP.screens.progress.stop();

@@ -98,9 +98,31 @@
 		renderFooter();
 	}
 
+	/* #diagnostics: the field diagnostics screen, for whoever installs or
+	 * services the printer (README); it stays the place to return to. */
+	function diagnostics() {
+		return window.location.hash === '#diagnostics';
+	}
+
+	/* That screen and its stylesheet are loaded only when asked for, so a
+	 * person's visit does not carry them. */
+	function openDiagnostics() {
+		var css, js;
+		if (SP.screens.diagnostics)
+			return go('diagnostics');
+		css = ui.el('link', { rel: 'stylesheet', href: 'css/diagnostics.css' });
+		js = ui.el('script', { src: 'js/screens/diagnostics.js' });
+		js.onload = function () { go('diagnostics'); };
+		document.getElementsByTagName('head')[0].appendChild(css);
+		document.body.appendChild(js);
+	}
+
 	function signedIn(user) {
 		SP.state.user = user;
-		go('compose');
+		if (diagnostics())
+			openDiagnostics();
+		else
+			go('compose');
 	}
 
 	/* A 401 from any call: the session ended (idle timeout, sign-out elsewhere). */
@@ -168,7 +190,9 @@
 		if (!err && data && data.user) {
 			signedIn(data.user);
 		} else if (err && err.status === 401) {
-			if (SP.sso.canLaunch())
+			if (diagnostics())
+				openDiagnostics();
+			else if (SP.sso.canLaunch())
 				launchSso();
 			else
 				go('signin');
@@ -252,6 +276,12 @@
 		}
 	});
 	ui.on(window, 'resize', fitHeader);
+	ui.on(window, 'hashchange', function () {
+		if (diagnostics() && current !== 'start') {
+			SP.screens.progress.stop();
+			openDiagnostics();
+		}
+	});
 	ui.on($('btn-jobs'), 'click', function () { go('jobs'); });
 	ui.on($('btn-signout'), 'click', function () {
 		SP.screens.progress.stop();

@@ -168,7 +168,8 @@
 			status: status,
 			soap: !root ? '' : root.namespaceURI === SOAP12 ? '1.2'
 				: root.namespaceURI === SOAP11 ? '1.1' : root.namespaceURI || '',
-			ns: el ? el.namespaceURI || '' : '', element: el ? el.localName : ''
+			ns: el && el.localName !== 'Fault' ? el.namespaceURI || '' : '',
+			element: el ? el.localName : ''
 		};
 	}
 

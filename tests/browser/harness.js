@@ -97,7 +97,10 @@ async function ok(method, url, body) {
 const device = {
 	reset: () => ok('POST', DEVICE_SIM_URL + '/_sim/reset'),
 	config: (knobs) => ok('POST', DEVICE_SIM_URL + '/_sim/config', knobs),
-	state: () => ok('GET', DEVICE_SIM_URL + '/_sim/state')
+	state: () => ok('GET', DEVICE_SIM_URL + '/_sim/state'),
+	/* The person at the printer's panel: 'start' (the next original is in)
+	 * or 'done' (no more originals), while a job waits for one. */
+	panel: (button) => ok('POST', DEVICE_SIM_URL + '/_sim/panel', { button })
 };
 
 const rmail = {
@@ -153,15 +156,15 @@ async function visit(browser, size) {
 	fs.mkdirSync(dir, { recursive: true });
 
 	/* ready: the selector that says the weblet has settled (by default the
-	 * sign-in or the compose screen). */
-	async function open(ready) {
+	 * sign-in or the compose screen); at: what follows the site's URL. */
+	async function open(ready, at = '/') {
 		const page = await ctx.newPage();
 		page.on('pageerror', (e) => problems.push('script error: ' + e.message));
 		page.on('console', (m) => {
 			if (/Content.Security.Policy/i.test(m.text()))
 				problems.push('CSP: ' + m.text());
 		});
-		await page.goto(SP_URL + '/');
+		await page.goto(SP_URL + at);
 		await page.waitForSelector(ready ||
 			'#screen-signin:not([hidden]), #screen-compose:not([hidden])');
 		return page;

@@ -249,12 +249,13 @@
 	}
 
 	function quiet(c, seconds, what) {
+		var n = SP.config[seconds];
 		if (c.waited < limit(seconds))
 			return false;
 		dropTemplate();
-		fail('scan', what + ' for ' + Math.round(limit(seconds) / 60000) + ' minutes, ' +
-		     'so scanpost stopped waiting.', 'Check the printer. Nothing was sent.',
-		     ['again', 'cancel']);
+		fail('scan', what + ' for ' + (n < 120 ? n + ' seconds' : Math.round(n / 60) +
+					       ' minutes') + ', so scanpost stopped waiting.',
+		     'Check the printer. Nothing was sent.', ['again', 'cancel']);
 		return true;
 	}
 

@@ -18,7 +18,6 @@
 	var TABLE = [
 		['*', 'JobCanceledByUser', 'canceled', 'Scan canceled.'],
 		['*', 'CancelByUser', 'canceled', 'Scan canceled.'],
-		['*', 'PaperJam', 'failed', 'Paper jam: clear it and scan again.'],
 		['*', 'InputScanSizeNotDetermined', 'failed', 'The printer could not tell the ' +
 		 'size of the original. Choose an original size and scan again.'],
 		['*', 'SecurityIRMarkDetected', 'failed', 'The printer found a security mark ' +

@@ -207,6 +207,7 @@ test('job states are read as Xerox\'s sample reads them (DESIGN 3.3, issue 8 poi
 		const j = judge({ state, reasons });
 		assert.ok(j.words.length > 20, `${reasons} is told in words`);
 	}
-	assert.match(judge({ state: 'Completed', reasons: ['JobAborted', 'PaperJam'] }).words,
-		     /Paper jam/, 'the most telling reason speaks');
+	assert.equal(judge({ state: 'Completed', reasons: ['JobAborted', 'PaperJam'] }).words,
+		     judge({ state: 'Completed', reasons: ['JobAborted'] }).words,
+		     'a reason no source names adds nothing');
 });

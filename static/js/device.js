@@ -227,11 +227,17 @@
 		return isNaN(n) ? 0 : n;
 	}
 
-	/* DESIGN 3.3: the session service names nobody logged in 'guest', in
-	 * any case (a device may answer "Guest" or "GUEST"); the one place that
-	 * decides it.  An empty name is nobody too. */
+	/* DESIGN 3.3: nobody logged in is 'guest' in any case, as Xerox apps
+	 * compare it (sarathpk931/noteconverter_v14 src/app/app.module.ts,
+	 * Session()); the one place that decides it.  No name is nobody too. */
 	function isGuest(name) {
 		return !name || /^guest$/i.test(name);
+	}
+
+	/* The job API's device.family: "versalink" or "primelink" in the model,
+	 * any case, is a VersaLink (the same file, Device()). */
+	function family(model) {
+		return /versalink|primelink/i.test(model || '') ? 'versalink' : 'altalink';
 	}
 
 	/* An answer read by read(doc); err and meta as they came. */
@@ -284,6 +290,13 @@
 		build: build,
 		escapeXml: escapeXml,
 		isGuest: isGuest,
+		family: family,
+		/* The job body's device ({family}) from what the printer said at
+		 * start (SP.state.device), or undefined (left out) if it did not. */
+		jobDevice: function () {
+			var d = SP.state && SP.state.device;
+			return d ? { family: family(d.model) } : undefined;
+		},
 		parse: { information: parseInformation, session: parseSession, job: parseJob },
 
 		/* cb(err, {name, model, serial, width, height}) */

@@ -74,8 +74,8 @@ for (const size of h.SIZES) {
 				assert.ok(r[id].good, `${id} answered without a fault: ${r[id].said}`);
 				assert.match(r[id].answered, /^HTTP 200, /);
 			}
-			assert.equal(r.config.said, `model ${dev.model}, serial ${dev.serial}, name ` +
-				     `${dev.name}, canvas ${canvas}`);
+			assert.equal(r.config.said, `model ${dev.model} (altalink), serial ${dev.serial}, ` +
+				     `name ${dev.name}, canvas ${canvas}`);
 			assert.equal(r.session.said, 'user diag-tech <tech@example.org>');
 			assert.match(r.template.said, /^\d+ template\(s\) stored/);
 			for (const id of ['scan', 'jobs'])

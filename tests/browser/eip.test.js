@@ -211,3 +211,14 @@ test('job states are read as Xerox\'s sample reads them (DESIGN 3.3, issue 8 poi
 		     judge({ state: 'Completed', reasons: ['JobAborted'] }).words,
 		     'a reason no source names adds nothing');
 });
+
+test('the device family is read from the model as Xerox apps read it (issue 8 point 5)', () => {
+	const SP = loadWeblet();
+	for (const m of ['Xerox VersaLink C7025', 'XEROX VERSALINK B405', 'Xerox PrimeLink C9065'])
+		assert.equal(SP.device.family(m), 'versalink', m);
+	for (const m of ['Xerox AltaLink C8170', 'Xerox WorkCentre 7855', ''])
+		assert.equal(SP.device.family(m), 'altalink', m);
+	assert.equal(SP.device.jobDevice(), undefined, 'left out when the printer said nothing');
+	SP.state = { device: { model: 'Xerox VersaLink C7025' } };
+	assert.deepEqual({ ...SP.device.jobDevice() }, { family: 'versalink' });
+});

@@ -2,7 +2,8 @@
  * scanjob.test.js - the printer's job states and its guest user as a real
  * device reports them (issue 8, points 3 and 6), against the strict
  * device-sim and its knobs (completed_early_polls, next_original_after_page
- * with POST /_sim/panel, abort_after_page, user), at both canvases.  How
+ * with POST /_sim/panel, abort_after_page, family, user), at both
+ * canvases.  How
  * each state is read is static/js/jobstate.js; eip.test.js checks the table
  * case by case, these tests the weblet living through it.
  */
@@ -176,6 +177,25 @@ for (const size of h.SIZES) {
 			assert.deepEqual(await page.$$eval('#progress-choices button',
 				(b) => b.map((x) => x.textContent)), ['Scan again', 'Cancel job']);
 			await v.shot(page, 'scan-never-ends');
+			await v.close();
+		});
+
+		test('a VersaLink gets its own template: the weblet names the family', async () => {
+			await h.device.config({ family: 'versalink', pages: 1 });
+			const v = await h.visit(browser, size);
+			const page = await v.open();
+			const bodies = [];
+			page.on('request', (r) => {
+				if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/jobs')
+					bodies.push(JSON.parse(r.postData()));
+			});
+			const subj = h.subject('VersaLink', size);
+			await h.signIn(page);
+			await h.composeToSend(page, { to: 'nora@example.org', subject: subj });
+			await h.expectSent(page);
+			assert.equal(bodies.length, 1);
+			assert.deepEqual(bodies[0].device, { family: 'versalink' });
+			assert.ok((await h.jobBySubject(page, subj)).files.length >= 1);
 			await v.close();
 		});
 

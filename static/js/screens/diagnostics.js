@@ -50,8 +50,8 @@
 	/* [service, label, call(cb), what the answer says (result) in words] */
 	var PROBES = [
 		['config', 'Device configuration', SP.device.information, function (d) {
-			return 'model ' + d.model + ', serial ' + d.serial + ', name ' + d.name +
-				', canvas ' + d.width + 'x' + d.height;
+			return 'model ' + d.model + ' (' + dev.family(d.model) + '), serial ' +
+				d.serial + ', name ' + d.name + ', canvas ' + d.width + 'x' + d.height;
 		}],
 		['session', 'Session', SP.device.session, function (s) {
 			return s.guest ? 'nobody logged in (guest)' : 'user ' + s.username +
@@ -184,7 +184,8 @@
 		step('Creating a test job (it is never submitted, so nothing is sent)…');
 		SP.api.createJob({ to: ['diagnostics@example.invalid'],
 				   subject: 'scanpost diagnostics test scan (never sent)',
-				   scan: { file_name: 'Diagnostics' } }, function (err, data) {
+				   scan: { file_name: 'Diagnostics' }, device: dev.jobDevice() },
+				 function (err, data) {
 			if (r !== run)
 				return;
 			if (err) {

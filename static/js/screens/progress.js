@@ -93,7 +93,8 @@
 			to: r.lists.to, cc: r.lists.cc, bcc: r.lists.bcc,
 			subject: d.subject, body: d.body,
 			registered: SP.settings.toJson(SP.settings.registered, SP.state.registered),
-			scan: SP.settings.toJson(SP.settings.scan, SP.state.scan)
+			scan: SP.settings.toJson(SP.settings.scan, SP.state.scan),
+			device: SP.device.jobDevice()
 		};
 	}
 

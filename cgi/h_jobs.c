@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "codec.h"
+#include "filingstore.h"
 #include "jobs.h"
 #include "jobs_api.h"
 #include "jobspec.h"
@@ -238,12 +239,32 @@ void h_jobs_list(struct req *r)
 	free(json);
 }
 
+/* How long submit waits for the device's job log (cgi/h_scan.c): the
+ * device files it right after the last file, so it is normally in before
+ * the weblet sees Completed; a slow link gets this much more. */
+#define SUBMIT_JOB_LOG_WAIT_MS 15000
+
 void h_job_submit(struct req *r)
 {
 	enum jobs_result rc;
 
 	if (job_id_param(r) != 0)
 		return;
+	/* The person's Completed and the device's job log must agree before a
+	 * job is sent (h_scan.c).  Without the job log the job stays awaiting
+	 * its scan: the weblet may ask again while the upload link lives. */
+	switch (filingstore_wait_job_log(r->w->db, r->params[0], r->session.user,
+	                                 SUBMIT_JOB_LOG_WAIT_MS)) {
+	case FS_WAIT_MISSING:
+		sp_log(LOG_WARN, "submit_without_job_log", "job_id", r->params[0], NULL);
+		reply_error(r, APIERR_SCAN_INCOMPLETE, NULL);
+		return;
+	case FS_WAIT_ERROR:
+		reply_jobs_result(r, JOBS_DB_ERROR);
+		return;
+	default:
+		break; /* arrived, or jobs_submit says what is wrong */
+	}
 	rc = jobs_submit(r->w->db, r->params[0], r->session.user);
 	if (rc != JOBS_OK) {
 		reply_jobs_result(r, rc);

@@ -1,23 +1,62 @@
 /*
- * h_scan.c - the device's upload: Xerox HTTP filing protocol (DESIGN 3.3)
- * on POST /scan/{job}/{token}.
+ * h_scan.c - the device's upload: Xerox's HTTP filing protocol (DESIGN 3.3)
+ * on POST /scan/{job}/{token} (and /scanpost/scan/..., the VersaLink form,
+ * template.h).
+ *
+ * Each upload URL is one job, and the job is the root of its own filing
+ * tree (filingstore.h).  The operations are answered as Xerox's sample HTTP
+ * filing script answers them (the PHP class phpRequestExecutor; the table is
+ * tests/fixtures/eip/filing/answers.tsv, the name rules filing.h): HTTP 200
+ * with an empty body on success or with the protocol's word (XRXERROR,
+ * XRXNOTFOUND, XRXBADNAME, XRXDIREXISTS), ListDir's listing as text.  A
+ * GetFile of an absent lock is XRXNOTFOUND, as a device expects before it
+ * takes the lock.  HTTP errors are kept for what is not the protocol's
+ * business: a bad or used upload link (403), a body over upload_max_bytes
+ * (413), a document that is not PDF, TIFF or JPEG (415), a malformed body
+ * (400), our own trouble (503); each with XRXERROR.
+ *
+ * Where scanpost answers otherwise than the sample, on purpose:
+ *  - a document is never deleted or replaced by the device: GetFile and
+ *    DeleteFile take only lock, .xst, .dat and .txt names; RemoveDir of a
+ *    folder holding a document fails (XRXERROR, as rmdir of a non-empty
+ *    folder does in the sample); DeleteDirContents removes the bookkeeping
+ *    of the folder it names, keeps its documents and then answers XRXERROR
+ *    ("some of its files cannot be deleted"); a PutFile of a name already
+ *    there is XRXERROR.  Folder operations touch only the folder named.
+ *  - the bookkeeping files (locks, .dat, .txt, the job log) are counted
+ *    against upload_max_bytes and their names kept; their content is not
+ *    (a GetFile of one answers an empty file).
+ *
+ * The job log (a .XST file, filed after the last file because the template
+ * says SuppressJobLog = FALSE, template.h) is scanpost's own proof that
+ * every file is in: its arrival is recorded (filingstore_job_log_record)
+ * and closes the set of documents; a document after it is XRXERROR.  The
+ * weblet's Completed is the person's intent.  A job is sent only with both:
+ * submit waits a bounded time for the job log and, when it is still
+ * missing, answers 409 scan_incomplete and leaves the job awaiting its scan
+ * (h_jobs.c); a job log that never comes leaves the job to expire with its
+ * upload link (upload_ttl), its files deleted, for the person to scan
+ * again.  A partial document is never sent.
  *
  * The body streams through the multipart parser (RFC 7578) straight into
- * the sealing stream and document_chunks; nothing holds a whole file.  All
- * of one POST is one transaction with the job row locked: the device hears
- * 200 only after COMMIT (a durable upload), and any failure rolls back so
- * nothing half-written stays.  Failures answer the protocol's XRX strings.
+ * the sealing stream and document_chunks; nothing holds a whole file.  The
+ * fields must come before the file (a device sends them so).  All of one
+ * POST is one transaction with the job row locked: the device hears 200
+ * only after COMMIT (a durable upload), and any failure rolls back so
+ * nothing half-written stays.
  */
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "audit.h"
 #include "codec.h"
 #include "docstore.h"
+#include "filing.h"
+#include "filingstore.h"
 #include "jobs.h"
 #include "jobs_api.h"
 #include "log.h"
@@ -25,31 +64,11 @@
 #include "template.h"
 
 #define READ_BUF  (64 * 1024)
-#define FIELD_MAX 255
+#define FIELD_MAX 511
+/* A lock, bookkeeping file or job log is a few KiB; more is no such file. */
+#define EXTRA_FILE_MAX (1024 * 1024)
 
-enum filing_op {
-	OP_NONE,
-	OP_PUTFILE,
-	OP_MAKEDIR,
-	OP_LISTDIR,
-	OP_DELETEFILE,
-	OP_REMOVEDIR,
-	OP_DELETEDIRCONTENTS,
-	OP_GETFILE,
-	OP_UNKNOWN
-};
-
-static const struct {
-	const char *name;
-	enum filing_op op;
-} filing_ops[] = {
-    {"PutFile", OP_PUTFILE},     {"MakeDir", OP_MAKEDIR},
-    {"ListDir", OP_LISTDIR},     {"DeleteFile", OP_DELETEFILE},
-    {"RemoveDir", OP_REMOVEDIR}, {"DeleteDirContents", OP_DELETEDIRCONTENTS},
-    {"GetFile", OP_GETFILE},
-};
-
-/* File types accepted, told by their first bytes, not by their name. */
+/* Document types accepted, told by their first bytes, not by their name. */
 static const struct {
 	const char *magic;
 	size_t len;
@@ -62,135 +81,219 @@ static const struct {
 };
 #define SNIFF_LEN 5
 
+/* Failures that are HTTP errors, not protocol answers. */
 enum upload_fail { UP_OK, UP_MALFORMED, UP_TOO_LARGE, UP_BAD_TYPE, UP_STORE };
 
-enum field_id { F_NONE, F_OPERATION, F_DESTDIR, F_DESTNAME, F_FILE, F_IGNORED };
+enum field_id { F_NONE, F_OPERATION, F_DESTDIR, F_DESTNAME, F_DELDIR, F_FILE, F_IGNORED };
+
+/* What happens to the bytes of the file part. */
+enum file_mode {
+	M_DOCUMENT, /* sniffed, sealed, stored */
+	M_EXTRA,    /* a lock, bookkeeping file or job log: counted, not kept */
+	M_REFUSED,  /* the answer is decided; the bytes are read and dropped */
+};
 
 struct upload {
 	struct req *r;
 	const char *job_id;
 	uint8_t job_bin[16];
 	char op_text[32];
+	char dest_dir[FIELD_MAX + 1];
 	char dest_name[FIELD_MAX + 1];
-	char part_filename[FIELD_MAX + 1];
+	char del_dir[8];
 	enum field_id field;
 	size_t field_len;
-	/* the file in progress */
+	/* the file part, when there is one */
+	bool had_file;
+	enum file_mode mode;
+	enum filing_kind kind;
+	char dir[FILING_DIR_MAX + 1]; /* dest_dir normalized */
+	enum filing_answer answer;
 	uint8_t sniff[SNIFF_LEN];
 	size_t sniff_len;
 	const char *content_type;
-	int discard; /* the device's job log: accepted, not kept */
 	struct doc_writer *w;
-	uint64_t stored_before, stored_now, max_bytes;
+	int file_no;
+	uint64_t part_bytes;
+	/* the job */
+	uint64_t stored_before, max_bytes;
+	uint64_t doc_bytes; /* documents stored by this POST */
 	int files;
+	bool job_log; /* this POST filed the job log */
 	enum upload_fail fail;
 };
 
-static enum filing_op op_of(const char *text)
-{
-	if (text[0] == '\0')
-		return OP_NONE;
-	for (size_t i = 0; i < sizeof(filing_ops) / sizeof(filing_ops[0]); i++)
-		if (strcmp(filing_ops[i].name, text) == 0)
-			return filing_ops[i].op;
-	return OP_UNKNOWN;
-}
-
 static char *field_slot(struct upload *u, size_t *cap)
 {
-	*cap = 0;
 	switch (u->field) {
 	case F_OPERATION:
 		*cap = sizeof(u->op_text);
 		return u->op_text;
+	case F_DESTDIR:
+		*cap = sizeof(u->dest_dir);
+		return u->dest_dir;
 	case F_DESTNAME:
 		*cap = sizeof(u->dest_name);
 		return u->dest_name;
+	case F_DELDIR:
+		*cap = sizeof(u->del_dir);
+		return u->del_dir;
 	default:
+		*cap = 0;
 		return NULL;
 	}
+}
+
+/* The form fields of the protocol: the sample script's
+ * att_constFormVarName* (theOperation, destDir, destName, delDir). */
+static const struct {
+	const char *name;
+	enum field_id id;
+} form_fields[] = {
+    {"theOperation", F_OPERATION},
+    {"destDir", F_DESTDIR},
+    {"destName", F_DESTNAME},
+    {"delDir", F_DELDIR},
+};
+
+static void refuse_file(struct upload *u, enum filing_answer a)
+{
+	u->mode = M_REFUSED;
+	u->answer = a;
+}
+
+/* Decides what the file part is, before its first byte (its fields came
+ * first).  -1 on a database failure (u->fail set). */
+static int file_begin(struct upload *u)
+{
+	struct db *db = u->r->w->db;
+	enum fs_kind there;
+	int rc;
+
+	u->had_file = true;
+	u->mode = M_EXTRA;
+	u->answer = FILING_DONE;
+	u->part_bytes = 0;
+	u->sniff_len = 0;
+	u->content_type = NULL;
+	/* SaveFiles: an empty name or a folder path that is no good name. */
+	if (!filing_name_ok(u->dest_name) ||
+	    filing_dir_normalize(u->dest_dir, u->dir, sizeof(u->dir)) != 0) {
+		refuse_file(u, FILING_XRXBADNAME);
+		return 0;
+	}
+	u->kind = filing_kind_of(u->dest_name);
+	if ((rc = filingstore_folder_exists(db, u->job_id, u->dir)) < 0 ||
+	    filingstore_kind(db, u->job_id, u->dir, u->dest_name, &there) != 0) {
+		u->fail = UP_STORE;
+		return -1;
+	}
+	if (rc == 0 || there != FS_NONE) {
+		/* No such folder: the sample cannot write it.  A name already
+		 * there: an arrived file is never replaced. */
+		refuse_file(u, FILING_XRXERROR);
+		return 0;
+	}
+	if (u->kind == FILING_KIND_DOCUMENT) {
+		if ((rc = filingstore_job_log_arrived(db, u->job_id)) < 0) {
+			u->fail = UP_STORE;
+			return -1;
+		}
+		if (rc == 1) {
+			refuse_file(u, FILING_XRXERROR); /* the job log closed the set */
+			return 0;
+		}
+		u->mode = M_DOCUMENT;
+	}
+	return 0;
 }
 
 static int on_part_begin(void *arg, const char *name, const char *filename, const char *ctype)
 {
 	struct upload *u = arg;
+	char *slot;
+	size_t cap, i;
 
+	(void)filename;
+	(void)ctype;
 	u->field_len = 0;
 	if (strcmp(name, "sendfile") == 0) {
-		/* A file only comes with PutFile (its fields come first). */
-		if (op_of(u->op_text) != OP_PUTFILE) {
+		/* One file, with PutFile, after the fields. */
+		if (filing_op_of(u->op_text) != FILING_OP_PUTFILE || u->had_file) {
 			u->fail = UP_MALFORMED;
 			return -1;
 		}
 		u->field = F_FILE;
-		u->sniff_len = 0;
-		u->discard = 0;
-		u->content_type = NULL;
-		snprintf(u->part_filename, sizeof(u->part_filename), "%s",
-		         filename ? filename : "");
-		return 0;
+		return file_begin(u);
 	}
-	if (strcmp(name, "theOperation") == 0)
-		u->field = F_OPERATION;
-	else if (strcmp(name, "destName") == 0)
-		u->field = F_DESTNAME;
-	else
-		u->field = F_IGNORED; /* destDir and others: the folder is the job */
-	char *slot;
-	size_t cap;
+	u->field = F_IGNORED;
+	for (i = 0; i < sizeof(form_fields) / sizeof(form_fields[0]); i++)
+		if (strcmp(form_fields[i].name, name) == 0)
+			u->field = form_fields[i].id;
 	if ((slot = field_slot(u, &cap)) != NULL)
 		slot[0] = '\0';
 	return 0;
 }
 
-/* The job log is XML text named *.xst; it is not part of the document. */
-static int is_job_log(const struct upload *u)
+/* Counts bytes against the job's cap; -1 (UP_TOO_LARGE) over it. */
+static int count(struct upload *u, size_t len)
 {
-	const char *n = u->dest_name[0] ? u->dest_name : u->part_filename;
-	size_t len = strlen(n);
-
-	return len > 4 && strcasecmp(n + len - 4, ".xst") == 0;
+	u->part_bytes += len;
+	if (u->stored_before + u->doc_bytes + u->part_bytes > u->max_bytes) {
+		u->fail = UP_TOO_LARGE;
+		return -1;
+	}
+	return 0;
 }
 
-static int file_start(struct upload *u)
+static int document_start(struct upload *u)
 {
-	int file_no;
-
 	for (size_t i = 0; i < sizeof(file_types) / sizeof(file_types[0]); i++)
 		if (u->sniff_len >= file_types[i].len &&
 		    memcmp(u->sniff, file_types[i].magic, file_types[i].len) == 0)
 			u->content_type = file_types[i].content_type;
 	if (u->content_type == NULL) {
-		if (is_job_log(u)) {
-			u->discard = 1;
-			return 0;
-		}
 		u->fail = UP_BAD_TYPE;
 		return -1;
 	}
-	file_no = docstore_next_file_no(u->r->w->db, u->job_id);
-	if (file_no < 0 || docw_begin(u->r->w->db, keycache_get(&u->r->w->doc_keys), u->job_id,
-	                              u->job_bin, file_no, &u->w) != 0) {
+	u->file_no = docstore_next_file_no(u->r->w->db, u->job_id);
+	if (u->file_no < 0 || docw_begin(u->r->w->db, keycache_get(&u->r->w->doc_keys), u->job_id,
+	                                 u->job_bin, u->file_no, &u->w) != 0) {
 		u->fail = UP_STORE;
 		return -1;
 	}
 	return 0;
 }
 
-static int file_write(struct upload *u, const uint8_t *data, size_t len)
+static int document_write(struct upload *u, const uint8_t *data, size_t len)
 {
-	if (u->discard)
-		return 0;
-	u->stored_now += len;
-	if (u->stored_before + u->stored_now > u->max_bytes) {
-		u->fail = UP_TOO_LARGE;
+	if (count(u, len) != 0)
 		return -1;
-	}
 	if (docw_write(u->w, data, len) != 0) {
 		u->fail = UP_STORE;
 		return -1;
 	}
 	return 0;
+}
+
+static int document_data(struct upload *u, const uint8_t *data, size_t len)
+{
+	if (u->w == NULL) {
+		/* Hold the first bytes until the type is known. */
+		size_t take = SNIFF_LEN - u->sniff_len;
+
+		if (take > len)
+			take = len;
+		memcpy(u->sniff + u->sniff_len, data, take);
+		u->sniff_len += take;
+		data += take;
+		len -= take;
+		if (u->sniff_len < SNIFF_LEN)
+			return 0;
+		if (document_start(u) != 0 || document_write(u, u->sniff, u->sniff_len) != 0)
+			return -1;
+	}
+	return len ? document_write(u, data, len) : 0;
 }
 
 static int on_part_data(void *arg, const uint8_t *data, size_t len)
@@ -200,21 +303,19 @@ static int on_part_data(void *arg, const uint8_t *data, size_t len)
 	size_t cap;
 
 	if (u->field == F_FILE) {
-		if (u->w == NULL && !u->discard) {
-			/* Hold the first bytes until the type is known. */
-			size_t take = SNIFF_LEN - u->sniff_len;
-			if (take > len)
-				take = len;
-			memcpy(u->sniff + u->sniff_len, data, take);
-			u->sniff_len += take;
-			data += take;
-			len -= take;
-			if (u->sniff_len < SNIFF_LEN)
-				return 0;
-			if (file_start(u) != 0 || file_write(u, u->sniff, u->sniff_len) != 0)
+		switch (u->mode) {
+		case M_DOCUMENT:
+			return document_data(u, data, len);
+		case M_EXTRA:
+			if (count(u, len) != 0)
 				return -1;
+			if (u->part_bytes > EXTRA_FILE_MAX)
+				refuse_file(u, FILING_XRXERROR);
+			return 0;
+		case M_REFUSED:
+			return 0;
 		}
-		return len ? file_write(u, data, len) : 0;
+		return 0;
 	}
 	if ((slot = field_slot(u, &cap)) != NULL) {
 		if (u->field_len + len >= cap) {
@@ -228,40 +329,61 @@ static int on_part_data(void *arg, const uint8_t *data, size_t len)
 	return 0;
 }
 
+static int document_end(struct upload *u)
+{
+	char name[TEMPLATE_FILE_NAME_MAX + 1];
+
+	/* A file shorter than the sniff window is no document. */
+	if (u->w == NULL && (document_start(u) != 0 || document_write(u, u->sniff, u->sniff_len)))
+		return -1;
+	/* The name the recipients see is reduced to a safe set. */
+	template_safe_file_name(u->dest_name, name, sizeof(name));
+	if (docw_finish(u->w, name, u->content_type, NULL) != 0 ||
+	    filingstore_add(u->r->w->db, u->job_id, u->dir, u->dest_name, FS_DOCUMENT,
+	                    u->part_bytes, u->file_no) != 0) {
+		u->fail = UP_STORE;
+		return -1;
+	}
+	docw_free(u->w);
+	u->w = NULL;
+	u->doc_bytes += u->part_bytes;
+	u->files++;
+	return 0;
+}
+
+static int extra_end(struct upload *u)
+{
+	struct db *db = u->r->w->db;
+	bool log = u->kind == FILING_KIND_JOB_LOG;
+
+	if (filingstore_add(db, u->job_id, u->dir, u->dest_name, log ? FS_JOB_LOG : FS_FILE,
+	                    u->part_bytes, 0) != 0 ||
+	    (log && filingstore_job_log_record(db, u->job_id, u->part_bytes) != 0)) {
+		u->fail = UP_STORE;
+		return -1;
+	}
+	u->job_log = log;
+	return 0;
+}
+
 static int on_part_end(void *arg)
 {
 	struct upload *u = arg;
-	char name[TEMPLATE_FILE_NAME_MAX + 1], fallback[32];
 
 	if (u->field != F_FILE) {
 		u->field = F_NONE;
 		return 0;
 	}
 	u->field = F_NONE;
-	if (u->w == NULL && !u->discard) {
-		/* A file shorter than the sniff window is no document. */
-		if (file_start(u) != 0 || file_write(u, u->sniff, u->sniff_len) != 0)
-			return -1;
-	}
-	if (u->discard)
+	switch (u->mode) {
+	case M_DOCUMENT:
+		return document_end(u);
+	case M_EXTRA:
+		return extra_end(u);
+	case M_REFUSED:
 		return 0;
-	snprintf(fallback, sizeof(fallback), "scan-%d", u->files + 1);
-	template_safe_file_name(
-	    u->dest_name[0] ? u->dest_name : (u->part_filename[0] ? u->part_filename : fallback),
-	    name, sizeof(name));
-	if (docw_finish(u->w, name, u->content_type, NULL) != 0) {
-		u->fail = UP_STORE;
-		return -1;
 	}
-	docw_free(u->w);
-	u->w = NULL;
-	u->files++;
 	return 0;
-}
-
-static void reply_filing(struct req *r, int status, const char *xrx)
-{
-	reply_raw(r, status, "text/plain; charset=us-ascii", xrx, xrx ? strlen(xrx) : 0);
 }
 
 /* Feeds the whole body to the parser; the reason of a failure is in u. */
@@ -283,44 +405,174 @@ static enum mp_err upload_parse(struct upload *u, struct mp_parser *mp)
 	return e;
 }
 
-/* The operations without a file: the folder is the job's own. */
-static int run_folder_op(struct upload *u, enum filing_op op, int *status, const char **xrx,
-                         char **listing)
+/* ---- the operations without a file ---------------------------------------- */
+
+/* Each returns the answer, or -1 on a database failure; ListDir may set
+ * *listing (malloc'd). */
+typedef int (*folder_op_fn)(struct upload *u, const char *dir, char **listing);
+
+/* GetFile: readable names only (CheckFileExtension); scanpost keeps no
+ * bookkeeping text, so a file that is there reads as empty. */
+static int op_get_file(struct upload *u, const char *dir, char **listing)
 {
-	struct db *db = u->r->w->db;
+	enum fs_kind k;
+
+	(void)listing;
+	if (!filing_name_readable(u->dest_name))
+		return FILING_XRXBADNAME;
+	if (filingstore_kind(u->r->w->db, u->job_id, dir, u->dest_name, &k) != 0)
+		return -1;
+	return k == FS_NONE ? FILING_XRXNOTFOUND : FILING_DONE;
+}
+
+/* DeleteFile: readable names only, so never a document. */
+static int op_delete_file(struct upload *u, const char *dir, char **listing)
+{
 	int rc;
 
-	*status = 200;
-	*xrx = NULL;
-	switch (op) {
-	case OP_MAKEDIR:
-		return 0;
-	case OP_LISTDIR:
-		*listing = docstore_file_names(db, u->job_id);
-		return *listing ? 0 : -1;
-	case OP_DELETEFILE:
-		if ((rc = docstore_delete_file(db, u->job_id, u->dest_name)) < 0)
-			return -1;
-		if (rc == 1) {
-			*status = 404;
-			*xrx = "XRXNOTFOUND";
-		}
-		return jobs_upload_recount(db, u->job_id);
-	case OP_REMOVEDIR:
-	case OP_DELETEDIRCONTENTS:
-		if (docstore_delete_files(db, u->job_id) != 0)
-			return -1;
-		return jobs_upload_recount(db, u->job_id);
-	case OP_GETFILE:
-		/* Documents go one way: nothing is ever read back. */
-		*status = 403;
-		*xrx = "XRXERROR";
-		return 0;
-	default:
-		*status = 400;
-		*xrx = "XRXERROR";
-		return 0;
+	(void)listing;
+	if (!filing_name_readable(u->dest_name))
+		return FILING_XRXBADNAME;
+	if ((rc = filingstore_delete_file(u->r->w->db, u->job_id, dir, u->dest_name)) < 0)
+		return -1;
+	return rc ? FILING_DONE : FILING_XRXNOTFOUND;
+}
+
+/* MakeDir: XRXDIREXISTS when the name is taken, XRXERROR without a parent
+ * (mkdir fails), as MakeDirectory. */
+static int op_make_dir(struct upload *u, const char *dir, char **listing)
+{
+	char parent[FILING_DIR_MAX + 1], name[FILING_NAME_MAX + 1];
+	enum fs_kind k;
+	int rc;
+
+	(void)listing;
+	if (strcmp(dir, "/") == 0)
+		return FILING_XRXDIREXISTS;
+	if (filing_dir_split(dir, parent, sizeof(parent), name, sizeof(name)) != 0)
+		return FILING_XRXBADNAME;
+	if (filingstore_kind(u->r->w->db, u->job_id, parent, name, &k) != 0 ||
+	    (rc = filingstore_folder_exists(u->r->w->db, u->job_id, parent)) < 0)
+		return -1;
+	if (k != FS_NONE)
+		return FILING_XRXDIREXISTS;
+	if (rc == 0)
+		return FILING_XRXERROR;
+	return filingstore_add(u->r->w->db, u->job_id, parent, name, FS_FOLDER, 0, 0) != 0
+	           ? -1
+	           : FILING_DONE;
+}
+
+/* RemoveDir: .lck and .xsm folders only; XRXBADNAME when it is not a
+ * folder, XRXERROR when it is not empty (RemoveDirectory). */
+static int op_remove_dir(struct upload *u, const char *dir, char **listing)
+{
+	long entries, documents;
+	int rc;
+
+	(void)listing;
+	if (!filing_folder_removable(dir))
+		return FILING_XRXBADNAME;
+	if ((rc = filingstore_folder_exists(u->r->w->db, u->job_id, dir)) < 0)
+		return -1;
+	if (rc == 0)
+		return FILING_XRXBADNAME;
+	if (filingstore_folder_count(u->r->w->db, u->job_id, dir, &entries, &documents) != 0)
+		return -1;
+	if (entries > 0)
+		return FILING_XRXERROR;
+	return filingstore_remove_folder(u->r->w->db, u->job_id, dir) != 0 ? -1 : FILING_DONE;
+}
+
+/* DeleteDirContents: .lck and .xsm folders only; XRXNOTFOUND when absent
+ * (DeleteDirectoryContents).  Documents stay: then XRXERROR. */
+static int op_delete_dir_contents(struct upload *u, const char *dir, char **listing)
+{
+	struct db *db = u->r->w->db;
+	long entries, documents;
+	int rc;
+
+	(void)listing;
+	if (!filing_folder_removable(dir))
+		return FILING_XRXBADNAME;
+	if ((rc = filingstore_folder_exists(db, u->job_id, dir)) < 0)
+		return -1;
+	if (rc == 0)
+		return FILING_XRXNOTFOUND;
+	if (filingstore_clear(db, u->job_id, dir) != 0 ||
+	    filingstore_folder_count(db, u->job_id, dir, &entries, &documents) != 0)
+		return -1;
+	if (documents > 0) {
+		sp_log(LOG_WARN, "filing_documents_kept", "job_id", u->job_id, "%documents",
+		       LOG_NUM(documents), NULL);
+		return FILING_XRXERROR;
 	}
+	if (strcmp(u->del_dir, "1") == 0 && entries == 0 &&
+	    filingstore_remove_folder(db, u->job_id, dir) != 0)
+		return -1;
+	return FILING_DONE;
+}
+
+/* ListDir: XRXBADNAME when not a folder (ListDirectory). */
+static int op_list_dir(struct upload *u, const char *dir, char **listing)
+{
+	int rc = filingstore_folder_exists(u->r->w->db, u->job_id, dir);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return FILING_XRXBADNAME;
+	*listing = filingstore_list(u->r->w->db, u->job_id, dir);
+	return *listing ? FILING_DONE : -1;
+}
+
+static const folder_op_fn folder_ops[] = {
+    [FILING_OP_GETFILE] = op_get_file,
+    [FILING_OP_DELETEFILE] = op_delete_file,
+    [FILING_OP_MAKEDIR] = op_make_dir,
+    [FILING_OP_REMOVEDIR] = op_remove_dir,
+    [FILING_OP_DELETEDIRCONTENTS] = op_delete_dir_contents,
+    [FILING_OP_LISTDIR] = op_list_dir,
+};
+
+/* Runs an operation without a file: the answer, or -1 (database). */
+static int run_folder_op(struct upload *u, enum filing_op op, char **listing)
+{
+	char dir[FILING_DIR_MAX + 1];
+
+	if ((size_t)op >= sizeof(folder_ops) / sizeof(folder_ops[0]) || !folder_ops[op])
+		return FILING_XRXERROR; /* Run: not one of the operations */
+	if (filing_dir_normalize(u->dest_dir, dir, sizeof(dir)) != 0)
+		return FILING_XRXBADNAME;
+	return folder_ops[op](u, dir, listing);
+}
+
+static void reply_filing(struct req *r, int status, const char *xrx)
+{
+	reply_raw(r, status, "text/plain; charset=us-ascii", xrx, xrx ? strlen(xrx) : 0);
+}
+
+/* The audit rows and counters of what this POST stored; 0 or -1. */
+static int record(struct upload *u, const char *owner)
+{
+	char detail[128];
+
+	if (u->files > 0) {
+		snprintf(detail, sizeof(detail), "{\"files\":%d,\"bytes\":%llu}", u->files,
+		         (unsigned long long)u->doc_bytes);
+		if (audit_record(u->r->w->db, "uploaded", owner, NULL, u->job_id, u->r->request_id,
+		                 detail) != 0 ||
+		    jobs_upload_recount(u->r->w->db, u->job_id) != 0)
+			return -1;
+	}
+	if (u->job_log) {
+		snprintf(detail, sizeof(detail), "{\"bytes\":%llu}",
+		         (unsigned long long)u->part_bytes);
+		if (audit_record(u->r->w->db, "job_log_arrived", owner, NULL, u->job_id,
+		                 u->r->request_id, detail) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 void h_scan_upload(struct req *r)
@@ -329,9 +581,9 @@ void h_scan_upload(struct req *r)
 	struct mp_parser *mp = NULL;
 	struct mp_callbacks cb = {on_part_begin, on_part_data, on_part_end};
 	uint8_t token[32], token_hash[32];
-	char owner[256], detail[128], *listing = NULL;
-	const char *xrx = NULL;
-	int status = 200, in_tx = 0;
+	char owner[256], *listing = NULL;
+	uint64_t extra = 0;
+	int in_tx = 0, answer;
 	enum mp_err e;
 	enum filing_op op;
 
@@ -371,6 +623,10 @@ void h_scan_upload(struct req *r)
 		reply_filing(r, 403, "XRXERROR");
 		goto out;
 	}
+	/* The cap counts the bookkeeping files and the job log too. */
+	if (filingstore_extra_bytes(r->w->db, u.job_id, &extra) != 0)
+		goto store_failed;
+	u.stored_before += extra;
 
 	e = upload_parse(&u, mp);
 	if (e != MP_OK) {
@@ -384,42 +640,34 @@ void h_scan_upload(struct req *r)
 		    [UP_BAD_TYPE] = {415, "not a PDF, TIFF or JPEG file"},
 		    [UP_STORE] = {503, "could not store"},
 		};
-		sp_log(LOG_WARN, "upload_failed", "job_id", u.job_id, "reason", fails[u.fail].why,
-		       "parser", mp_strerror(e), NULL);
+		sp_log(u.fail == UP_STORE ? LOG_ERROR : LOG_WARN, "upload_failed", "job_id",
+		       u.job_id, "reason", fails[u.fail].why, "parser", mp_strerror(e), "error",
+		       u.fail == UP_STORE ? db_error(r->w->db) : "", NULL);
 		reply_filing(r, fails[u.fail].status, "XRXERROR");
 		goto out;
 	}
-	op = op_of(u.op_text);
-	if (op == OP_PUTFILE) {
-		if (u.files == 0 && !u.discard) {
-			reply_filing(r, 400, "XRXERROR");
-			goto out;
-		}
-		if (jobs_upload_recount(r->w->db, u.job_id) != 0)
-			goto store_failed;
-	} else if (run_folder_op(&u, op, &status, &xrx, &listing) != 0) {
+	op = filing_op_of(u.op_text);
+	if (op == FILING_OP_PUTFILE)
+		answer = u.had_file ? (int)u.answer : FILING_XRXBADNAME; /* SaveFiles */
+	else if ((answer = run_folder_op(&u, op, &listing)) < 0)
 		goto store_failed;
-	}
-	if (u.files > 0) {
-		snprintf(detail, sizeof(detail), "{\"files\":%d,\"bytes\":%llu}", u.files,
-		         (unsigned long long)u.stored_now);
-		if (audit_record(r->w->db, "uploaded", owner, NULL, u.job_id, r->request_id,
-		                 detail) != 0)
-			goto store_failed;
-	}
+	if (record(&u, owner) != 0)
+		goto store_failed;
 	/* Postfix's rule: acknowledge only what is durable. */
 	if (db_commit(r->w->db) != 0)
 		goto store_failed;
 	in_tx = 0;
-	if (u.files > 0) {
-		metrics_upload_bytes(u.stored_now);
-		sp_log(LOG_INFO, "uploaded", "job_id", u.job_id, "%files", LOG_NUM(u.files),
-		       "%bytes", LOG_NUM(u.stored_now), NULL);
-	}
+	sp_log(answer == FILING_DONE ? LOG_INFO : LOG_WARN, "filing", "job_id", u.job_id,
+	       "operation", filing_op_name(op), "answer",
+	       answer == FILING_DONE ? "done" : filing_answer_text((enum filing_answer)answer),
+	       "%files", LOG_NUM(u.files), "%bytes", LOG_NUM(u.doc_bytes), "job_log",
+	       u.job_log ? "arrived" : "", NULL);
+	if (u.files > 0)
+		metrics_upload_bytes(u.doc_bytes);
 	if (listing)
 		reply_raw(r, 200, "text/plain; charset=utf-8", listing, strlen(listing));
 	else
-		reply_filing(r, status, xrx);
+		reply_filing(r, 200, filing_answer_text((enum filing_answer)answer));
 	goto out;
 store_failed:
 	sp_log(LOG_ERROR, "upload_store_failed", "job_id", u.job_id, "error", db_error(r->w->db),

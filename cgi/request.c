@@ -26,6 +26,9 @@ static const struct {
     [APIERR_METHOD] = {"method_not_allowed", 405, "This method is not allowed here."},
     [APIERR_WRONG_STATE] = {"wrong_state", 409, "The job is not in a state that allows this."},
     [APIERR_NOTHING_UPLOADED] = {"nothing_uploaded", 409, "No scanned file has arrived yet."},
+    [APIERR_SCAN_INCOMPLETE] = {"scan_incomplete", 409,
+                                "The printer has not yet confirmed that every page arrived; "
+                                "try again in a moment, or scan again."},
     [APIERR_TOO_LARGE] = {"too_large", 413, "The request is too large."},
     [APIERR_UNSUPPORTED_TYPE] = {"unsupported_media_type", 415,
                                  "The request's Content-Type is not accepted here."},

@@ -25,6 +25,10 @@ static const struct route routes[ROUTE__MAX] = {
      "job_delete"},
     /* The device has no cookie: the one-time token in the path is the key. */
     {ROUTE_SCAN_UPLOAD, "POST", "/scan/{job}/{token}", ROUTE_STREAMS_BODY, "scan_upload"},
+    /* The same upload as a VersaLink files it: the app name (template.h,
+     * TEMPLATE_APP_NAME) before the path. */
+    {ROUTE_SCAN_UPLOAD_APP, "POST", "/scanpost/scan/{job}/{token}", ROUTE_STREAMS_BODY,
+     "scan_upload_app"},
 };
 
 static int param_char(char c)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -51,10 +52,11 @@ static struct json_object *state_json(struct device *d)
 	device_lock(d);
 	json_object_object_add(dev, "name", json_object_new_string(d->id.name));
 	json_object_object_add(dev, "serial", json_object_new_string(d->id.serial));
-	json_object_object_add(dev, "model", json_object_new_string(d->id.model));
+	json_object_object_add(dev, "model", json_object_new_string(device_model(d)));
 	snprintf(canvas, sizeof(canvas), "%ux%u", d->id.canvas_w, d->id.canvas_h);
 	json_object_object_add(dev, "canvas", json_object_new_string(canvas));
 	json_object_object_add(dev, "sso_key", json_object_new_boolean(d->have_sso_key));
+	json_object_object_add(dev, "username", json_object_new_string(device_user_name(&d->user)));
 	if (d->user.logged_in) {
 		user = json_object_new_object();
 		json_object_object_add(user, "name", json_object_new_string(d->user.name));
@@ -66,8 +68,17 @@ static struct json_object *state_json(struct device *d)
 	json_object_object_add(knobs, "jam_after_page", uint_or_null(d->knobs.jam_after_page));
 	json_object_object_add(knobs, "cancel_after_page",
 	                       uint_or_null(d->knobs.cancel_after_page));
+	json_object_object_add(knobs, "abort_after_page", uint_or_null(d->knobs.abort_after_page));
+	json_object_object_add(knobs, "next_original_after_page",
+	                       uint_or_null(d->knobs.next_original_after_page));
+	json_object_object_add(knobs, "completed_early_polls",
+	                       json_object_new_int64(d->knobs.completed_early_polls));
 	json_object_object_add(knobs, "auto_size_fails",
 	                       json_object_new_boolean(d->knobs.auto_size_fails));
+	json_object_object_add(knobs, "family",
+	                       json_object_new_string(d->knobs.family == DEVICE_FAMILY_VERSALINK
+	                                                  ? "versalink"
+	                                                  : "altalink"));
 	for (i = 0; i < d->n_templates; i++) {
 		struct json_object *t = json_object_new_object();
 
@@ -106,6 +117,24 @@ static struct json_object *state_json(struct device *d)
 			json_object_array_add(files, f);
 		}
 		json_object_object_add(jo, "files", files);
+		{
+			struct json_object *ops = json_object_new_array();
+
+			for (i = 0; i < j->n_ops; i++) {
+				struct json_object *op = json_object_new_object();
+
+				json_object_object_add(op, "operation",
+				                       json_object_new_string(j->ops[i].operation));
+				json_object_object_add(op, "dest_dir",
+				                       json_object_new_string(j->ops[i].dest_dir));
+				json_object_object_add(op, "dest_name",
+				                       json_object_new_string(j->ops[i].dest_name));
+				json_object_object_add(op, "answer",
+				                       json_object_new_string(j->ops[i].answer));
+				json_object_array_add(ops, op);
+			}
+			json_object_object_add(jo, "filing", ops);
+		}
 		json_object_object_add(jo, "error",
 		                       j->error[0] ? json_object_new_string(j->error) : NULL);
 		json_object_array_add(jobs, jo);
@@ -171,6 +200,44 @@ static const char *key_cancel(struct json_object *v, struct config_draft *c)
 	return get_uint(v, 1, 2 * DEVICE_MAX_PAGES, &c->knobs.cancel_after_page);
 }
 
+/* An image number, or 0 / null for off. */
+static const char *page_or_off(struct json_object *v, unsigned *out)
+{
+	if (!v) {
+		*out = 0;
+		return NULL;
+	}
+	return get_uint(v, 0, 2 * DEVICE_MAX_PAGES, out);
+}
+
+static const char *key_abort(struct json_object *v, struct config_draft *c)
+{
+	return page_or_off(v, &c->knobs.abort_after_page);
+}
+
+static const char *key_next_original(struct json_object *v, struct config_draft *c)
+{
+	return page_or_off(v, &c->knobs.next_original_after_page);
+}
+
+static const char *key_early_polls(struct json_object *v, struct config_draft *c)
+{
+	return get_uint(v, 0, DEVICE_MAX_EARLY_POLLS, &c->knobs.completed_early_polls);
+}
+
+static const char *key_family(struct json_object *v, struct config_draft *c)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+
+	if (strcmp(s, "altalink") == 0)
+		c->knobs.family = DEVICE_FAMILY_ALTALINK;
+	else if (strcmp(s, "versalink") == 0)
+		c->knobs.family = DEVICE_FAMILY_VERSALINK;
+	else
+		return "must be \"altalink\" or \"versalink\"";
+	return NULL;
+}
+
 static const char *key_auto_size(struct json_object *v, struct config_draft *c)
 {
 	if (!json_object_is_type(v, json_type_boolean))
@@ -202,7 +269,9 @@ static const char *key_user(struct json_object *v, struct config_draft *c)
 	if (!*s || strlen(s) > DEVICE_USER_MAX || !printable_text(s, "|"))
 		return "must be 1-64 printable characters without '|'";
 	snprintf(c->user.name, sizeof(c->user.name), "%s", s);
-	c->user.logged_in = true;
+	/* "guest" in any spelling is nobody, as a device may report it
+	 * (DESIGN 3.3); the spelling is kept and reported as given. */
+	c->user.logged_in = strcasecmp(s, "guest") != 0;
 	return NULL;
 }
 
@@ -243,6 +312,10 @@ static const struct {
     {"page_delay_ms", key_delay},
     {"jam_after_page", key_jam},
     {"cancel_after_page", key_cancel},
+    {"abort_after_page", key_abort},
+    {"next_original_after_page", key_next_original},
+    {"completed_early_polls", key_early_polls},
+    {"family", key_family},
     {"auto_size_fails", key_auto_size},
     {"user", key_user},
     {"user_email", key_email},
@@ -327,6 +400,47 @@ static int post_cancel(struct device *d, const char *body, size_t len, char **ou
 	return 200;
 }
 
+/* {"button": "start" | "done"}: the person at the panel, while a job waits
+ * for its next original.  409 when no job waits. */
+static int post_panel(struct device *d, const char *body, size_t len, char **out)
+{
+	static const struct {
+		const char *name;
+		enum panel_button b;
+	} buttons[] = {{"start", PANEL_START}, {"done", PANEL_DONE}};
+	struct json_tokener *tok = json_tokener_new_ex(4);
+	struct json_object *o, *v, *answer;
+	enum panel_button b = PANEL_NONE;
+	const char *name = NULL;
+	unsigned n;
+	size_t i;
+
+	if (!tok)
+		return error(out, 500, "out_of_memory", "out of memory");
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	if (o && json_tokener_get_error(tok) == json_tokener_success &&
+	    tok->char_offset == (int)len && json_object_is_type(o, json_type_object) &&
+	    json_object_object_length(o) == 1 && json_object_object_get_ex(o, "button", &v) &&
+	    json_object_is_type(v, json_type_string))
+		name = json_object_get_string(v);
+	for (i = 0; name && i < N_ELEMS(buttons); i++)
+		if (strcmp(buttons[i].name, name) == 0)
+			b = buttons[i].b;
+	json_tokener_free(tok);
+	json_object_put(o);
+	if (b == PANEL_NONE)
+		return error(out, 400, "invalid_value",
+		             "the body must be {\"button\": \"start\" or \"done\"}");
+	n = device_panel_press(d, b);
+	if (n == 0)
+		return error(out, 409, "no_job_waiting", "no job waits for its next original");
+	simlog("info", "sim_panel", "button", b == PANEL_START ? "start" : "done", NULL);
+	answer = json_object_new_object();
+	json_object_object_add(answer, "pressed", json_object_new_int64(n));
+	*out = dup_json(answer);
+	return 200;
+}
+
 static int post_reset(struct device *d, const char *body, size_t len, char **out)
 {
 	(void)body;
@@ -341,9 +455,8 @@ static const struct {
 	const char *method, *path;
 	int (*fn)(struct device *d, const char *body, size_t len, char **out);
 } routes[] = {
-    {"GET", "/_sim/state", get_state},
-    {"POST", "/_sim/config", post_config},
-    {"POST", "/_sim/cancel", post_cancel},
+    {"GET", "/_sim/state", get_state},     {"POST", "/_sim/config", post_config},
+    {"POST", "/_sim/cancel", post_cancel}, {"POST", "/_sim/panel", post_panel},
     {"POST", "/_sim/reset", post_reset},
 };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -69,6 +70,7 @@ void device_job_free(struct job *j)
 		return;
 	free(j->template_text);
 	free(j->files);
+	free(j->ops);
 	free(j);
 }
 
@@ -232,7 +234,7 @@ unsigned device_cancel_running(struct device *d)
 
 	device_lock(d);
 	for (j = d->jobs; j; j = j->next) {
-		if (j->state == JOB_PROCESSING && !j->cancel_requested) {
+		if (j->state != JOB_COMPLETED && !j->cancel_requested) {
 			j->cancel_requested = true;
 			n++;
 		}
@@ -268,7 +270,7 @@ void device_reap(struct device *d)
 	}
 	for (link = &d->jobs; (j = *link) != NULL;) {
 		kept++;
-		if (kept > DEVICE_MAX_JOBS && !j->thread_started && j->state != JOB_PROCESSING) {
+		if (kept > DEVICE_MAX_JOBS && !j->thread_started && j->state == JOB_COMPLETED) {
 			*link = j->next;
 			device_job_free(j);
 			continue;
@@ -286,4 +288,46 @@ const char *device_job_state_name(enum job_state s)
 	};
 
 	return names[s];
+}
+
+const char *device_job_poll(struct job *j)
+{
+	if (j->state == JOB_COMPLETED && j->early_polls_left > 0) {
+		/* Xerox's sample scan service keeps polling on Completed with
+		 * JobStateReasons "None" (scanService checkLoop, (c) 2020 Xerox:
+		 * "jobState === 'Completed' && jobStateReason === 'None'"). */
+		j->early_polls_left--;
+		return "None";
+	}
+	return j->reasons[0] ? j->reasons : "None";
+}
+
+unsigned device_panel_press(struct device *d, enum panel_button b)
+{
+	struct job *j;
+	unsigned n = 0;
+
+	device_lock(d);
+	for (j = d->jobs; j; j = j->next) {
+		if (j->state == JOB_STOPPED && strcmp(j->reasons, "NextOriginalWait") == 0 &&
+		    j->panel == PANEL_NONE) {
+			j->panel = b;
+			n++;
+		}
+	}
+	pthread_cond_broadcast(&d->wake);
+	device_unlock(d);
+	return n;
+}
+
+const char *device_model(const struct device *d)
+{
+	return d->knobs.family == DEVICE_FAMILY_VERSALINK ? DEVICE_VERSALINK_MODEL : d->id.model;
+}
+
+const char *device_user_name(const struct device_user *u)
+{
+	if (u->logged_in || strcasecmp(u->name, "guest") == 0)
+		return u->name;
+	return "guest";
 }

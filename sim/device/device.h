@@ -28,6 +28,14 @@
 #define JOB_REASONS_MAX          128
 #define JOB_ERROR_MAX            512
 #define JOB_FILE_NAME_MAX        200
+#define DEVICE_MAX_EARLY_POLLS   100
+/* What GetDeviceInformation says in device/generation (a number; its
+ * meaning per model is not published). */
+#define DEVICE_GENERATION "10.0"
+/* The model a family=versalink device reports.  Xerox's apps tell a
+ * VersaLink by "versalink" (or "primelink") in the model, any case (the
+ * public EIP app sarathpk931/noteconverter_v14, src/app/app.module.ts). */
+#define DEVICE_VERSALINK_MODEL "Xerox VersaLink C7025"
 
 struct device_identity {
 	char serial[33];
@@ -37,25 +45,52 @@ struct device_identity {
 };
 
 struct device_user {
-	bool logged_in; /* false: "guest" */
+	bool logged_in; /* false: nobody; name may hold the spelling of "guest" */
 	char name[DEVICE_USER_MAX + 1];
 	char email[DEVICE_EMAIL_MAX + 1];
 };
 
+enum device_family {
+	DEVICE_FAMILY_ALTALINK,  /* RepositoryName is the host */
+	DEVICE_FAMILY_VERSALINK, /* the app's name in RepositoryName and the script path */
+};
+
 /* The simulator's knobs (POST /_sim/config).  A job copies them when it
- * starts; changing them affects later jobs only. */
+ * starts; changing them affects later jobs only (family also changes the
+ * model GetDeviceInformation reports, at once). */
 struct device_knobs {
-	unsigned pages;             /* originals per side, 1..DEVICE_MAX_PAGES, default 2 */
-	unsigned page_delay_ms;     /* time to scan one image, default 300 */
-	unsigned jam_after_page;    /* 0 = never; else a paper jam after that image */
-	unsigned cancel_after_page; /* 0 = never; else Stop pressed after that image */
-	bool auto_size_fails;       /* InputMediaSize AUTO: size not determined */
+	unsigned pages;                    /* originals per side, 1..DEVICE_MAX_PAGES, default 2 */
+	unsigned page_delay_ms;            /* time to scan one image, default 300 */
+	unsigned jam_after_page;           /* 0 = never; else a paper jam after that image */
+	unsigned cancel_after_page;        /* 0 = never; else Stop pressed after that image */
+	unsigned abort_after_page;         /* 0 = never; else the system aborts after it */
+	unsigned next_original_after_page; /* 0 = never; else wait for the next original */
+	unsigned completed_early_polls;    /* polls answering Completed + None first */
+	bool auto_size_fails;              /* InputMediaSize AUTO: size not determined */
+	enum device_family family;
+};
+
+/* The buttons of POST /_sim/panel while a job waits for the next original. */
+enum panel_button {
+	PANEL_NONE,
+	PANEL_START, /* the next original is loaded: scanning goes on */
+	PANEL_DONE,  /* no more originals: the job ends with what was scanned */
 };
 
 enum job_state {
 	JOB_PROCESSING,
 	JOB_COMPLETED,
 	JOB_STOPPED, /* ProcessingStopped */
+};
+
+#define JOB_OPS_MAX 48
+
+/* One filing operation the job ran and what it was answered (filer.h). */
+struct job_op {
+	char operation[20];
+	char dest_dir[96];
+	char dest_name[96];
+	char answer[64];
 };
 
 struct job_file {
@@ -71,11 +106,15 @@ struct job {
 	size_t template_len;
 	struct device_knobs knobs;
 	enum job_state state;
-	char reasons[JOB_REASONS_MAX]; /* space-separated JobStateReasons */
+	char reasons[JOB_REASONS_MAX]; /* JobStateReasons once final; "" = "None" */
+	unsigned early_polls_left;     /* Completed polls still answered "None" */
+	enum panel_button panel;       /* pressed while waiting for the next original */
 	unsigned images_scanned;
 	unsigned images_total;
 	struct job_file *files; /* malloc'd, n_files of them */
 	size_t n_files;
+	struct job_op *ops; /* malloc'd, JOB_OPS_MAX; the first n_ops are used */
+	size_t n_ops;
 	char error[JOB_ERROR_MAX]; /* for /_sim/state and the log, never document bytes */
 	bool cancel_requested;
 	bool thread_started, thread_done;
@@ -170,5 +209,23 @@ void device_job_free(struct job *j);
 
 /* "Processing", "Completed", "ProcessingStopped". */
 const char *device_job_state_name(enum job_state s);
+
+/* The JobStateReasons one GetJobDetails poll of j shows, and counts the
+ * poll: "None" while there is no reason, also for the first
+ * knobs.completed_early_polls polls after the job completed.  Call with the
+ * lock held; borrowed until the lock is released. */
+const char *device_job_poll(struct job *j);
+
+/* Presses a panel button for the job waiting for its next original.
+ * Returns how many jobs were waiting (0 or 1).  Takes the lock. */
+unsigned device_panel_press(struct device *d, enum panel_button b);
+
+/* The model GetDeviceInformation reports (the family knob's, or the
+ * identity's).  Call with the lock held. */
+const char *device_model(const struct device *d);
+
+/* The username the session service reports: the user's, or the spelling of
+ * "guest" the knob gave, or "guest". */
+const char *device_user_name(const struct device_user *u);
 
 #endif

@@ -8,16 +8,17 @@
 #include "scanjob.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "docgen.h"
+#include "filer.h"
 #include "scansettings.h"
 #include "simlog.h"
 #include "tmpl_parse.h"
-#include "upload.h"
 
 static struct device_template *find_template(struct device *d, const char *name)
 {
@@ -46,18 +47,20 @@ static int should_stop(void *arg)
 	return stop;
 }
 
-/* Ends the job with state and reasons; with the lock held. */
-static void finish(struct job *j, enum job_state state, const char *reasons, const char *error)
+/* Ends the job: Completed with its one reason; with the lock held. */
+static void finish(struct job *j, const char *reason, const char *error)
 {
 	char id[16];
 
-	j->state = state;
-	snprintf(j->reasons, sizeof(j->reasons), "%s", reasons);
+	j->state = JOB_COMPLETED;
+	snprintf(j->reasons, sizeof(j->reasons), "%s", reason);
+	j->early_polls_left = j->knobs.completed_early_polls;
 	if (error)
 		snprintf(j->error, sizeof(j->error), "%s", error);
 	snprintf(id, sizeof(id), "%u", j->id);
-	simlog(state == JOB_COMPLETED ? "info" : "warn", "scan_job_finished", "job_id", id, "state",
-	       device_job_state_name(state), "reasons", reasons, "error", error ? error : "", NULL);
+	simlog(strcmp(reason, "JobCompletedSuccessfully") == 0 ? "info" : "warn",
+	       "scan_job_finished", "job_id", id, "state", "Completed", "reasons", reason, "error",
+	       error ? error : "", NULL);
 }
 
 /* Sleeps ms unless woken by a stop; true when the job should stop.  With
@@ -80,24 +83,65 @@ static bool nap(struct job *j, unsigned ms)
 	return stop_wanted(j);
 }
 
+/* ProcessingStopped + NextOriginalWait until a panel button or a stop;
+ * with the lock held.  Returns the button, or PANEL_NONE on a stop. */
+static enum panel_button wait_next_original(struct job *j)
+{
+	enum panel_button b;
+
+	j->state = JOB_STOPPED;
+	snprintf(j->reasons, sizeof(j->reasons), "NextOriginalWait");
+	j->panel = PANEL_NONE;
+	while (!stop_wanted(j) && j->panel == PANEL_NONE)
+		pthread_cond_wait(&j->dev->wake, &j->dev->lock);
+	b = stop_wanted(j) ? PANEL_NONE : j->panel;
+	j->state = JOB_PROCESSING;
+	j->reasons[0] = '\0';
+	j->panel = PANEL_NONE;
+	return b;
+}
+
+/* The knobs that end a job after image n, in the order they are checked. */
+static const struct {
+	size_t offset; /* of the knob in struct device_knobs */
+	const char *reason;
+	const char *error;
+} page_endings[] = {
+    {offsetof(struct device_knobs, jam_after_page), "JobAborted", "paper jam (knob)"},
+    {offsetof(struct device_knobs, cancel_after_page), "JobCanceledByUser", "Stop pressed (knob)"},
+    {offsetof(struct device_knobs, abort_after_page), "AbortBySystem", "aborted (knob)"},
+};
+
 /* The scanning phase; with the lock held.  false when the job ended. */
 static bool scan_pages(struct job *j)
 {
 	unsigned n;
+	size_t k;
 
 	for (n = 1; n <= j->images_total; n++) {
 		if (nap(j, j->knobs.page_delay_ms)) {
-			finish(j, JOB_STOPPED, "JobCanceledByUser", "stopped while scanning");
+			finish(j, "JobCanceledByUser", "stopped while scanning");
 			return false;
 		}
 		j->images_scanned = n;
-		if (j->knobs.jam_after_page == n) {
-			finish(j, JOB_STOPPED, "JobAborted PaperJam", "paper jam (knob)");
-			return false;
+		for (k = 0; k < sizeof(page_endings) / sizeof(page_endings[0]); k++) {
+			unsigned at =
+			    *(const unsigned *)((const char *)&j->knobs + page_endings[k].offset);
+			if (at == n) {
+				finish(j, page_endings[k].reason, page_endings[k].error);
+				return false;
+			}
 		}
-		if (j->knobs.cancel_after_page == n) {
-			finish(j, JOB_STOPPED, "JobCanceledByUser", "Stop pressed (knob)");
-			return false;
+		if (j->knobs.next_original_after_page == n) {
+			enum panel_button b = wait_next_original(j);
+
+			if (b == PANEL_NONE) {
+				finish(j, "JobCanceledByUser",
+				       "stopped while waiting for an original");
+				return false;
+			}
+			if (b == PANEL_DONE)
+				j->images_total = n;
 		}
 	}
 	return true;
@@ -111,20 +155,52 @@ static void remove_files(struct docgen_file *files, size_t n)
 		unlink(files[i].path);
 }
 
-/* Generation and upload, without the lock.  Ends the job. */
+static void note_op(void *arg, const char *operation, const char *dest_dir, const char *dest_name,
+                    const char *answer)
+{
+	struct job *j = arg;
+	struct job_op *o;
+
+	device_lock(j->dev);
+	if (!j->ops)
+		j->ops = calloc(JOB_OPS_MAX, sizeof(*j->ops));
+	if (j->ops && j->n_ops < JOB_OPS_MAX) {
+		o = &j->ops[j->n_ops++];
+		snprintf(o->operation, sizeof(o->operation), "%s", operation);
+		snprintf(o->dest_dir, sizeof(o->dest_dir), "%s", dest_dir);
+		snprintf(o->dest_name, sizeof(o->dest_name), "%s", dest_name);
+		snprintf(o->answer, sizeof(o->answer), "%s", answer);
+	}
+	device_unlock(j->dev);
+}
+
+static void filed(void *arg, size_t i, const char *name)
+{
+	struct job *j = arg;
+
+	device_lock(j->dev);
+	if (i < j->n_files) {
+		snprintf(j->files[i].name, sizeof(j->files[i].name), "%s", name);
+		j->files[i].uploaded = true;
+	}
+	device_unlock(j->dev);
+}
+
+/* Generation and filing, without the lock.  Ends the job and returns with
+ * the lock held. */
 static void deliver(struct job *j, const struct scan_settings *s)
 {
 	struct device *d = j->dev;
 	struct docgen_params p;
 	struct docgen_file *files;
 	struct job_file *jf;
-	struct upload_target target = {s->repo_host, s->script_path, s->dest_dir, d->ca_file};
-	char prefix[PATH_MAX], err[JOB_ERROR_MAX], id[16], model[129];
+	const char **paths;
+	char prefix[PATH_MAX], err[JOB_ERROR_MAX], model[129];
 	size_t n = 0, i;
+	enum filer_result fr;
 
-	snprintf(id, sizeof(id), "%u", j->id);
 	device_lock(d);
-	snprintf(model, sizeof(model), "%s", d->id.model);
+	snprintf(model, sizeof(model), "%s", device_model(d));
 	p.pages = j->images_total;
 	device_unlock(d);
 	p.format = s->format;
@@ -139,36 +215,34 @@ static void deliver(struct job *j, const struct scan_settings *s)
 	if (snprintf(prefix, sizeof(prefix), "%s/job%u", d->work_dir, j->id) >=
 	    (int)sizeof(prefix)) {
 		device_lock(d);
-		finish(j, JOB_STOPPED, "JobAborted", "work directory path too long");
+		finish(j, "JobAborted", "work directory path too long");
 		return;
 	}
 	files = calloc(p.pages, sizeof(*files));
 	jf = calloc(p.pages, sizeof(*jf));
-	if (!files || !jf) {
+	paths = calloc(p.pages, sizeof(*paths));
+	if (!files || !jf || !paths) {
 		free(files);
 		free(jf);
+		free(paths);
 		device_lock(d);
-		finish(j, JOB_STOPPED, "JobAborted", "out of memory");
+		finish(j, "JobAborted", "out of memory");
 		return;
 	}
 	if (docgen_write(&p, prefix, files, p.pages, &n, should_stop, j, err, sizeof(err)) != 0) {
 		free(files);
 		free(jf);
+		free(paths);
 		device_lock(d);
 		if (stop_wanted(j))
-			finish(j, JOB_STOPPED, "JobCanceledByUser", "stopped while writing");
+			finish(j, "JobCanceledByUser", "stopped while writing");
 		else
-			finish(j, JOB_STOPPED, "JobAborted", err);
+			finish(j, "JobAborted", err);
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (s->format == SCAN_FORMAT_TIFF_PER_PAGE)
-			snprintf(jf[i].name, sizeof(jf[i].name), "%s_%03zu.tif", s->doc_name,
-			         i + 1);
-		else
-			snprintf(jf[i].name, sizeof(jf[i].name), "%s.%s", s->doc_name,
-			         scan_format_extension(s->format));
 		jf[i].bytes = files[i].bytes;
+		paths[i] = files[i].path;
 	}
 	device_lock(d);
 	free(j->files);
@@ -176,40 +250,28 @@ static void deliver(struct job *j, const struct scan_settings *s)
 	j->n_files = n;
 	device_unlock(d);
 
-	for (i = 0; i < n; i++) {
-		char bytes[24];
-		enum upload_err ue;
-		char name[JOB_FILE_NAME_MAX + 1];
+	{
+		struct filer_job fj = {s,     d->ca_file, prefix,      j->template_text,
+		                       paths, n,          should_stop, note_op,
+		                       filed, j};
+		char id[16];
 
-		device_lock(d);
-		snprintf(name, sizeof(name), "%s", j->files[i].name);
-		device_unlock(d);
-		snprintf(bytes, sizeof(bytes), "%llu", files[i].bytes);
-		ue =
-		    upload_put_file(&target, files[i].path, name, should_stop, j, err, sizeof(err));
-		simlog(ue == UPLOAD_OK ? "info" : "warn", "upload", "job_id", id, "dest_name", name,
-		       "bytes", bytes, "host", s->repo_host, "result", ue == UPLOAD_OK ? "ok" : err,
-		       NULL);
-		device_lock(d);
-		if (ue == UPLOAD_OK) {
-			j->files[i].uploaded = true;
-			device_unlock(d);
-			continue;
-		}
-		if (ue == UPLOAD_ERR_ABORTED || stop_wanted(j))
-			finish(j, JOB_STOPPED, "JobCanceledByUser", "stopped while uploading");
-		else
-			finish(j, JOB_STOPPED, "FileTransferFailed", err);
-		device_unlock(d);
-		remove_files(files, n);
-		free(files);
-		device_lock(d);
-		return;
+		fr = filer_run(&fj, err, sizeof(err));
+		snprintf(id, sizeof(id), "%u", j->id);
+		simlog(fr == FILER_OK ? "info" : "warn", "filing", "job_id", id, "url_host",
+		       s->repo_host, "result",
+		       fr == FILER_OK ? "ok" : (fr == FILER_STOPPED ? "stopped" : err), NULL);
 	}
 	remove_files(files, n);
 	free(files);
+	free(paths);
 	device_lock(d);
-	finish(j, JOB_COMPLETED, "JobCompletedSuccessfully", NULL);
+	if (fr == FILER_STOPPED || (fr != FILER_OK && stop_wanted(j)))
+		finish(j, "JobCanceledByUser", "stopped while filing");
+	else if (fr != FILER_OK)
+		finish(j, "FileTransferFailed", err);
+	else
+		finish(j, "JobCompletedSuccessfully", NULL);
 }
 
 static void *job_main(void *arg)
@@ -222,19 +284,19 @@ static void *job_main(void *arg)
 
 	if (tmpl_parse(j->template_text, j->template_len, &t, why, sizeof(why)) != TMPL_OK) {
 		device_lock(d);
-		finish(j, JOB_STOPPED, "JobAborted InvalidTemplate", why);
+		finish(j, "JobAborted", why);
 		goto done;
 	}
-	if (scan_settings_from_template(&t, &s, why, sizeof(why)) != 0) {
+	if (scan_settings_from_template(&t, j->knobs.family, &s, why, sizeof(why)) != 0) {
 		tmpl_free(&t);
 		device_lock(d);
-		finish(j, JOB_STOPPED, "JobAborted InvalidTemplate", why);
+		finish(j, "JobAborted", why);
 		goto done;
 	}
 	tmpl_free(&t);
 	device_lock(d);
 	if (s.size_auto && j->knobs.auto_size_fails) {
-		finish(j, JOB_STOPPED, "InputScanSizeNotDetermined", "original size not detected");
+		finish(j, "InputScanSizeNotDetermined", "original size not detected");
 		goto done;
 	}
 	j->images_total = j->knobs.pages * (s.two_sided ? 2 : 1);
@@ -261,7 +323,7 @@ enum scanjob_err scanjob_start(struct device *d, const char *template_name, unsi
 	device_lock(d);
 	device_reap(d);
 	for (it = d->jobs; it; it = it->next)
-		running += it->state == JOB_PROCESSING;
+		running += it->state != JOB_COMPLETED;
 	t = find_template(d, template_name);
 	if (!t || running >= DEVICE_MAX_RUNNING || d->stopping) {
 		device_unlock(d);

@@ -112,9 +112,67 @@ static int copy_value(char *dst, size_t dstlen, const char *v, const char *name,
 	return 0;
 }
 
-int scan_settings_from_template(const struct tmpl *t, struct scan_settings *s, char *why,
-                                size_t whylen)
+/* A VersaLink app name: what the app installs under, [A-Za-z0-9_-]. */
+static bool app_name_ok(const char *a, size_t n)
 {
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
+		            a[i]))
+			return false;
+	return true;
+}
+
+/* RepositoryName and XrxHTTPScriptLocation to the filing URL (see
+ * scansettings.h).  -1 with why when the template cannot be right on any
+ * device; a VersaLink-only problem sets s->filing_error. */
+static int filing_url(const char *repo, const char *script, enum device_family f,
+                      struct scan_settings *s, char *why, size_t whylen)
+{
+	const char *slash = strchr(repo, '/');
+	char host[256];
+	size_t hn = slash ? (size_t)(slash - repo) : strlen(repo), an;
+
+	if (hn == 0 || hn >= sizeof(host)) {
+		snprintf(why, whylen, "RepositoryName is missing or not host[:port]");
+		return -1;
+	}
+	memcpy(host, repo, hn);
+	host[hn] = '\0';
+	if (!host_ok(host) || !path_ok(script)) {
+		snprintf(why, whylen,
+		         "RepositoryName is not host[:port] or XrxHTTPScriptLocation "
+		         "is not an absolute path");
+		return -1;
+	}
+	if (f == DEVICE_FAMILY_ALTALINK) {
+		if (slash) {
+			snprintf(why, whylen, "RepositoryName is not host[:port]");
+			return -1;
+		}
+	} else {
+		an = slash ? strlen(slash + 1) : 0;
+		if (!slash || !app_name_ok(slash + 1, an) ||
+		    strncmp(script + 1, slash + 1, an) != 0 || script[an + 1] != '/')
+			s->filing_error =
+			    "a VersaLink needs the app's name appended to RepositoryName "
+			    "and prepended to XrxHTTPScriptLocation";
+	}
+	if ((size_t)snprintf(s->url, sizeof(s->url), "https://%s%s", host, script) >=
+	    sizeof(s->url)) {
+		snprintf(why, whylen, "XrxHTTPScriptLocation is too long");
+		return -1;
+	}
+	return 0;
+}
+
+int scan_settings_from_template(const struct tmpl *t, enum device_family f, struct scan_settings *s,
+                                char *why, size_t whylen)
+{
+	const struct tmpl_section *general = tmpl_section(t, TMPL_SERVICE, "xrx_svc_general");
 	const struct tmpl_section *scan = tmpl_section(t, TMPL_SERVICE, "xrx_svc_scan");
 	const struct tmpl_section *doc = tmpl_section(t, TMPL_DOC_OBJECT, "xrx_document");
 	const struct tmpl_section *file = tmpl_section(t, TMPL_SERVICE, "xrx_svc_file");
@@ -143,6 +201,7 @@ int scan_settings_from_template(const struct tmpl *t, struct scan_settings *s, c
 	if (pick(formats, N_ELEMS(formats), doc, "DocumentFormat", "PDF", &val, why, whylen))
 		return -1;
 	s->format = (enum scan_format)val;
+	s->xsm = s->format == SCAN_FORMAT_TIFF_PER_PAGE;
 	if (pick(searchables, N_ELEMS(searchables), doc, "SearchableText", "IMAGE_ONLY", &val, why,
 	         whylen))
 		return -1;
@@ -191,18 +250,22 @@ int scan_settings_from_template(const struct tmpl *t, struct scan_settings *s, c
 		return -1;
 	}
 	v = tmpl_value(file, "RepositoryName");
-	if (!v || !host_ok(v) ||
-	    copy_value(s->repo_host, sizeof(s->repo_host), v, "RepositoryName", why, whylen)) {
-		snprintf(why, whylen, "RepositoryName is missing or not host[:port]");
+	if (!v || copy_value(s->repo_host, sizeof(s->repo_host), v, "RepositoryName", why, whylen))
 		return -1;
-	}
 	v = tmpl_value(file, "XrxHTTPScriptLocation");
-	if (!v || !path_ok(v) ||
-	    copy_value(s->script_path, sizeof(s->script_path), v, "XrxHTTPScriptLocation", why,
-	               whylen)) {
-		snprintf(why, whylen, "XrxHTTPScriptLocation is missing or not an absolute path");
+	if (!v || copy_value(s->script_path, sizeof(s->script_path), v, "XrxHTTPScriptLocation",
+	                     why, whylen)) {
+		snprintf(why, whylen, "XrxHTTPScriptLocation is missing or too long");
 		return -1;
 	}
+	if (filing_url(s->repo_host, s->script_path, f, s, why, whylen) != 0)
+		return -1;
+	v = tmpl_value(general, "SuppressJobLog");
+	if (v && strcmp(v, "FALSE") != 0 && strcmp(v, "TRUE") != 0) {
+		snprintf(why, whylen, "SuppressJobLog is not TRUE or FALSE");
+		return -1;
+	}
+	s->job_log = v && strcmp(v, "FALSE") == 0;
 	v = tmpl_value(file, "DocumentPath");
 	if (copy_value(s->dest_dir, sizeof(s->dest_dir), (v && *v) ? v : "/", "DocumentPath", why,
 	               whylen))

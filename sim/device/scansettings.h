@@ -6,7 +6,22 @@
  * them, Xerox's enum names).  A setting that is absent takes the device
  * default (the first value of each DESIGN 3.1 list, RES_300X300, PDF); a
  * value outside its list, or a missing or non-XRXHTTPS file section, is an
- * error: the job stops with JobAborted InvalidTemplate.
+ * error: the job ends Completed with JobAborted.
+ *
+ * Where the files go depends on the device family.  An AltaLink files to
+ * https://<RepositoryName><XrxHTTPScriptLocation>, RepositoryName being
+ * host[:port].  A VersaLink needs the app's name appended to RepositoryName
+ * and prepended to XrxHTTPScriptLocation (Xerox's sample scanTemplate.js,
+ * (c) 2022 Xerox: "For Versalinks ... prepend your AppName to
+ * XrxHTTPScriptLocation, and append it to RepositoryName"): here
+ * RepositoryName host[:port]/<app> and XrxHTTPScriptLocation /<app>/...;
+ * it files to https://host[:port]/<app>/...  Without the app name in both, a
+ * VersaLink cannot file.  How a real VersaLink builds the URL from the two
+ * is not published (README, "not yet verified").
+ *
+ * SuppressJobLog in [service xrx_svc_general]: FALSE uploads the job log
+ * after the last file (scanTemplate.js: "Important this is FALSE so the
+ * logfile is uploaded after last scan file"); TRUE or absent: no job log.
  */
 #ifndef DEVICE_SIM_SCANSETTINGS_H
 #define DEVICE_SIM_SCANSETTINGS_H
@@ -14,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "device.h"
 #include "tmpl_parse.h"
 
 enum scan_format {
@@ -46,11 +62,17 @@ struct scan_settings {
 	char repo_host[256];              /* RepositoryName: host or host:port */
 	char script_path[513];            /* XrxHTTPScriptLocation, starts with '/' */
 	char dest_dir[257];               /* DocumentPath, default "/" */
+	bool job_log;                     /* SuppressJobLog = FALSE */
+	bool xsm;                         /* XSM_TIFF_V6: a working folder <name>.XSM */
+	char url[800];                    /* where the files go, https://... */
+	const char *filing_error;         /* static; the VersaLink rule broken, or NULL */
 };
 
-/* Fills s from t.  0, or -1 with why (a sentence naming the setting). */
-int scan_settings_from_template(const struct tmpl *t, struct scan_settings *s, char *why,
-                                size_t whylen);
+/* Fills s from t, for a device of family f.  0, or -1 with why (a sentence
+ * naming the setting).  A VersaLink template without the app name parses
+ * (0) with s->filing_error set: the job scans and then cannot file. */
+int scan_settings_from_template(const struct tmpl *t, enum device_family f, struct scan_settings *s,
+                                char *why, size_t whylen);
 
 /* "pdf" or "tif". */
 const char *scan_format_extension(enum scan_format f);

@@ -48,21 +48,14 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
 	return ret;
 }
 
-static enum MHD_Result send_soap(struct MHD_Connection *c, int status, struct soap_buf *b)
+static enum MHD_Result send_soap(struct MHD_Connection *c, int status, struct soap_buf *b,
+                                 const char *type)
 {
 	static const char oom[] = "out of memory";
 
 	if (b->oom || !b->s)
 		return send_text(c, 500, "text/plain", oom, sizeof(oom) - 1, NULL);
-	return send_text(c, (unsigned)status, "text/xml; charset=utf-8", b->s, b->len, NULL);
-}
-
-static bool soap_content_type(struct MHD_Connection *c)
-{
-	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-
-	return ct && (strncasecmp(ct, "text/xml", 8) == 0 ||
-	              strncasecmp(ct, "application/soap+xml", 20) == 0);
+	return send_text(c, (unsigned)status, type, b->s, b->len, NULL);
 }
 
 static void log_request(const char *method, const char *url, int status)
@@ -76,20 +69,17 @@ static void log_request(const char *method, const char *url, int status)
 static enum MHD_Result handle_soap(struct server *s, struct MHD_Connection *c, const char *url,
                                    struct body *b)
 {
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	const char *type = "text/xml; charset=utf-8";
 	struct soap_buf out;
 	enum MHD_Result ret;
 	int status;
 
 	soap_buf_init(&out);
-	if (b->too_large)
-		status = services_fault(&out, "Client", soap_err_string(SOAP_ERR_TOO_LARGE));
-	else if (!soap_content_type(c))
-		status = services_fault(&out, "Client",
-		                        "Content-Type must be text/xml or application/soap+xml");
-	else
-		status = services_handle(s->dev, url, b->buf ? b->buf : "", b->len, &out);
+	status = services_handle(s->dev, url, ct, b->buf ? b->buf : "", b->len, b->too_large, &out,
+	                         &type);
 	log_request("POST", url, status);
-	ret = send_soap(c, status, &out);
+	ret = send_soap(c, status, &out, type);
 	soap_buf_free(&out);
 	return ret;
 }

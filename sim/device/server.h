@@ -3,9 +3,9 @@
  * their paths (services.h), the simulator's /_sim/ API (control.h).
  *
  * SOAP: POST only (GET and OPTIONS on a service path get 405 with
- * "Allow: POST"), Content-Type text/xml (SOAP 1.1) or application/soap+xml
- * (SOAP 1.2); a body over SOAP_MAX_REQUEST bytes is answered with a Client
- * fault (HTTP 500) without being kept.  Anything else: 404.
+ * "Allow: POST"); the body (over SOAP_MAX_REQUEST bytes it is not kept) and
+ * its Content-Type go to services_handle, which answers or faults.
+ * Anything else: 404.
  */
 #ifndef DEVICE_SIM_SERVER_H
 #define DEVICE_SIM_SERVER_H

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "scanjob.h"
@@ -25,7 +26,8 @@
 
 /* What a handler reports back: on failure, the fault to send. */
 struct op_result {
-	const char *faultcode; /* "Client" or "Server"; NULL on success */
+	bool failed;
+	enum soap_fault code;
 	char faultstring[320];
 };
 
@@ -38,14 +40,19 @@ struct op {
 
 struct service {
 	const char *path;
-	const char *ns; /* as answered; requests may drop or add a trailing '/' */
+	const char *ns;            /* byte for byte, requests and answers */
+	enum soap_version version; /* the only envelope the service takes */
 	const struct op *ops;
 	size_t n_ops;
 };
 
-static void fault(struct op_result *r, const char *code, const char *fmt, const char *arg)
+#define CLIENT SOAP_FAULT_SENDER
+#define SERVER SOAP_FAULT_RECEIVER
+
+static void fault(struct op_result *r, enum soap_fault code, const char *fmt, const char *arg)
 {
-	r->faultcode = code;
+	r->failed = true;
+	r->code = code;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	snprintf(r->faultstring, sizeof(r->faultstring), fmt, arg ? arg : "");
@@ -60,7 +67,7 @@ static char *field(xmlNodePtr parent, const char *name, size_t max, struct op_re
 	size_t i, n;
 
 	if (!v) {
-		fault(r, "Client", "missing element %s", name);
+		fault(r, CLIENT, "missing element %s", name);
 		return NULL;
 	}
 	n = strlen(v);
@@ -69,8 +76,7 @@ static char *field(xmlNodePtr parent, const char *name, size_t max, struct op_re
 			break;
 	if (n == 0 || n > max || i < n) {
 		free(v);
-		fault(r, "Client", "element %s is empty, too long or holds control characters",
-		      name);
+		fault(r, CLIENT, "element %s is empty, too long or holds control characters", name);
 		return NULL;
 	}
 	return v;
@@ -96,30 +102,31 @@ static void put_template(struct device *d, xmlNodePtr op, struct soap_buf *b, st
 	if (!name)
 		return;
 	if (!template_name_ok(name)) {
-		fault(r, "Client", "templateName may hold printable ASCII without '/' or '\\'",
-		      NULL);
+		fault(r, CLIENT, "templateName may hold printable ASCII without '/' or '\\'", NULL);
 		goto out;
 	}
 	content = soap_child_text(op, "templateContent");
 	if (!content) {
-		fault(r, "Client", "missing element %s", "templateContent");
+		fault(r, CLIENT, "missing element %s", "templateContent");
 		goto out;
 	}
 	/* The device refuses what it could not run, at PutTemplate time. */
 	if (tmpl_parse(content, strlen(content), &t, detail, sizeof(detail)) != TMPL_OK) {
-		fault(r, "Client", "the template is malformed: %s", detail);
+		fault(r, CLIENT, "the template is malformed: %s", detail);
 		goto out;
 	}
 	tmpl_free(&t);
 	e = device_template_put(d, name, content, strlen(content), checksum);
 	if (e == DEVICE_ERR_FULL)
-		fault(r, "Server", "the template store is full", NULL);
+		fault(r, SERVER, "the template store is full", NULL);
 	else if (e != DEVICE_OK)
-		fault(r, "Server", "out of memory", NULL);
+		fault(r, SERVER, "out of memory", NULL);
 	else {
-		soap_buf_add(b, "<PutTemplateResponse xmlns=\"" NS_TEMPLATE "\">");
+		/* XRXTemplate.js xrxTemplateParsePutTemplate reads
+		 * ChecksumResponse/TemplateChecksum. */
+		soap_buf_add(b, "<ChecksumResponse xmlns=\"" NS_TEMPLATE "\">");
 		soap_buf_add_elem(b, "TemplateChecksum", checksum);
-		soap_buf_add(b, "</PutTemplateResponse>");
+		soap_buf_add(b, "</ChecksumResponse>");
 		simlog("info", "template_stored", "template", name, "checksum", checksum, NULL);
 	}
 out:
@@ -140,9 +147,9 @@ static void delete_template(struct device *d, xmlNodePtr op, struct soap_buf *b,
 		goto out;
 	e = device_template_delete(d, name, sum);
 	if (e == DEVICE_ERR_NOT_FOUND)
-		fault(r, "Client", "no template named %s", name);
+		fault(r, CLIENT, "no template named %s", name);
 	else if (e == DEVICE_ERR_CHECKSUM)
-		fault(r, "Client", "priorChecksum does not match the template %s", name);
+		fault(r, CLIENT, "priorChecksum does not match the template %s", name);
 	else
 		soap_buf_add(b, "<VoidResponse xmlns=\"" NS_TEMPLATE "\"/>");
 out:
@@ -172,29 +179,38 @@ static void list_templates(struct device *d, xmlNodePtr op, struct soap_buf *b, 
 
 static void initiate_scan(struct device *d, xmlNodePtr op, struct soap_buf *b, struct op_result *r)
 {
-	char *name = field(op, "ScanTemplateID", DEVICE_TEMPLATE_NAME_MAX, r), *pool;
+	char *name = field(op, "ScanTemplateID", DEVICE_TEMPLATE_NAME_MAX, r), *pool = NULL;
 	enum scanjob_err e;
 	unsigned id = 0;
 	char idtext[16];
 
 	if (!name)
 		return;
+	/* XrxScanV2.js xrxScanV2InitiateScanJobWithTemplateRequest always
+	 * writes a Token element (empty without a token).  Whether a real
+	 * device refuses a request without one is not known (README, "not yet
+	 * verified"); the simulator does, so scanpost sends what the library
+	 * sends. */
+	if (!soap_child(op, "Token")) {
+		fault(r, CLIENT, "missing element %s", "Token");
+		goto out;
+	}
 	pool = soap_child_text(op, "IsFromTemplatePool");
 	if (pool && (strcmp(pool, "true") == 0 || strcmp(pool, "1") == 0)) {
-		fault(r, "Server", "this device has no template pool", NULL);
+		fault(r, SERVER, "this device has no template pool", NULL);
 		goto out;
 	}
 	if (pool && *pool && strcmp(pool, "false") != 0 && strcmp(pool, "0") != 0) {
-		fault(r, "Client", "IsFromTemplatePool must be a boolean", NULL);
+		fault(r, CLIENT, "IsFromTemplatePool must be a boolean", NULL);
 		goto out;
 	}
 	e = scanjob_start(d, name, &id);
 	if (e == SCANJOB_ERR_NO_TEMPLATE)
-		fault(r, "Client", "no template named %s", name);
+		fault(r, CLIENT, "no template named %s", name);
 	else if (e == SCANJOB_ERR_BUSY)
-		fault(r, "Server", "the device is busy", NULL);
+		fault(r, SERVER, "the device is busy", NULL);
 	else if (e != SCANJOB_OK)
-		fault(r, "Server", "the scan could not start", NULL);
+		fault(r, SERVER, "the scan could not start", NULL);
 	else {
 		snprintf(idtext, sizeof(idtext), "%u", id);
 		soap_buf_add(b, "<InitiateScanWithTemplateResponse xmlns=\"" NS_SCAN "\">");
@@ -234,7 +250,7 @@ static void get_job_details(struct device *d, xmlNodePtr op, struct soap_buf *b,
 
 	soap_buf_init(&info);
 	if (!data) {
-		fault(r, "Client", "missing element %s", "JobData");
+		fault(r, CLIENT, "missing element %s", "JobData");
 		return;
 	}
 	if (!(type = field(data, "JobIdentifierType", 32, r)) ||
@@ -242,18 +258,18 @@ static void get_job_details(struct device *d, xmlNodePtr op, struct soap_buf *b,
 	    !(jobtype = field(op, "JobType", 64, r)))
 		goto out;
 	if (strcmp(type, "JobId") != 0) {
-		fault(r, "Client", "JobIdentifierType must be JobId", NULL);
+		fault(r, CLIENT, "JobIdentifierType must be JobId", NULL);
 		goto out;
 	}
 	if (strcmp(jobtype, "WorkflowScanning") != 0) {
-		fault(r, "Client", "JobType must be WorkflowScanning for scan jobs", NULL);
+		fault(r, CLIENT, "JobType must be WorkflowScanning for scan jobs", NULL);
 		goto out;
 	}
 	device_lock(d);
 	j = parse_job_id(idtext, &id) ? device_job_find(d, id) : NULL;
 	if (!j) {
 		device_unlock(d);
-		fault(r, "Client", "no job with JobId %s", idtext);
+		fault(r, CLIENT, "no job with JobId %s", idtext);
 		goto out;
 	}
 	soap_buf_add(&info, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><JobInfo>");
@@ -262,7 +278,7 @@ static void get_job_details(struct device *d, xmlNodePtr op, struct soap_buf *b,
 	soap_buf_add_elem(&info, "JobType", "WorkflowScanning");
 	soap_buf_add_elem(&info, "JobName", j->template_name);
 	soap_buf_add_elem(&info, "JobState", device_job_state_name(j->state));
-	soap_buf_add_elem(&info, "JobStateReasons", j->reasons[0] ? j->reasons : "None");
+	soap_buf_add_elem(&info, "JobStateReasons", device_job_poll(j));
 	snprintf(num, sizeof(num), "%u", j->images_scanned);
 	soap_buf_add_elem(&info, "ImagesScanned", num);
 	snprintf(num, sizeof(num), "%u", j->images_total);
@@ -270,7 +286,7 @@ static void get_job_details(struct device *d, xmlNodePtr op, struct soap_buf *b,
 	device_unlock(d);
 	soap_buf_add(&info, "</JobInfo>");
 	if (info.oom) {
-		fault(r, "Server", "out of memory", NULL);
+		fault(r, SERVER, "out of memory", NULL);
 		goto out;
 	}
 	soap_buf_add(b, "<GetJobDetailsResponse xmlns=\"" NS_JOBMGMT "\">");
@@ -298,7 +314,10 @@ static void get_device_information(struct device *d, xmlNodePtr op, struct soap_
 	soap_buf_add(&info, "<device>");
 	soap_buf_add_elem(&info, "name", d->id.name);
 	soap_buf_add_elem(&info, "serial", d->id.serial);
-	soap_buf_add_elem(&info, "model", d->id.model);
+	soap_buf_add_elem(&info, "model", device_model(d));
+	/* Xerox's apps read device/generation next to model and serial (the
+	 * public EIP app sarathpk931/noteconverter_v14, app.module.ts). */
+	soap_buf_add_elem(&info, "generation", DEVICE_GENERATION);
 	soap_buf_add(&info, "</device><display><canvasSize>");
 	snprintf(num, sizeof(num), "%u", d->id.canvas_w);
 	soap_buf_add_elem(&info, "width", num);
@@ -307,7 +326,7 @@ static void get_device_information(struct device *d, xmlNodePtr op, struct soap_
 	device_unlock(d);
 	soap_buf_add(&info, "</canvasSize></display></DeviceInformation>");
 	if (info.oom)
-		fault(r, "Server", "out of memory", NULL);
+		fault(r, SERVER, "out of memory", NULL);
 	else {
 		soap_buf_add(b, "<GetDeviceInformationResponse xmlns=\"" NS_DEVCFG "\">");
 		soap_buf_add_elem(b, "Information", info.s);
@@ -332,7 +351,7 @@ static void get_session_information(struct device *d, xmlNodePtr op, struct soap
 	                    "<schemaVersion><MajorVersion>1</MajorVersion>"
 	                    "<MinorVersion>1</MinorVersion><Revision>0</Revision></schemaVersion>");
 	device_lock(d);
-	soap_buf_add_elem(&info, "username", d->user.logged_in ? d->user.name : "guest");
+	soap_buf_add_elem(&info, "username", device_user_name(&d->user));
 	soap_buf_add(&info, "<email>");
 	soap_buf_add_elem(&info, "from", d->user.logged_in ? d->user.email : "");
 	soap_buf_add(&info, "</email>");
@@ -347,7 +366,7 @@ static void get_session_information(struct device *d, xmlNodePtr op, struct soap
 	}
 	soap_buf_add(&info, "</SessionInformation>");
 	if (info.oom)
-		fault(r, "Server", "out of memory", NULL);
+		fault(r, SERVER, "out of memory", NULL);
 	else {
 		soap_buf_add(b, "<SessionInformationResponse xmlns=\"" NS_SESSION "\">");
 		soap_buf_add_elem(b, "Information", info.s);
@@ -387,16 +406,23 @@ static const struct op session_ops[] = {
     {"ExitApplicationRequest", exit_application},
 };
 
-#define SERVICE(path, ns, ops)                                                                     \
+#define SERVICE(path, ns, version, ops)                                                            \
 	{                                                                                          \
-		path, ns, ops, N_ELEMS(ops)                                                        \
+		path, ns, version, ops, N_ELEMS(ops)                                               \
 	}
+/* Path, namespace and envelope version of each service as Xerox's EIP
+ * library 4.3.01 sends them (sarathpk931/noteconverter_v14,
+ * src/assets/Xrx/): XRXTemplate.js (XRX_TEMPLATE_PATH, XRX_TEMPLATE_NAMESPACE,
+ * XRX_SOAP11_SOAPSTART), XRXScanV2.js (XRX_SCANV2_*, XRX_SOAPSTART = SOAP 1.2),
+ * XRXJobManagement.js (XRX_JOBMGMT_*, XRX_SOAPSTART), XRXDeviceConfig.js
+ * (XRX_DEVICECONFIG_*, XRX_SOAP11_SOAPSTART), XRXSession.js (XRX_SESSION_*,
+ * XRX_SESSION_SOAPSTART = SOAP 1.1). */
 static const struct service services[] = {
-    SERVICE("/webservices/office/template_management/1", NS_TEMPLATE, template_ops),
-    SERVICE("/webservices/ScanService/2", NS_SCAN, scan_ops),
-    SERVICE("/webservices/JobManagement/1", NS_JOBMGMT, jobmgmt_ops),
-    SERVICE("/webservices/office/device_configuration/1", NS_DEVCFG, devcfg_ops),
-    SERVICE("/webservices/office/cuisession/1", NS_SESSION, session_ops),
+    SERVICE("/webservices/office/template_management/1", NS_TEMPLATE, SOAP_V11, template_ops),
+    SERVICE("/webservices/ScanService/2", NS_SCAN, SOAP_V12, scan_ops),
+    SERVICE("/webservices/JobManagement/1", NS_JOBMGMT, SOAP_V12, jobmgmt_ops),
+    SERVICE("/webservices/office/device_configuration/1", NS_DEVCFG, SOAP_V11, devcfg_ops),
+    SERVICE("/webservices/office/cuisession/1", NS_SESSION, SOAP_V11, session_ops),
 };
 
 static const struct service *service_at(const char *path)
@@ -414,31 +440,60 @@ bool services_is_path(const char *path)
 	return service_at(path) != NULL;
 }
 
-/* Same namespace, ignoring one trailing '/' on either side. */
-static bool same_ns(const char *a, const char *b)
+/* The media types a SOAP request may come as: text/xml is what Xerox's
+ * library sends for every service (XRXWebservices.js xrxCallAjax), and
+ * application/soap+xml is SOAP 1.2's own (SOAP 1.2 part 2, section 7.1.4).
+ * Parameters (charset, action) are allowed. */
+static bool content_type_ok(const char *ct)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	static const char *const types[] = {"text/xml", "application/soap+xml"};
+	size_t i, n;
 
-	if (la && a[la - 1] == '/')
-		la--;
-	if (lb && b[lb - 1] == '/')
-		lb--;
-	return la == lb && memcmp(a, b, la) == 0;
+	if (!ct)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	for (i = 0; i < N_ELEMS(types); i++) {
+		n = strlen(types[i]);
+		if (strncasecmp(ct, types[i], n) == 0 && strchr("; \t", ct[n]))
+			return true;
+	}
+	return false;
 }
 
-int services_fault(struct soap_buf *out, const char *faultcode, const char *faultstring)
+static enum soap_fault fault_of_parse(enum soap_err e)
 {
+	switch (e) {
+	case SOAP_ERR_MUST_UNDERSTAND:
+		return SOAP_FAULT_MUST_UNDERSTAND;
+	case SOAP_ERR_ENVELOPE_NS: /* SOAP 1.1 section 4.1.2 */
+		return SOAP_FAULT_VERSION_MISMATCH;
+	case SOAP_ERR_NOMEM:
+		return SOAP_FAULT_RECEIVER;
+	default:
+		return SOAP_FAULT_SENDER;
+	}
+}
+
+static int refuse(const struct service *svc, enum soap_fault code, const char *why,
+                  const char *path, struct soap_buf *out, const char **answer_type)
+{
+	simlog("warn", "soap_fault", "path", path, "faultstring", why, NULL);
 	soap_buf_free(out);
-	soap_write_fault(out, faultcode, faultstring);
-	return 500;
+	/* A VersionMismatch is a SOAP 1.1 envelope (soap.h). */
+	*answer_type =
+	    soap_content_type(code == SOAP_FAULT_VERSION_MISMATCH ? SOAP_V11 : svc->version);
+	return soap_write_fault(out, svc->version, code, why);
 }
 
-int services_handle(struct device *d, const char *path, const char *body, size_t len,
-                    struct soap_buf *out)
+int services_handle(struct device *d, const char *path, const char *content_type, const char *body,
+                    size_t len, bool too_large, struct soap_buf *out, const char **answer_type)
 {
+	static const struct service unknown = {"", "", SOAP_V11, NULL, 0};
 	const struct service *svc = service_at(path);
-	struct op_result r = {NULL, ""};
+	struct op_result r = {false, SOAP_FAULT_SENDER, ""};
 	struct soap_request req;
+	enum soap_version version = SOAP_V11;
 	struct soap_buf resp;
 	enum soap_err e;
 	const char *opname;
@@ -446,35 +501,52 @@ int services_handle(struct device *d, const char *path, const char *body, size_t
 	int status = 200;
 
 	if (!svc)
-		return services_fault(out, "Client", "no service at this path");
-	e = soap_parse(body, len, &req);
+		return refuse(&unknown, CLIENT, "no service at this path", path, out, answer_type);
+	if (too_large)
+		return refuse(svc, CLIENT, soap_err_string(SOAP_ERR_TOO_LARGE), path, out,
+		              answer_type);
+	if (!content_type_ok(content_type))
+		return refuse(svc, CLIENT, "Content-Type must be text/xml or application/soap+xml",
+		              path, out, answer_type);
+	e = soap_parse(body, len, &req, &version);
+	/* An envelope of the other version, well-formed or not beyond it, is a
+	 * VersionMismatch (SOAP 1.1 section 4.1.2; SOAP 1.2 part 1 section
+	 * 5.4.7 and appendix A). */
+	if ((e == SOAP_OK || e == SOAP_ERR_BODY || e == SOAP_ERR_MUST_UNDERSTAND) &&
+	    version != svc->version) {
+		soap_request_free(&req);
+		return refuse(svc, SOAP_FAULT_VERSION_MISMATCH,
+		              svc->version == SOAP_V12 ? "this service takes SOAP 1.2 envelopes"
+		                                       : "this service takes SOAP 1.1 envelopes",
+		              path, out, answer_type);
+	}
 	if (e != SOAP_OK)
-		return services_fault(out,
-		                      e == SOAP_ERR_MUST_UNDERSTAND ? "MustUnderstand"
-		                      : e == SOAP_ERR_NOMEM         ? "Server"
-		                                                    : "Client",
-		                      soap_err_string(e));
+		return refuse(svc, fault_of_parse(e), soap_err_string(e), path, out, answer_type);
 	opname = (const char *)req.op->name;
 	for (i = 0; i < svc->n_ops; i++)
 		if (strcmp(svc->ops[i].name, opname) == 0)
 			break;
 	soap_buf_init(&resp);
 	if (i == svc->n_ops)
-		fault(&r, "Client", "unknown operation %s for this service", opname);
-	else if (!same_ns(soap_ns(req.op), svc->ns))
-		fault(&r, "Client", "the operation element must be in the namespace %s", svc->ns);
+		fault(&r, CLIENT, "unknown operation %s for this service", opname);
+	else if (strcmp(soap_ns(req.op), svc->ns) != 0)
+		/* Byte for byte: the template namespace ends in '/', the others
+		 * do not (the library's XRX_*_NAMESPACE). */
+		fault(&r, CLIENT, "the operation element must be in the namespace %s", svc->ns);
 	else
 		svc->ops[i].fn(d, req.op, &resp, &r);
-	if (!r.faultcode && resp.oom)
-		fault(&r, "Server", "out of memory", NULL);
-	if (r.faultcode) {
-		simlog("warn", "soap_fault", "path", path, "operation", opname, "faultcode",
-		       r.faultcode, "faultstring", r.faultstring, NULL);
-		status = services_fault(out, r.faultcode, r.faultstring);
+	if (!r.failed && resp.oom)
+		fault(&r, SERVER, "out of memory", NULL);
+	if (r.failed) {
+		simlog("warn", "soap_fault", "path", path, "operation", opname, "faultstring",
+		       r.faultstring, NULL);
+		soap_buf_free(out);
+		status = soap_write_fault(out, svc->version, r.code, r.faultstring);
 	} else {
 		soap_buf_free(out);
-		soap_write_envelope(out, resp.s ? resp.s : "");
+		soap_write_envelope(out, svc->version, resp.s ? resp.s : "");
 	}
+	*answer_type = soap_content_type(svc->version);
 	soap_buf_free(&resp);
 	soap_request_free(&req);
 	return status;

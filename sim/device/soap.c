@@ -36,6 +36,7 @@ static const char *const err_strings[] = {
     [SOAP_ERR_NOT_XML] = "the request is not well-formed XML",
     [SOAP_ERR_DTD] = "a SOAP message must not contain a document type declaration",
     [SOAP_ERR_ENVELOPE] = "the root element is not a SOAP Envelope",
+    [SOAP_ERR_ENVELOPE_NS] = "the Envelope is in neither the SOAP 1.1 nor the SOAP 1.2 namespace",
     [SOAP_ERR_BODY] = "the SOAP Envelope has no Body with an operation element",
     [SOAP_ERR_MUST_UNDERSTAND] = "a SOAP Header entry with mustUnderstand is not understood",
     [SOAP_ERR_TOO_LARGE] = "the request is larger than 1 MB",
@@ -54,12 +55,11 @@ const char *soap_ns(xmlNodePtr n)
 	return (n && n->ns && n->ns->href) ? (const char *)n->ns->href : "";
 }
 
-static bool is_env(xmlNodePtr n, const char *name)
+/* An element called name in the envelope namespace ns. */
+static bool is_env(xmlNodePtr n, const char *name, const char *ns)
 {
-	const char *ns = soap_ns(n);
-
 	return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0 &&
-	       (strcmp(ns, SOAP11_ENV_NS) == 0 || strcmp(ns, SOAP12_ENV_NS) == 0);
+	       strcmp(soap_ns(n), ns) == 0;
 }
 
 static xmlNodePtr first_element(xmlNodePtr n)
@@ -70,8 +70,9 @@ static xmlNodePtr first_element(xmlNodePtr n)
 	return NULL;
 }
 
-/* SOAP 1.1 section 4.2.3: "1" (1.2 also allows "true"). */
-static bool header_must_understand(xmlNodePtr header)
+/* SOAP 1.1 section 4.2.3: "1"; SOAP 1.2 part 1 section 5.2.3 also "true".
+ * The attribute is in the envelope's own namespace. */
+static bool header_must_understand(xmlNodePtr header, const char *ns)
 {
 	xmlNodePtr h;
 
@@ -83,8 +84,7 @@ static bool header_must_understand(xmlNodePtr header)
 			bool yes;
 
 			if (strcmp((const char *)a->name, "mustUnderstand") != 0 || !a->ns ||
-			    (strcmp((const char *)a->ns->href, SOAP11_ENV_NS) != 0 &&
-			     strcmp((const char *)a->ns->href, SOAP12_ENV_NS) != 0))
+			    strcmp((const char *)a->ns->href, ns) != 0)
 				continue;
 			v = xmlNodeGetContent((xmlNodePtr)a);
 			yes = v && (strcmp((const char *)v, "1") == 0 ||
@@ -97,10 +97,12 @@ static bool header_must_understand(xmlNodePtr header)
 	return false;
 }
 
-enum soap_err soap_parse(const char *buf, size_t len, struct soap_request *req)
+enum soap_err soap_parse(const char *buf, size_t len, struct soap_request *req,
+                         enum soap_version *version)
 {
 	xmlNodePtr env, n, body = NULL, header = NULL;
 	enum soap_err e = SOAP_OK;
+	const char *ns = NULL;
 
 	memset(req, 0, sizeof(*req));
 	if (len > SOAP_MAX_REQUEST)
@@ -114,21 +116,33 @@ enum soap_err soap_parse(const char *buf, size_t len, struct soap_request *req)
 	if (!req->doc)
 		return SOAP_ERR_NOT_XML;
 	env = xmlDocGetRootElement(req->doc);
+	if (is_env(env, "Envelope", SOAP11_ENV_NS)) {
+		ns = SOAP11_ENV_NS;
+		req->version = SOAP_V11;
+	} else if (is_env(env, "Envelope", SOAP12_ENV_NS)) {
+		ns = SOAP12_ENV_NS;
+		req->version = SOAP_V12;
+	}
 	if (req->doc->intSubset || req->doc->extSubset)
 		e = SOAP_ERR_DTD;
-	else if (!is_env(env, "Envelope"))
+	else if (!ns && env && strcmp((const char *)env->name, "Envelope") == 0)
+		e = SOAP_ERR_ENVELOPE_NS;
+	else if (!ns)
 		e = SOAP_ERR_ENVELOPE;
 	if (e == SOAP_OK) {
-		/* Envelope: optional Header, then Body (SOAP 1.1 section 4). */
+		if (version)
+			*version = req->version;
+		/* Envelope: optional Header, then Body (SOAP 1.1 section 4;
+		 * SOAP 1.2 part 1 section 5.1), both in the envelope's namespace. */
 		for (n = first_element(env->children); n; n = first_element(n->next)) {
-			if (!header && !body && is_env(n, "Header"))
+			if (!header && !body && is_env(n, "Header", ns))
 				header = n;
-			else if (!body && is_env(n, "Body"))
+			else if (!body && is_env(n, "Body", ns))
 				body = n;
 		}
 		if (!body || !(req->op = first_element(body->children)))
 			e = SOAP_ERR_BODY;
-		else if (header_must_understand(header))
+		else if (header_must_understand(header, ns))
 			e = SOAP_ERR_MUST_UNDERSTAND;
 	}
 	if (e != SOAP_OK)
@@ -282,26 +296,87 @@ void soap_buf_add_elem(struct soap_buf *b, const char *name, const char *text)
 	soap_buf_addf(b, "</%s>", name);
 }
 
-static const char envelope_start[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-                                     "<soap:Envelope xmlns:soap=\"" SOAP11_ENV_NS "\""
-                                     " xmlns:SOAP-ENC=\"http://schemas.xmlsoap.org/soap/encoding/\""
-                                     " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
-                                     " xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\">"
-                                     "<soap:Header/><soap:Body>";
+/* The envelopes are written the way Xerox's EIP library writes its requests
+ * (XRXWebservices.js XRX_SOAP11_SOAPSTART / XRX_SOAPSTART): prefix "soap",
+ * an empty Header. */
+static const char *const envelope_start[] = {
+    [0] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+          "<soap:Envelope xmlns:soap=\"" SOAP11_ENV_NS "\""
+          " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+          " xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\">"
+          "<soap:Header/><soap:Body>",
+    [1] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+          "<soap:Envelope xmlns:soap=\"" SOAP12_ENV_NS "\""
+          " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+          " xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\">"
+          "<soap:Header/><soap:Body>",
+};
 static const char envelope_end[] = "</soap:Body></soap:Envelope>";
 
-void soap_write_envelope(struct soap_buf *out, const char *body_xml)
+/* The SOAP 1.2 part 1 section 5.4.7 Upgrade block, inside a SOAP 1.1
+ * Header: which envelope the service does take. */
+static const char *const upgrade_header[] = {
+    [0] = "<soap:Header><upg:Upgrade xmlns:upg=\"" SOAP12_ENV_NS "\">"
+          "<upg:SupportedEnvelope qname=\"ns1:Envelope\" xmlns:ns1=\"" SOAP11_ENV_NS "\"/>"
+          "</upg:Upgrade></soap:Header>",
+    [1] = "<soap:Header><upg:Upgrade xmlns:upg=\"" SOAP12_ENV_NS "\">"
+          "<upg:SupportedEnvelope qname=\"ns1:Envelope\" xmlns:ns1=\"" SOAP12_ENV_NS "\"/>"
+          "</upg:Upgrade></soap:Header>",
+};
+
+static int vi(enum soap_version v)
 {
-	soap_buf_add(out, envelope_start);
+	return v == SOAP_V12 ? 1 : 0;
+}
+
+void soap_write_envelope(struct soap_buf *out, enum soap_version v, const char *body_xml)
+{
+	soap_buf_add(out, envelope_start[vi(v)]);
 	soap_buf_add(out, body_xml);
 	soap_buf_add(out, envelope_end);
 }
 
-void soap_write_fault(struct soap_buf *out, const char *faultcode, const char *faultstring)
+/* Fault codes by role: SOAP 1.1 section 4.4.1, SOAP 1.2 part 1 section 5.4.6. */
+static const char *const fault_names[][2] = {
+    [SOAP_FAULT_SENDER] = {"Client", "Sender"},
+    [SOAP_FAULT_RECEIVER] = {"Server", "Receiver"},
+    [SOAP_FAULT_MUST_UNDERSTAND] = {"MustUnderstand", "MustUnderstand"},
+    [SOAP_FAULT_VERSION_MISMATCH] = {"VersionMismatch", "VersionMismatch"},
+};
+
+int soap_write_fault(struct soap_buf *out, enum soap_version v, enum soap_fault code,
+                     const char *text)
 {
-	soap_buf_add(out, envelope_start);
-	soap_buf_addf(out, "<soap:Fault><faultcode>soap:%s</faultcode><faultstring>", faultcode);
-	soap_buf_add_text(out, faultstring);
-	soap_buf_add(out, "</faultstring></soap:Fault>");
+	if (code == SOAP_FAULT_VERSION_MISMATCH) {
+		soap_buf_add(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		                  "<soap:Envelope xmlns:soap=\"" SOAP11_ENV_NS "\">");
+		soap_buf_add(out, upgrade_header[vi(v)]);
+		soap_buf_add(out, "<soap:Body><soap:Fault><faultcode>soap:VersionMismatch"
+		                  "</faultcode><faultstring>");
+		soap_buf_add_text(out, text);
+		soap_buf_add(out, "</faultstring></soap:Fault>");
+		soap_buf_add(out, envelope_end);
+		return 500;
+	}
+	soap_buf_add(out, envelope_start[vi(v)]);
+	if (v == SOAP_V12) {
+		soap_buf_addf(out,
+		              "<soap:Fault><soap:Code><soap:Value>soap:%s</soap:Value></soap:Code>"
+		              "<soap:Reason><soap:Text xml:lang=\"en\">",
+		              fault_names[code][1]);
+		soap_buf_add_text(out, text);
+		soap_buf_add(out, "</soap:Text></soap:Reason></soap:Fault>");
+	} else {
+		soap_buf_addf(out, "<soap:Fault><faultcode>soap:%s</faultcode><faultstring>",
+		              fault_names[code][0]);
+		soap_buf_add_text(out, text);
+		soap_buf_add(out, "</faultstring></soap:Fault>");
+	}
 	soap_buf_add(out, envelope_end);
+	return (v == SOAP_V12 && code == SOAP_FAULT_SENDER) ? 400 : 500;
+}
+
+const char *soap_content_type(enum soap_version v)
+{
+	return v == SOAP_V12 ? "application/soap+xml; charset=utf-8" : "text/xml; charset=utf-8";
 }

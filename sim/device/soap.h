@@ -9,9 +9,13 @@
  * "billion laughs" has nothing to expand).  A request is at most
  * SOAP_MAX_REQUEST bytes; the server refuses bigger ones before parsing.
  *
- * Requests may use the SOAP 1.1 or the SOAP 1.2 envelope namespace (Xerox's
- * own JavaScript library sends 1.2 for job management and 1.1 elsewhere);
- * answers are always SOAP 1.1 (text/xml), as the devices answer.
+ * The parser accepts either envelope namespace and says which one came
+ * (soap_request.version); which version a service takes is the service
+ * table's business (services.c, from Xerox's EIP library).  Answers and
+ * faults are written in the version given: SOAP 1.1 (section 4.4 Fault,
+ * faultcode/faultstring) or SOAP 1.2 (part 1 section 5.4, Code/Value and
+ * Reason/Text).  A VersionMismatch is always a SOAP 1.1 envelope, as SOAP 1.2
+ * part 1 appendix A asks, with the Upgrade header block of section 5.4.7.
  */
 #ifndef DEVICE_SIM_SOAP_H
 #define DEVICE_SIM_SOAP_H
@@ -25,11 +29,26 @@
 #define SOAP11_ENV_NS    "http://schemas.xmlsoap.org/soap/envelope/"
 #define SOAP12_ENV_NS    "http://www.w3.org/2003/05/soap-envelope"
 
+enum soap_version {
+	SOAP_V11 = 11, /* http://schemas.xmlsoap.org/soap/envelope/ */
+	SOAP_V12 = 12, /* http://www.w3.org/2003/05/soap-envelope */
+};
+
+/* The fault codes this device uses, named by role; soap_write_fault spells
+ * them for the version (Client/Sender, Server/Receiver). */
+enum soap_fault {
+	SOAP_FAULT_SENDER,
+	SOAP_FAULT_RECEIVER,
+	SOAP_FAULT_MUST_UNDERSTAND,
+	SOAP_FAULT_VERSION_MISMATCH,
+};
+
 enum soap_err {
 	SOAP_OK = 0,
 	SOAP_ERR_NOT_XML,         /* not well-formed */
 	SOAP_ERR_DTD,             /* has a DOCTYPE (SOAP 1.1 section 3) */
-	SOAP_ERR_ENVELOPE,        /* root is not a SOAP Envelope */
+	SOAP_ERR_ENVELOPE,        /* root is not an Envelope */
+	SOAP_ERR_ENVELOPE_NS,     /* an Envelope of neither SOAP namespace */
 	SOAP_ERR_BODY,            /* no Body, or a Body without an element */
 	SOAP_ERR_MUST_UNDERSTAND, /* a Header entry with mustUnderstand="1" */
 	SOAP_ERR_TOO_LARGE,
@@ -39,6 +58,7 @@ enum soap_err {
 struct soap_request {
 	xmlDocPtr doc;
 	xmlNodePtr op; /* the first element child of Body, owned by doc */
+	enum soap_version version;
 };
 
 /* Must be called once before any other thread parses (main does). */
@@ -46,8 +66,11 @@ void soap_init(void);
 void soap_cleanup(void);
 
 /* Parses len bytes.  On SOAP_OK req owns the document (soap_request_free);
- * on error req is empty. */
-enum soap_err soap_parse(const char *buf, size_t len, struct soap_request *req);
+ * on error req is empty.  *version (may be NULL) gets the envelope's version
+ * whenever the root element is a SOAP Envelope, also on SOAP_ERR_BODY and
+ * SOAP_ERR_MUST_UNDERSTAND, so the fault can be written in it. */
+enum soap_err soap_parse(const char *buf, size_t len, struct soap_request *req,
+                         enum soap_version *version);
 void soap_request_free(struct soap_request *req);
 
 /* Human text for the faultstring. */
@@ -83,14 +106,21 @@ void soap_buf_add_text(struct soap_buf *b, const char *s);
 /* <name>escaped text</name> */
 void soap_buf_add_elem(struct soap_buf *b, const char *name, const char *text);
 
-/* Writes the whole answer: XML declaration, SOAP 1.1 Envelope, Body holding
- * body_xml (already well-formed XML the caller built). */
-void soap_write_envelope(struct soap_buf *out, const char *body_xml);
+/* Writes the whole answer: XML declaration, Envelope of version v, Body
+ * holding body_xml (already well-formed XML the caller built). */
+void soap_write_envelope(struct soap_buf *out, enum soap_version v, const char *body_xml);
 
-/* Writes a SOAP 1.1 Fault (section 4.4) as the whole answer: faultcode is
- * "Client", "Server", "MustUnderstand" or "VersionMismatch" (prefixed with
- * "soap:" here, the prefix of the envelope namespace), faultstring is plain text (escaped here).
- * The server sends it with HTTP 500 (SOAP 1.1 section 6.2). */
-void soap_write_fault(struct soap_buf *out, const char *faultcode, const char *faultstring);
+/* Writes a Fault of version v as the whole answer; text is plain text
+ * (escaped here).  SOAP_FAULT_VERSION_MISMATCH is written as SOAP 1.1
+ * whatever v is, with an Upgrade header naming the envelope version the
+ * service takes (v).  Returns the HTTP status to send it with: 500 for SOAP
+ * 1.1 (SOAP 1.1 section 6.2); for SOAP 1.2, 400 for a Sender fault and 500
+ * for the others (SOAP 1.2 part 2, section 7.5.2.2). */
+int soap_write_fault(struct soap_buf *out, enum soap_version v, enum soap_fault code,
+                     const char *text);
+
+/* "text/xml; charset=utf-8" (SOAP 1.1) or "application/soap+xml;
+ * charset=utf-8" (SOAP 1.2 part 2, section 7.1.4). */
+const char *soap_content_type(enum soap_version v);
 
 #endif

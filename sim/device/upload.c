@@ -3,19 +3,10 @@
  */
 #include "upload.h"
 
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <curl/curl.h>
-
-#define ANSWER_KEEP 512
-
-struct answer {
-	char text[ANSWER_KEEP + 1];
-	size_t len;
-	size_t total;
-};
 
 struct progress {
 	int (*should_stop)(void *);
@@ -34,13 +25,12 @@ void upload_global_cleanup(void)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
-	struct answer *a = user;
-	size_t n = size * nmemb, room = ANSWER_KEEP - a->len;
+	struct upload_answer *a = user;
+	size_t n = size * nmemb, room = UPLOAD_ANSWER_MAX - a->len;
 
 	memcpy(a->text + a->len, data, n < room ? n : room);
 	a->len += n < room ? n : room;
 	a->text[a->len] = '\0';
-	a->total += n;
 	return n;
 }
 
@@ -56,8 +46,7 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
 	return (p->should_stop && p->should_stop(p->arg)) ? 1 : 0;
 }
 
-/* The answer text made safe for a log line: printable ASCII only, cut. */
-static void printable(const char *in, char *out, size_t outlen)
+void upload_printable(const char *in, char *out, size_t outlen)
 {
 	size_t i;
 
@@ -66,49 +55,53 @@ static void printable(const char *in, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
-enum upload_err upload_put_file(const struct upload_target *t, const char *local_path,
-                                const char *dest_name, int (*should_stop)(void *), void *arg,
-                                char *detail, size_t detaillen)
+static void add_field(curl_mime *mime, const char *name, const char *value)
+{
+	curl_mimepart *part = curl_mime_addpart(mime);
+
+	curl_mime_name(part, name);
+	curl_mime_data(part, value, CURL_ZERO_TERMINATED);
+}
+
+enum upload_err upload_run(const struct upload_target *t, const struct upload_op *op,
+                           struct upload_answer *a, char *detail, size_t detaillen)
 {
 	enum upload_err e = UPLOAD_ERR_NOMEM;
-	struct answer a = {"", 0, 0};
-	struct progress prog = {should_stop, arg};
-	char url[1024], errbuf[CURL_ERROR_SIZE] = "", shown[256];
+	struct progress prog = {t->should_stop, t->arg};
+	char errbuf[CURL_ERROR_SIZE] = "", shown[256];
 	curl_mime *mime = NULL;
 	curl_mimepart *part;
 	CURL *c = curl_easy_init();
 	CURLcode rc;
 	long status = 0;
-	int w;
 
+	a->len = 0;
+	a->text[0] = '\0';
 	if (detail && detaillen)
 		detail[0] = '\0';
 	if (!c)
 		return UPLOAD_ERR_NOMEM;
-	w = snprintf(url, sizeof(url), "https://%s%s", t->host, t->script_path);
-	if (w < 0 || (size_t)w >= sizeof(url))
-		goto out;
 	mime = curl_mime_init(c);
 	if (!mime)
 		goto out;
-	/* Field order as the devices send them: the operation, where, then the file. */
-	part = curl_mime_addpart(mime);
-	curl_mime_name(part, "theOperation");
-	curl_mime_data(part, "PutFile", CURL_ZERO_TERMINATED);
-	part = curl_mime_addpart(mime);
-	curl_mime_name(part, "destDir");
-	curl_mime_data(part, t->dest_dir, CURL_ZERO_TERMINATED);
-	part = curl_mime_addpart(mime);
-	curl_mime_name(part, "destName");
-	curl_mime_data(part, dest_name, CURL_ZERO_TERMINATED);
-	part = curl_mime_addpart(mime);
-	curl_mime_name(part, "sendfile");
-	if (curl_mime_filedata(part, local_path) != CURLE_OK)
-		goto out;
-	curl_mime_filename(part, dest_name);
-	curl_mime_type(part, "application/octet-stream");
+	/* Field order: the operation, where, then the file (its fields come
+	 * first so a receiver knows what the file is before it arrives). */
+	add_field(mime, "theOperation", op->operation);
+	add_field(mime, "destDir", op->dest_dir);
+	if (op->dest_name)
+		add_field(mime, "destName", op->dest_name);
+	if (op->del_dir)
+		add_field(mime, "delDir", op->del_dir);
+	if (op->local_path) {
+		part = curl_mime_addpart(mime);
+		curl_mime_name(part, "sendfile");
+		if (curl_mime_filedata(part, op->local_path) != CURLE_OK)
+			goto out;
+		curl_mime_filename(part, op->dest_name ? op->dest_name : "file");
+		curl_mime_type(part, "application/octet-stream");
+	}
 
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_URL, t->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -121,7 +114,7 @@ enum upload_err upload_put_file(const struct upload_target *t, const char *local
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &prog);
@@ -142,21 +135,14 @@ enum upload_err upload_put_file(const struct upload_target *t, const char *local
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	printable(a.text, shown, sizeof(shown));
+	while (a->len > 0 && strchr(" \t\r\n", a->text[a->len - 1]))
+		a->text[--a->len] = '\0';
+	upload_printable(a->text, shown, sizeof(shown));
 	if (status != 200) {
 		e = UPLOAD_ERR_STATUS;
 		if (detail)
 			snprintf(detail, detaillen, "HTTP %ld: %s", status, shown);
 		goto out;
-	}
-	/* An empty answer is success; whitespace only is tolerated. */
-	for (size_t i = 0; i < a.len; i++) {
-		if (!strchr(" \t\r\n", a.text[i])) {
-			e = UPLOAD_ERR_REFUSED;
-			if (detail)
-				snprintf(detail, detaillen, "HTTP 200 with an answer: %s", shown);
-			goto out;
-		}
 	}
 	e = UPLOAD_OK;
 out:

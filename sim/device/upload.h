@@ -1,14 +1,18 @@
 /*
  * upload.h - the device side of Xerox's HTTP filing protocol (DESIGN 3.3).
  *
- * One POST per file to https://<RepositoryName><XrxHTTPScriptLocation>,
- * multipart/form-data (RFC 7578) with the fields theOperation=PutFile,
- * destDir, destName, and the file in the part "sendfile".  Success is a
- * 200 with an empty body; any other status, or a 200 whose body holds text
- * (XRXERROR, XRXNOTFOUND, XRXBADNAME, XRXDIREXISTS), is a failure.  The
- * server's certificate and name are always verified (against ca_file, or the
- * system store when it is NULL); only https is allowed and redirects are
- * not followed.  The file is streamed from disk by libcurl.
+ * One POST per operation to the filing URL (scansettings.h),
+ * multipart/form-data (RFC 7578) with the fields theOperation, destDir,
+ * destName (and delDir for DeleteDirContents), and for PutFile the file in
+ * the part "sendfile" (the field names of Xerox's sample HTTP filing script,
+ * PHP class phpRequestExecutor, and of the independent receivers).  The
+ * receiver answers every operation with HTTP 200: an empty body is success,
+ * a body is the answer (XRXERROR, XRXNOTFOUND, XRXBADNAME, XRXDIREXISTS, or
+ * ListDir's listing).  Any other status is a failure of the transfer.
+ *
+ * The server's certificate and name are always verified (against ca_file,
+ * or the system store when it is NULL); only https is allowed and
+ * redirects are not followed.  A file is streamed from disk by libcurl.
  */
 #ifndef DEVICE_SIM_UPLOAD_H
 #define DEVICE_SIM_UPLOAD_H
@@ -16,19 +20,36 @@
 #include <stddef.h>
 
 enum upload_err {
-	UPLOAD_OK = 0,
+	UPLOAD_OK = 0,        /* HTTP 200; the answer text is in .answer */
 	UPLOAD_ERR_TRANSPORT, /* connect, TLS, timeout: detail has curl's words */
 	UPLOAD_ERR_STATUS,    /* not 200: detail has the status and the start of the body */
-	UPLOAD_ERR_REFUSED,   /* 200 with a body, e.g. XRXERROR */
 	UPLOAD_ERR_ABORTED,   /* should_stop said so */
 	UPLOAD_ERR_NOMEM,
 };
 
 struct upload_target {
-	const char *host;        /* RepositoryName: host or host:port */
-	const char *script_path; /* XrxHTTPScriptLocation, starts with '/' */
-	const char *dest_dir;    /* destDir */
-	const char *ca_file;     /* CA bundle; NULL: the system's */
+	const char *url;            /* https://host[:port]/path */
+	const char *ca_file;        /* CA bundle; NULL: the system's */
+	int (*should_stop)(void *); /* polled during transfers; may be NULL */
+	void *arg;
+};
+
+#define UPLOAD_ANSWER_MAX 4096
+
+/* One operation.  local_path is the file of a PutFile (NULL otherwise);
+ * del_dir is DeleteDirContents' delDir ("1": remove the folder too; NULL:
+ * no field). */
+struct upload_op {
+	const char *operation; /* theOperation */
+	const char *dest_dir;
+	const char *dest_name; /* NULL: no field */
+	const char *del_dir;
+	const char *local_path;
+};
+
+struct upload_answer {
+	char text[UPLOAD_ANSWER_MAX + 1]; /* the body, cut at UPLOAD_ANSWER_MAX */
+	size_t len;
 };
 
 /* Once, from main, before threads (curl_global_init) / at exit. */
@@ -36,13 +57,15 @@ int upload_global_init(void);
 void upload_global_cleanup(void);
 
 /*
- * POSTs the file at local_path as dest_name.  should_stop(arg) (may be NULL)
- * is polled during the transfer.  detail (when not NULL) gets a short
- * description of a failure, safe to log: status, curl error text, at most
- * 200 bytes of the answer with control characters replaced.
+ * Runs op against t.  On UPLOAD_OK *a holds the answer (trailing whitespace
+ * cut).  detail (when not NULL) gets a short description of a failure, safe
+ * to log: status, curl error text, at most 200 bytes of the answer with
+ * control characters replaced.
  */
-enum upload_err upload_put_file(const struct upload_target *t, const char *local_path,
-                                const char *dest_name, int (*should_stop)(void *), void *arg,
-                                char *detail, size_t detaillen);
+enum upload_err upload_run(const struct upload_target *t, const struct upload_op *op,
+                           struct upload_answer *a, char *detail, size_t detaillen);
+
+/* The answer made safe for a log line: printable ASCII, at most 200 bytes. */
+void upload_printable(const char *in, char *out, size_t outlen);
 
 #endif

@@ -33,6 +33,8 @@ static const char *const kind_names[FAULT__MAX] = {
     [FAULT_BUSINESS] = "business",
     [FAULT_DROP] = "drop",
     [FAULT_HANG] = "hang",
+    [FAULT_RAW] = "raw",
+    [FAULT_STALE] = "stale",
 };
 
 /* The members a spec may have: anything else is a typo the test author should hear about. */
@@ -119,7 +121,7 @@ static int spec_kind(json_object *spec, struct fault *f, char *err, size_t errle
 	}
 	snprintf(err, errlen,
 	         "kind must be one of latency, status, retry_after, unauthorized, business, drop, "
-	         "hang");
+	         "hang, raw, stale");
 	return -1;
 }
 
@@ -202,11 +204,33 @@ int faults_add(struct faults *fs, json_object *spec, struct fault *added, char *
 	f.retry_after = 1;
 	if (spec_check_members(spec, err, errlen) < 0 || spec_kind(spec, &f, err, errlen) < 0 ||
 	    spec_strings(spec, &f, err, errlen) < 0 || spec_amount(spec, &f, err, errlen) < 0 ||
-	    spec_long(spec, "status", 400, 599, &status, err, errlen) < 0 ||
+	    spec_long(spec, "status", 200, 599, &status, err, errlen) < 0 ||
 	    spec_long(spec, "latency_ms", 0, LATENCY_MAX_MS, &f.latency_ms, err, errlen) < 0 ||
 	    spec_long(spec, "retry_after", 0, RETRY_AFTER_MAX, &f.retry_after, err, errlen) < 0)
 		return -1;
 	f.status = (int)status;
+	if (f.kind == FAULT_STATUS && f.status < 400) {
+		snprintf(err, errlen, "status must be between 400 and 599");
+		return -1;
+	}
+	if (f.kind == FAULT_BUSINESS && !wire_json_get(spec, "status"))
+		f.status = 200;
+	if (f.kind == FAULT_BUSINESS && f.status != 200 && f.status != 400) {
+		snprintf(err, errlen, "kind business answers status 200 or 400");
+		return -1;
+	}
+	if (f.kind == FAULT_RAW && !wire_json_get(spec, "message")) {
+		snprintf(err, errlen, "kind raw needs the body to answer as message");
+		return -1;
+	}
+	if (f.kind == FAULT_STALE &&
+	    strncasecmp(f.path, "/api/v1/Receipt/MessageStatus", 29) != 0 &&
+	    strncasecmp(f.path, "/api/v1/MessageInfo", 19) != 0) {
+		snprintf(err, errlen,
+		         "kind stale needs path /api/v1/Receipt/MessageStatus or "
+		         "/api/v1/MessageInfo");
+		return -1;
+	}
 	if (f.after_accept && f.kind != FAULT_DROP && f.kind != FAULT_STATUS &&
 	    f.kind != FAULT_HANG) {
 		snprintf(err, errlen, "after_accept goes with kind drop, status or hang");
@@ -278,13 +302,13 @@ json_object *fault_json(const struct fault *f)
 		json_object_object_add(o, "rate", json_object_new_double(f->rate));
 	else
 		json_object_object_add(o, "count", json_object_new_int64(f->count));
-	if (f->kind == FAULT_STATUS)
+	if (f->kind == FAULT_STATUS || f->kind == FAULT_RAW || f->kind == FAULT_BUSINESS)
 		json_object_object_add(o, "status", json_object_new_int(f->status));
-	if (f->kind == FAULT_LATENCY)
+	if (f->kind == FAULT_LATENCY || f->kind == FAULT_STALE)
 		json_object_object_add(o, "latency_ms", json_object_new_int64(f->latency_ms));
 	if (f->kind == FAULT_RETRY_AFTER)
 		json_object_object_add(o, "retry_after", json_object_new_int64(f->retry_after));
-	if (f->kind == FAULT_BUSINESS)
+	if (f->kind == FAULT_BUSINESS || f->kind == FAULT_RAW)
 		json_object_object_add(o, "message", json_object_new_string(f->message));
 	json_object_object_add(o, "after_accept", json_object_new_boolean(f->after_accept));
 	return o;

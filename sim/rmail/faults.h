@@ -20,9 +20,14 @@ enum fault_kind {
 	FAULT_RETRY_AFTER,  /* answer 429 with Retry-After: retry_after (RFC 6585 4, RFC 7231 7.1.3)
 	                     */
 	FAULT_UNAUTHORIZED, /* answer 401 as for an expired token */
-	FAULT_BUSINESS,     /* answer 200 with Status "Failure" and `message` */
+	FAULT_BUSINESS,     /* answer Status "Failure" and `message`: HTTP 200, or 400 when
+	                       `status` is 400 (DESIGN 3.2: RPost answers some that way) */
 	FAULT_DROP,         /* close the connection without an answer */
 	FAULT_HANG,         /* say nothing for longer than any client timeout, then close */
+	FAULT_RAW,          /* answer `status` with `message` as the JSON body, verbatim: an
+	                       answer of a shape scanpost does not expect */
+	FAULT_STALE,        /* MessageStatus/MessageInfo do not list messages accepted in the
+	                       last latency_ms, as a service that indexes them late */
 	FAULT__MAX
 };
 

@@ -18,6 +18,8 @@
 static const struct route routes[] = {
     {"POST", "/Token", false, BODY_FORM, false, EP_TOKEN, api_token},
     {"POST", "/api/Upload", false, BODY_MULTIPART, true, EP_UPLOAD, api_upload},
+    /* The help index lists both: https://webapi.r1.rpost.net/Help (Upload controller). */
+    {"POST", "/api/v1/Upload", false, BODY_MULTIPART, true, EP_UPLOAD, api_upload},
     {"POST", "/api/v1/Mail/LargeFileTransfer", false, BODY_JSON, true, EP_LARGE_FILE_TRANSFER,
      api_large_file_transfer},
     {"POST", "/api/v1/Mail", false, BODY_JSON, true, EP_MAIL, api_mail},

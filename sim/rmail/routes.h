@@ -51,6 +51,7 @@ struct call {
 	const char *body; /* BODY_FORM and BODY_JSON: the whole body, NUL-terminated */
 	size_t body_len;
 	struct upload_part *upload; /* BODY_MULTIPART only */
+	const struct fault *fault;  /* a fault rule that lets the handler answer (stale), or NULL */
 };
 
 struct reply {
@@ -107,8 +108,10 @@ void api_message_info(const struct call *c, struct reply *r);
  * takes both (messages NULL = []). */
 void api_success(struct reply *r, json_object *messages, json_object *result);
 
-/* The 200 answer RMail gives a send it refuses: Status "Failure", StatusCode 400. */
-void api_business_failure(struct reply *r, const char *message);
+/* RMail's envelope for a request it refuses: Status "Failure", StatusCode 400,
+ * the reason in Message[].Message; answered with HTTP http_status (200, or
+ * 400: DESIGN 3.2, RPost answers some business failures as HTTP 400). */
+void api_business_failure(struct reply *r, int http_status, const char *message);
 
 /* 401 exactly as the real service words it. */
 void api_unauthorized(struct reply *r);

@@ -16,6 +16,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 SIM=${RMAIL_SIM:-$here/rmail-sim}
+FIXTURES=${RMAIL_FIXTURES:-$here/../../tests/fixtures/rmail}
 read -r -a WRAP <<<"${RMAIL_SIM_WRAP:-}"
 PORT=18444
 PORT2=18445
@@ -160,6 +161,15 @@ req POST "$BASE/Token" -d 'grant_type=password&username=bob@example.org&password
 check "token: bad %-escape is 400" test "$STATUS" = 400
 req GET "$BASE/Token"
 check "token: GET is 405 with Allow: POST" test "$STATUS|$(header allow)" = "405|POST"
+# RPost's add-on sends the field as "Password" (com_rpost_rmail.js): names ignore case.
+req POST "$BASE/Token" -d 'grant_type=password&username=bob%40example.org&Password=hunter2'
+check "token: form field names match ignoring case (Password)" test "$STATUS|$(jbody .token_type)" = "200|bearer"
+# Help index: "Content type for this request is application/x-www-form-urlencoded".
+req POST "$BASE/Token" -H "$(json)" -d '{"grant_type":"password","username":"bob@example.org","password":"hunter2"}'
+check "token: a JSON body is 400 unsupported_grant_type (OWIN reads forms only)" \
+	test "$STATUS|$(jbody .error)" = "400|unsupported_grant_type"
+check "token: the error has token_error.json's members" \
+	test "$(jq -c '[keys[] | select(. == "error")]' "$T/body")" = '["error"]' 
 
 # --- auth -------------------------------------------------------------------------
 req POST "$BASE/api/v1/Mail" -H "$(json)" -d '{}'
@@ -198,6 +208,9 @@ req POST "$BASE/api/Upload" -H "$(auth "$ALICE")" -H 'Content-Type: multipart/fo
 check "upload: truncated multipart is 400" test "$STATUS" = 400
 req POST "$BASE/api/Upload" -F "file=@$T/small.pdf"
 check "upload: without token 401" test "$STATUS" = 401
+req POST "$BASE/api/v1/Upload" -H "$(auth "$ALICE")" -F "file=@$T/small.pdf;filename=v1.pdf"
+check "upload: api/v1/Upload answers as api/Upload (help index lists both)" \
+	test "$STATUS|$(jq -r type "$T/body")" = "200|string"
 req POST "$BASE/api/Upload" -H "$(auth "$BOB")" -F "file=@$T/small.pdf;filename=bob.pdf"
 BOB_UPLOAD=$(jbody .)
 
@@ -215,8 +228,9 @@ check "large-file transfer: unknown id is 400" test "$STATUS" = 400
 # --- /api/v1/Mail ------------------------------------------------------------------------
 MAIL=$(jq -n --arg a "$SMALL_ID" '{To:"carol@example.com; dave@example.net", Cc:"erin@example.com",
 	Bcc:"", Subject:"Contract", Body:"Please sign.", TimeZoneOffset:"-05:00", Attachments:[$a],
-	Options:{"X-RPost-Type":"1","X-RPost-App":"scanpost","X-RPost-TLS":"1",
-	"X-RPost-Sidenote-Text":"note","X-RPost-CustomerTrackingId":"job-1"}, IsLargeMail:false}')
+	Options:{"X-RPost-Type":"1","X-RPost-App":"scanpost","X-RPost-TLS":"1","X-RPost-SecuRmail":"1",
+	"X-RPost-Sidenote-Text":"note","X-RPost-Sidenote-Cc":"1","X-RPost-Sidenote-Bcc":"0",
+	"X-RPost-CustomerTrackingId":"job-1"}, IsLargeMail:false}')
 req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" -d "$MAIL"
 TID=$(jbody .ResultContent.TrackingId)
 check "mail: success envelope" \
@@ -236,28 +250,92 @@ check "sim/messages: subject, body length, user, customer tracking id" \
 	test "$(jq -r '"\(.subject)|\(.body_bytes)|\(.user)|\(.customer_tracking_id)|\(.is_large_mail)"' <<<"$M1")" \
 	= "Contract|12|alice@example.org|job-1|false"
 check "sim/messages: all options" \
-	test "$(jq -c '.options' <<<"$M1")" = '{"X-RPost-Type":"1","X-RPost-App":"scanpost","X-RPost-TLS":"1","X-RPost-Sidenote-Text":"note","X-RPost-CustomerTrackingId":"job-1"}'
+	test "$(jq -c '.options' <<<"$M1")" = '{"X-RPost-Type":"1","X-RPost-App":"scanpost","X-RPost-TLS":"1","X-RPost-SecuRmail":"1","X-RPost-Sidenote-Text":"note","X-RPost-Sidenote-Cc":"1","X-RPost-Sidenote-Bcc":"0","X-RPost-CustomerTrackingId":"job-1"}'
+check "sim/messages: the time zone offset as sent" test "$(jq -r .time_zone_offset <<<"$M1")" = "-05:00"
 check "sim/messages: attachment name, bytes, sha256" \
 	test "$(jq -r '.attachments[0] | "\(.name)|\(.bytes)|\(.sha256)"' <<<"$M1")" \
 	= "Scan 1.pdf|24|$(sha256sum "$T/small.pdf" | cut -d' ' -f1)"
 check "sim/messages: lower-case option names stored canonically" \
 	test "$(jq -r --arg t "$TID2" '.[] | select(.tracking_id==$t) | .options["X-RPost-CustomerTrackingId"]' "$T/messages.json")" = job-2
 
-mailfail() { # JSON, expected substring of the failure message
+mailfail() { # JSON, expected substring of the failure message: HTTP 200, Status Failure
 	req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" -d "$1"
 	[ "$STATUS|$(jbody .Status)|$(jbody .StatusCode)" = "200|Failure|400" ] &&
 		[[ "$(jbody '.Message[0].Message')" == *"$2"* ]]
 }
+mailfail400() { # the same envelope answered as HTTP 400 (DESIGN 3.2)
+	req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" -d "$1"
+	[ "$STATUS|$(jbody .Status)|$(jbody .StatusCode)" = "400|Failure|400" ] &&
+		[[ "$(jbody '.Message[0].Message')" == *"$2"* ]]
+}
 check "mail: missing To is a business failure (HTTP 200)" mailfail '{"Subject":"x"}' "required"
 check "mail: bad address is a business failure naming it" mailfail '{"To":"ok@example.org;not an address"}' "not an address"
-check "mail: unknown option is a business failure naming it" \
-	mailfail '{"To":"a@example.org","Options":{"X-RPost-Bogus":"1"}}' "X-RPost-Bogus"
-check "mail: X-RPost-Type other than 1/2 is a business failure" \
-	mailfail '{"To":"a@example.org","Options":{"X-RPost-Type":"7"}}' "X-RPost-Type"
+check "mail: recipients separated by ',' are split too (Mail help)" \
+	mailfail '{"To":"ok@example.org,not an address"}' "not an address"
+check "mail: unknown option is a 400 business failure naming it" \
+	mailfail400 '{"To":"a@example.org","Options":{"X-RPost-Bogus":"1"}}' "X-RPost-Bogus"
+check "mail: X-RPost-Type other than 1/2 is a 400 business failure" \
+	mailfail400 '{"To":"a@example.org","Options":{"X-RPost-Type":"7"}}' "X-RPost-Type"
 check "mail: unknown X-RPost-LargeMail key is a business failure" \
 	mailfail '{"To":"a@example.org","IsLargeMail":true,"Options":{"X-RPost-LargeMail":"feedface"}}' "large-file"
-check "mail: 30 MB as ordinary mail is a business failure" \
-	mailfail "{\"To\":\"a@example.org\",\"Attachments\":[\"$BIG_ID\"]}" "large-file transfer"
+check "mail: 30 MB as ordinary mail is a business failure naming IsLargeMail" \
+	mailfail "{\"To\":\"a@example.org\",\"Attachments\":[\"$BIG_ID\"]}" "IsLargeMail"
+req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" \
+	-d "{\"To\":\"a@example.org\",\"Attachments\":[\"$BIG_ID\"],\"IsLargeMail\":true,\"TimeZoneOffset\":\"+00:00\",\"Options\":{\"X-RPost-CustomerTrackingId\":\"job-islarge\"}}"
+check "mail: 30 MB with IsLargeMail alone succeeds (the REST path)" test "$STATUS|$(jbody .Status)" = "200|Success"
+
+# TimeZoneOffset: Mail help, "specified in format +-hh:mm"; the sample sends null.
+tzmail() { jq -nc --argjson tz "$1" '{To:"a@example.org", TimeZoneOffset:$tz}'; }
+for tz in null '"+00:00"' '"-05:00"' '"+05:30"' '"+14:00"' '"-12:00"'; do
+	req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" -d "$(tzmail "$tz")"
+	check "mail: TimeZoneOffset $tz is accepted" test "$STATUS|$(jbody .Status)" = "200|Success"
+done
+req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" -d '{"To":"a@example.org"}'
+check "mail: TimeZoneOffset absent is accepted" test "$STATUS|$(jbody .Status)" = "200|Success"
+for tz in '"0"' 0 '"+0"' '"+1:00"' '"+01:0"' '"01:00"' '"+15:00"' '"+01:60"' '"UTC"' '"+01:00 "'; do
+	check "mail: TimeZoneOffset $tz is a 400 business failure naming it" \
+		mailfail400 "$(tzmail "$tz")" "TimeZoneOffset"
+done
+
+# Option names and values, and the combinations RPost's add-on never sends
+# (tests/fixtures/rmail/options.json names the source of each).
+OPTS=$FIXTURES/options.json
+combo_mail() { # RULE-INDEX: the rule's options, with Cc/Bcc unless it says no_cc/no_bcc
+	jq -c --argjson i "$1" --arg a "$SMALL_ID" '.refused_combinations[$i] as $r |
+		{To:"a@example.org", Attachments:[$a], Options:$r.options,
+		 IsLargeMail:($r.is_large_mail // false)}
+		+ (if $r.no_cc then {} else {Cc:"c@example.org"} end)
+		+ (if $r.no_bcc then {} else {Bcc:"b@example.org"} end)' "$OPTS"
+}
+n_rules=$(jq '.refused_combinations | length' "$OPTS")
+check "fixture: options.json lists refused combinations" test "$n_rules" -ge 8
+for i in $(seq 0 $((n_rules - 1))); do
+	name=$(jq -r ".refused_combinations[$i].name" "$OPTS")
+	req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" -d "$(combo_mail "$i")"
+	check "mail: refused combination \"$name\" is a 400 business failure" \
+		test "$STATUS|$(jbody .Status)" = "400|Failure"
+done
+ALLOWED=$(jq -nc --arg a "$SMALL_ID" '{To:"a@example.org", Cc:"c@example.org", Bcc:"b@example.org",
+	Attachments:[$a], TimeZoneOffset:"+01:00", Options:{"X-RPost-Type":"1","X-RPost-App":"t",
+	"X-RPost-TLS":"1","X-RPost-SecuRmail":"1","X-RPost-SecuRmail-AutoPassword":"1",
+	"X-RPost-SendPassword":"1","X-RPost-Esign":"1","X-RPost-Sidenote-Text":"n",
+	"X-RPost-Sidenote-Cc":"1","X-RPost-Sidenote-Bcc":"1","X-RPost-CustomerTrackingId":"job-all"}}')
+req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" -d "$ALLOWED"
+check "mail: every option the add-on sends, in a combination it allows, succeeds" \
+	test "$STATUS|$(jbody .Status)" = "200|Success"
+check "fixture: that send used every option options.json lists but LargeMail" \
+	test "$(jq -c '[.options | keys[] | select(. != "X-RPost-LargeMail")] | sort' "$OPTS")" \
+	= "$(jq -c '.Options | keys | sort' <<<"$ALLOWED")"
+req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" \
+	-d "{\"To\":\"a@example.org\",\"Options\":{\"X-RPost-Type\":\"2\",\"X-RPost-SecuRmail\":\"0\",\"X-RPost-Esign\":\"0\"}}"
+check "mail: unmarked with the flags off succeeds" test "$STATUS|$(jbody .Status)" = "200|Success"
+
+# The documented request itself (mail_request.json), with real attachment ids.
+DOC_MAIL=$(jq -c --arg a "$SMALL_ID" '.request | .Attachments = [$a] | .From = null' "$FIXTURES/mail_request.json")
+req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" -d "$DOC_MAIL"
+check "fixture: mail_request.json is accepted" test "$STATUS|$(jbody .Status)" = "200|Success"
+check "fixture: the answer has mail_response.json's members" \
+	test "$(jq -c 'keys' "$T/body")" = "$(jq -c '.response | keys' "$FIXTURES/mail_response.json")"
 req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" \
 	-d "{\"To\":\"a@example.org\",\"Attachments\":[\"$BIG_ID\"],\"IsLargeMail\":true,\"Options\":{\"X-RPost-LargeMail\":\"$LFT_KEY\",\"X-RPost-CustomerTrackingId\":\"job-large\"}}"
 check "mail: large mail with its transfer key succeeds" test "$STATUS|$(jbody .Status)" = "200|Success"
@@ -285,33 +363,58 @@ req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" --data-binary "@
 check "mail: body over 1 MiB is 413" test "$STATUS" = 413
 
 # --- MessageStatus and MessageInfo -------------------------------------------------------
-req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d "{\"TrackingId\":\"$TID\"}"
-check "status by TrackingId: one Delivered result with every recipient" \
-	test "$(jbody '"\(.Status)|\(.ResultContent|length)|\(.ResultContent[0].Status)|\(.ResultContent[0].CustomerTrackingId)|\([.ResultContent[0].Recipients[].Address]|join(","))|\(.ResultContent[0].Recipients[0].DeliveryStatus)|\(.ResultContent[0].Recipients[0].OpenedDate)"')" \
-	= "Success|1|Delivered|job-1|carol@example.com,dave@example.net,erin@example.com|Delivered|null"
-req POST "$BASE/api/v1/receipt/messagestatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{"customertrackingid":"job-2"}'
-check "status by CustomerTrackingId" test "$(jbody '.ResultContent | map(.TrackingId) | join(",")')" = "$TID2"
-req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{"CustomerTrackingId":"job-never"}'
-check "status by unknown CustomerTrackingId: empty" test "$STATUS|$(jbody '.ResultContent|length')" = "200|0"
+# Status help: filters are StartDate/EndDate (at most 24 h) and TrackingId;
+# with a TrackingId the dates are ignored; CustomerTrackingId is not a member
+# of the binding model, so it filters nothing.
 NOW=$(date -u +%s)
 FROM=$(date -u -d "@$((NOW - 3600))" +%Y-%m-%dT%H:%M:%SZ)
 TO=$(date -u -d "@$((NOW + 3600))" +%Y-%m-%dT%H:%M:%S+00:00)
-req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d "{\"StartDate\":\"$FROM\",\"EndDate\":\"$TO\"}"
-check "status by window: alice's three messages" test "$(jbody '.ResultContent|length')" = 3
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" \
+	-d "{\"TrackingId\":\"$TID\",\"StartDate\":\"2001-01-01T00:00:00Z\",\"EndDate\":\"2001-01-01T00:00:01Z\"}"
+check "status by TrackingId (dates ignored): one Delivered result with every recipient" \
+	test "$(jbody '"\(.Status)|\(.ResultContent|length)|\(.ResultContent[0].Status)|\(.ResultContent[0].CustomerTrackingId)|\([.ResultContent[0].Recipients[].Address]|join(","))|\([.ResultContent[0].Recipients[].RecipientType]|join(","))|\(.ResultContent[0].Recipients[0].DeliveryStatus)|\(.ResultContent[0].Recipients[0].OpenedDate)"')" \
+	= "Success|1|Delivered|job-1|carol@example.com,dave@example.net,erin@example.com|To,To,Cc|Delivered to Mailbox|null"
+check "status: each result has exactly the members of ReceiptMessageDetailsModel" \
+	test "$(jq -c '.ResultContent[0] | keys' "$T/body")" \
+	= "$(jq -c '.response.ResultContent[0] | keys' "$FIXTURES/message_status_response.json")"
+check "status: each recipient has exactly the members of ReceiptRecipientData" \
+	test "$(jq -c '.ResultContent[0].Recipients[0] | keys' "$T/body")" \
+	= "$(jq -c '.response.ResultContent[0].Recipients[0] | keys' "$FIXTURES/message_status_response.json")"
+check "status: dates without a zone (2024-11-21T10:15:32)" \
+	matches "$(jbody '.ResultContent[0].Date')" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$'
+req POST "$BASE/api/v1/receipt/messagestatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{"customertrackingid":"job-2"}'
+check "status: CustomerTrackingId alone is no filter (400: no window)" test "$STATUS" = 400
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" \
+	-d "{\"StartDate\":\"$FROM\",\"EndDate\":\"$TO\",\"CustomerTrackingId\":\"job-never\"}"
+check "status: CustomerTrackingId with a window filters nothing" test "$STATUS|$(jbody '.ResultContent|length > 1')" = "200|true"
+check "status by window: the caller finds job-2 by its CustomerTrackingId" \
+	test "$(jbody '[.ResultContent[] | select(.CustomerTrackingId=="job-2") | .TrackingId] | join(",")')" = "$TID2"
+WINDOW_N=$(jbody '.ResultContent|length')
+check "status by window: every message alice sent in it" test "$WINDOW_N" = "$(curl -s --cacert "$T/ca.pem" "$BASE/_sim/messages" | jq '[.[] | select(.user=="alice@example.org")] | length')"
 req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$BOB")" -H "$(json)" -d "{\"StartDate\":\"$FROM\",\"EndDate\":\"$TO\"}"
 check "status by window: none for bob" test "$(jbody '.ResultContent|length')" = 0
+DOC_STATUS=$(jq -c --arg f "$FROM" --arg t "$(date -u -d "@$((NOW + 60))" +%Y-%m-%dT%H:%M:%S+00:00)" \
+	'.request | .StartDate = $f | .EndDate = $t' "$FIXTURES/message_status_request.json")
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d "$DOC_STATUS"
+check "fixture: message_status_request.json (TrackingId null) is a window query" \
+	test "$STATUS|$(jbody '.ResultContent|length')" = "200|$WINDOW_N"
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{"StartDate":"2024-01-01T00:00:00Z","EndDate":"2024-01-02T00:00:00+00:00"}'
+check "status: a window of exactly 24 h is answered" test "$STATUS" = 200
 req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{"StartDate":"2024-01-01T00:00:00Z","EndDate":"2024-01-02T00:00:01Z"}'
 check "status: window over 24 h is 400" test "$STATUS" = 400
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{"StartDate":"2024-01-01T00:00:00Z"}'
+check "status: a window needs both dates" test "$STATUS" = 400
 req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{"StartDate":"yesterday","EndDate":"today"}'
 check "status: unparsable dates are 400" test "$STATUS" = 400
 req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{}'
 check "status: nothing to search by is 400" test "$STATUS" = 400
 req GET "$BASE/api/v1/MessageInfo/$TID" -H "$(auth "$ALICE")"
-check "MessageInfo: own message" test "$STATUS|$(jbody .ResultContent.TrackingId)" = "200|$TID"
+check "MessageInfo: a collection holding the message (Info help)" \
+	test "$STATUS|$(jbody '.ResultContent|type')|$(jbody '.ResultContent|length')|$(jbody .ResultContent[0].TrackingId)" = "200|array|1|$TID"
 req GET "$BASE/api/v1/messageinfo/$TID" -H "$(auth "$BOB")"
-check "MessageInfo: another user's message is 404" test "$STATUS" = 404
+check "MessageInfo: another user's message is not in the collection" test "$STATUS|$(jbody '.ResultContent|length')" = "200|0"
 req GET "$BASE/api/v1/MessageInfo/NOPE" -H "$(auth "$ALICE")"
-check "MessageInfo: unknown is 404" test "$STATUS" = 404
+check "MessageInfo: an unknown id gives an empty collection" test "$STATUS|$(jbody '.ResultContent|length')" = "200|0"
 
 # --- faults -------------------------------------------------------------------------------
 SIMPLE_MAIL='{"To":"x@example.org","Subject":"f"}'
@@ -338,6 +441,25 @@ req POST "$BASE/_sim/faults" -d '{"kind":"business","message":"Quota exceeded"}'
 sendmail
 check "faults: business is 200 Failure with the message" \
 	test "$STATUS|$(jbody .Status)|$(jbody '.Message[0].Message')" = "200|Failure|Quota exceeded"
+req POST "$BASE/_sim/faults" -d '{"kind":"business","status":400,"message":"Recipient domain is blocked"}'
+sendmail
+check "faults: business with status 400 answers the same envelope as HTTP 400" \
+	test "$STATUS|$(jbody .Status)|$(jbody .StatusCode)|$(jbody '.Message[0].Message')" = "400|Failure|400|Recipient domain is blocked"
+req POST "$BASE/_sim/faults" -d '{"kind":"business","status":500}'
+check "faults: business answers 200 or 400 only" test "$STATUS" = 400
+req POST "$BASE/_sim/faults" -d '{"kind":"raw","status":200,"path":"/api/v1/Receipt/MessageStatus","message":"{\"Status\":\"Success\",\"ResultContent\":{}}"}'
+check "faults: raw rule added" test "$STATUS|$(jbody .kind)" = "201|raw"
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{}'
+check "faults: raw answers its body verbatim" test "$STATUS|$(jq -c . "$T/body")" = '200|{"Status":"Success","ResultContent":{}}'
+req POST "$BASE/_sim/faults" -d '{"kind":"raw","status":200}'
+check "faults: raw without a body is 400" test "$STATUS" = 400
+req POST "$BASE/_sim/faults" -d '{"kind":"stale","latency_ms":60000,"path":"/api/v1/Receipt/MessageStatus"}'
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d "{\"TrackingId\":\"$TID\"}"
+check "faults: stale hides a message accepted within latency_ms" test "$STATUS|$(jbody '.ResultContent|length')" = "200|0"
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d "{\"TrackingId\":\"$TID\"}"
+check "faults: after the stale rule is used, the message is listed" test "$(jbody '.ResultContent|length')" = 1
+req POST "$BASE/_sim/faults" -d '{"kind":"stale","path":"/api/v1/Mail"}'
+check "faults: stale only for the status paths" test "$STATUS" = 400
 req POST "$BASE/_sim/faults" -d '{"kind":"latency","latency_ms":700}'
 t0=$(date +%s%N)
 sendmail
@@ -360,8 +482,9 @@ req POST "$BASE/api/v1/Mail" -H "$(auth "$ALICE")" -H "$(json)" \
 check "faults: after_accept drop gives the client no answer" test "$CURLRC" != 0 -a "$STATUS" = 000
 check "faults: after_accept drop still recorded the message" \
 	test "$(curl -s --cacert "$T/ca.pem" "$BASE/_sim/messages" | jq length)|$(stat_of accepted)" = "$((msgs_before + 1))|$((acc_before + 1))"
-req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d '{"CustomerTrackingId":"job-lost-reply"}'
-check "faults: the lost send is found by CustomerTrackingId" test "$(jbody '.ResultContent|length')" = 1
+req POST "$BASE/api/v1/Receipt/MessageStatus" -H "$(auth "$ALICE")" -H "$(json)" -d "{\"StartDate\":\"$FROM\",\"EndDate\":\"$TO\"}"
+check "faults: the lost send is found by its CustomerTrackingId in the window" \
+	test "$(jbody '[.ResultContent[] | select(.CustomerTrackingId=="job-lost-reply")] | length')" = 1
 req POST "$BASE/_sim/faults" -d '{"kind":"status","status":500,"after_accept":true}'
 req POST "$BASE/api/Upload" -H "$(auth "$ALICE")" -F "file=@$T/small.pdf;filename=x.pdf"
 check "faults: after_accept rules skip non-mail calls" test "$STATUS" = 200
@@ -452,7 +575,7 @@ check "max-upload: a much larger upload is refused with 413" test "$STATUS" = 41
 check "max-upload: refused files leave nothing behind" test "$(ls "$T/store2" | grep -c part)" = 0
 SHORT=$(short_token)
 req GET "$BASE2/api/v1/MessageInfo/X" -H "$(auth "$SHORT")"
-check "ttl: a fresh token works" test "$STATUS" = 404
+check "ttl: a fresh token works" test "$STATUS" = 200
 sleep 3
 req GET "$BASE2/api/v1/MessageInfo/X" -H "$(auth "$SHORT")"
 check "ttl: an expired token gets 401" test "$STATUS" = 401

@@ -298,7 +298,8 @@ static struct request *request_begin(struct server *srv, struct MHD_Connection *
 			store_count(srv->sim->store, rq->route->endpoint, CNT_FAULTS);
 	}
 	/* A fault that answers in place of the service needs no body and no token. */
-	if (rq->faulted && !rq->fault.after_accept && rq->fault.kind != FAULT_LATENCY)
+	if (rq->faulted && !rq->fault.after_accept && rq->fault.kind != FAULT_LATENCY &&
+	    rq->fault.kind != FAULT_STALE)
 		return rq;
 	if (rq->route->auth && !authenticate(rq, conn)) {
 		set_early(rq, 401, NULL);
@@ -400,8 +401,17 @@ static bool fault_reply(const struct fault *f, struct reply *r)
 		api_unauthorized(r);
 		return true;
 	case FAULT_BUSINESS:
-		api_business_failure(r, f->message);
+		api_business_failure(r, f->status, f->message);
 		return true;
+	case FAULT_RAW:
+		reply_free(r);
+		r->status = f->status;
+		r->body = strdup(f->message);
+		r->content_type = "application/json; charset=utf-8";
+		if (!r->body)
+			r->status = 500;
+		return true;
+	case FAULT_STALE:
 	case FAULT_LATENCY:
 	case FAULT_DROP:
 	case FAULT_HANG:
@@ -418,7 +428,7 @@ static enum MHD_Result request_finish(struct request *rq, struct MHD_Connection 
 	enum MHD_Result ret;
 
 	request_body_done(rq);
-	if (rq->faulted && !rq->fault.after_accept) {
+	if (rq->faulted && !rq->fault.after_accept && rq->fault.kind != FAULT_STALE) {
 		if (rq->fault.kind == FAULT_LATENCY) {
 			if (server_nap(rq->srv, rq->fault.latency_ms))
 				return MHD_NO;
@@ -446,6 +456,7 @@ static enum MHD_Result request_finish(struct request *rq, struct MHD_Connection 
 		c.body = rq->buf ? rq->buf : "";
 		c.body_len = rq->len;
 		c.upload = &rq->upload;
+		c.fault = rq->faulted ? &rq->fault : NULL;
 		rq->route->fn(&c, &r);
 	}
 	if (rq->faulted && rq->fault.after_accept) {

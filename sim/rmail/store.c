@@ -452,6 +452,8 @@ static bool message_matches(const struct message *m, const struct store_query *q
 		return false;
 	if (q->window && (m->accepted < q->from || m->accepted > q->to))
 		return false;
+	if (q->hide_after > 0 && m->accepted > q->hide_after)
+		return false;
 	return true;
 }
 

@@ -56,7 +56,8 @@ struct store_query {
 	const char *tracking_id;
 	const char *customer_tracking_id;
 	bool window;
-	time_t from, to; /* inclusive, when window */
+	time_t from, to;   /* inclusive, when window */
+	time_t hide_after; /* > 0: messages accepted later are not listed yet */
 };
 
 /* The index fields of an accepted message; the full record is JSON. */

@@ -39,6 +39,10 @@ void ctl_queue_usage(FILE *out);
 int ctl_sso(struct ctl *c, int argc, char **argv);
 void ctl_sso_usage(FILE *out);
 
+/* rmail check --user U [--password-file F] [--send-to ADDR] (ctl_rmail.c) */
+int ctl_rmail(struct ctl *c, int argc, char **argv);
+void ctl_rmail_usage(FILE *out);
+
 /* One line of --help: the syntax and what it does, in two columns. */
 void ctl_usage_line(FILE *out, const char *syntax, const char *doc);
 

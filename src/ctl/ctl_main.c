@@ -1,6 +1,7 @@
 /*
  * ctl_main.c - scanpostctl, the admin tool: options, config, and the table
- * of commands (handlers in migrate.c, ctl_keys.c, ctl_queue.c, ctl_sso.c).
+ * of commands (handlers in migrate.c, ctl_keys.c, ctl_queue.c, ctl_sso.c,
+ * ctl_rmail.c).
  *
  * Exit status: 0 done, 1 refused or failed, 2 bad command line.  Output is
  * for people and scripts on stdout; an error is one line on stderr naming
@@ -102,10 +103,9 @@ static void migrate_usage(FILE *out)
 }
 
 static const struct command commands[] = {
-    {"migrate", cmd_migrate, migrate_usage},
-    {"keys", ctl_keys, ctl_keys_usage},
-    {"queue", ctl_queue, ctl_queue_usage},
-    {"sso", ctl_sso, ctl_sso_usage},
+    {"migrate", cmd_migrate, migrate_usage}, {"keys", ctl_keys, ctl_keys_usage},
+    {"queue", ctl_queue, ctl_queue_usage},   {"sso", ctl_sso, ctl_sso_usage},
+    {"rmail", ctl_rmail, ctl_rmail_usage},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 		return rc > 0 ? CTL_OK : CTL_USAGE;
 	}
 	if (nargs == 0) {
-		ctl_error("missing command (migrate, keys, queue, sso); try --help");
+		ctl_error("missing command (migrate, keys, queue, sso, rmail); try --help");
 		return CTL_USAGE;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)

@@ -42,6 +42,8 @@ static const struct cfg_key keys[] = {
      "seconds before an RMail call without progress is abandoned"},
     {"rmail_app_name", CFG_STRING, "scanpost", 1, 0, S(rmail_app_name),
      "value of the X-RPost-App option sent with every mail"},
+    {"rmail_status_settle", CFG_INT, "60", 0, 3600, S(rmail_status_settle),
+     "seconds after a send attempt before RMail's MessageStatus is trusted to list it"},
     {"api_socket", CFG_STRING, "/run/scanpost/api.sock", 0, 0, S(api_socket),
      "unix socket scanpost-api listens on; empty = FastCGI socket on stdin"},
     {"api_workers", CFG_INT, "4", 1, 256, S(api_workers),

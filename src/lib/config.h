@@ -23,6 +23,7 @@ struct sp_config {
 	char *rmail_ca_file;
 	long rmail_timeout;
 	char *rmail_app_name;
+	long rmail_status_settle;
 	char *api_socket;
 	long api_workers;
 	long api_max_body;

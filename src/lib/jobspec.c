@@ -96,6 +96,12 @@ static const struct choice large_mail_choices[] = {
     [JOBSPEC_LARGE_MAIL_AUTO] = {"auto", NULL},
     [JOBSPEC_LARGE_MAIL_FORCE] = {"force", NULL},
 };
+/* The device family picks the template's filing lines (template.c); it
+ * has no spelling of its own. */
+static const struct choice family_choices[] = {
+    [JOBSPEC_FAMILY_ALTALINK] = {"altalink", NULL},
+    [JOBSPEC_FAMILY_VERSALINK] = {"versalink", NULL},
+};
 
 struct setting {
 	const struct choice *rows;
@@ -120,6 +126,7 @@ static const struct setting settings[JOBSPEC_SETTING__MAX] = {
     [JOBSPEC_LANGUAGE] = SETTING(language_choices, "en"),
     [JOBSPEC_ENCRYPTION] = SETTING(encryption_choices, "tls_preferred"),
     [JOBSPEC_LARGE_MAIL] = SETTING(large_mail_choices, "auto"),
+    [JOBSPEC_DEVICE_FAMILY] = SETTING(family_choices, "altalink"),
 };
 
 /* ---- key tables --------------------------------------------------------- */
@@ -177,6 +184,8 @@ static const struct key registered_keys[] = {
     CHOICE("encryption", JOBSPEC_ENCRYPTION),
     BOOL("esign", registered.esign, false),
     TEXT("sidenote", registered.sidenote, TEXT_LINES, 0, 1000, ""),
+    BOOL("sidenote_cc", registered.sidenote_cc, false),
+    BOOL("sidenote_bcc", registered.sidenote_bcc, false),
     CHOICE("large_mail", JOBSPEC_LARGE_MAIL),
     TEXT("reference", registered.reference, TEXT_ASCII, 0, 100, ""),
 };
@@ -194,6 +203,10 @@ static const struct key scan_keys[] = {
     TEXT("file_name", scan.file_name, TEXT_LINE, 1, 64, "Scan"),
 };
 
+static const struct key device_keys[] = {
+    CHOICE("family", JOBSPEC_DEVICE_FAMILY),
+};
+
 /* Parse order is table order: recipients are counted to, cc, bcc. */
 static const struct key top_keys[] = {
     ADDRS("to", to, true),
@@ -203,6 +216,7 @@ static const struct key top_keys[] = {
     TEXT("body", body, TEXT_BODY, 0, 10000, ""),
     OBJECT("registered", registered_keys),
     OBJECT("scan", scan_keys),
+    OBJECT("device", device_keys),
 };
 
 static char **text_at(struct jobspec *js, const struct key *k)
@@ -625,6 +639,25 @@ static bool format_is_pdf(const struct jobspec *js)
 	       js->choice[JOBSPEC_FORMAT] == JOBSPEC_FORMAT_PDF_A_1B;
 }
 
+/* The default of registered.encryption follows registered.marked: unmarked
+ * mail cannot be encrypted (rmail_options.c). */
+static void default_encryption(struct json_object *obj, struct jobspec *out)
+{
+	struct json_object *reg = NULL, *enc = NULL;
+
+	if (!out->registered.marked && !(json_object_object_get_ex(obj, "registered", &reg) &&
+	                                 json_object_object_get_ex(reg, "encryption", &enc)))
+		out->choice[JOBSPEC_ENCRYPTION] = JOBSPEC_ENCRYPTION_OFF;
+}
+
+/* The registered settings RMail's add-on never combines (rmail_options.c). */
+static enum jobspec_err check_combinations(struct parse *p, const struct jobspec *js)
+{
+	const char *field, *why = jobspec_registered_refusal(js, &field);
+
+	return why ? fail(p, JOBSPEC_ERR_VALUE, field, "%s", why) : JOBSPEC_OK;
+}
+
 enum jobspec_err jobspec_from_json(struct json_object *obj, struct jobspec *out,
                                    struct jobspec_error *err)
 {
@@ -645,6 +678,10 @@ enum jobspec_err jobspec_from_json(struct json_object *obj, struct jobspec *out,
 	if (e == JOBSPEC_OK && out->scan.searchable && !format_is_pdf(out))
 		e = fail(&p, JOBSPEC_ERR_VALUE, "scan.searchable",
 		         "may be true only with format %s", "PDF or PDF/A-1b");
+	if (e == JOBSPEC_OK) {
+		default_encryption(obj, out);
+		e = check_combinations(&p, out);
+	}
 out:
 	if (e != JOBSPEC_OK)
 		jobspec_free(out);

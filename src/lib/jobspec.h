@@ -21,6 +21,13 @@
  *    simplified or traditional, and no Xerox spelling for either was
  *    confirmed.  Add it when a device confirms one.
  *  - json-c keeps the last of duplicate object keys; so does this module.
+ *  - The registered settings combine as RPost's own RMail add-on lets them
+ *    (Zimbra-Community/rmail, com_rpost_rmail.js): unmarked mail is neither
+ *    encrypted nor sent for e-signature, e-sign never goes with large-file
+ *    transfer, and a SideNote goes to the Cc or Bcc copies only when there
+ *    is a SideNote and such recipients.  Anything else is a 400 naming the
+ *    fields.  So registered.encryption defaults to tls_preferred for marked
+ *    mail and to off for unmarked mail.
  */
 #ifndef SCANPOST_JOBSPEC_H
 #define SCANPOST_JOBSPEC_H
@@ -46,6 +53,7 @@ enum jobspec_setting {
 	JOBSPEC_LANGUAGE,
 	JOBSPEC_ENCRYPTION,
 	JOBSPEC_LARGE_MAIL,
+	JOBSPEC_DEVICE_FAMILY,
 	JOBSPEC_SETTING__MAX
 };
 
@@ -64,6 +72,12 @@ enum jobspec_encryption {
 enum jobspec_large_mail {
 	JOBSPEC_LARGE_MAIL_AUTO,
 	JOBSPEC_LARGE_MAIL_FORCE,
+};
+/* device.family: the printer the weblet runs on, as it learned from
+ * GetDeviceInformation; a VersaLink needs another scan template (template.h). */
+enum jobspec_device_family {
+	JOBSPEC_FAMILY_ALTALINK,
+	JOBSPEC_FAMILY_VERSALINK,
 };
 
 struct jobspec_addrs {
@@ -84,6 +98,7 @@ struct jobspec {
 		bool marked;
 		bool esign;
 		char *sidenote;
+		bool sidenote_cc, sidenote_bcc; /* which copies carry the SideNote */
 		char *reference;
 	} registered;
 	struct {
@@ -151,13 +166,19 @@ int jobspec_check_address(const char *addr, size_t len, const char **why);
 /*
  * Fills options_out (an existing json object) with the RMail Options of js
  * (DESIGN 3.2), from one mapping table: X-RPost-Type, encryption flags,
- * X-RPost-Esign, X-RPost-Sidenote-Text, X-RPost-App = app_name,
- * X-RPost-LargeMail = large_mail_key (skipped when NULL or empty),
- * X-RPost-CustomerTrackingId = job_id.  All values are JSON strings.
- * Returns 0, or -1 on a NULL argument, a non-object or out of memory.
+ * X-RPost-Esign, X-RPost-Sidenote-Text with X-RPost-Sidenote-Cc/-Bcc,
+ * X-RPost-App = app_name, X-RPost-CustomerTrackingId = job_id.  All values
+ * are JSON strings.  Large mail is not an Option: it is the send's
+ * IsLargeMail (rmail_wire.h).  Returns 0, or -1 on a NULL argument, a
+ * non-object or out of memory.
  */
 int jobspec_rmail_options(const struct jobspec *js, const char *job_id, const char *app_name,
-                          const char *large_mail_key, struct json_object *options_out);
+                          struct json_object *options_out);
+
+/* The first combination of registered settings RMail's add-on refuses
+ * (see the decisions above): its message, with *field set to the field to
+ * name, or NULL when js combines as RMail allows.  Static strings. */
+const char *jobspec_registered_refusal(const struct jobspec *js, const char **field);
 
 /* The addresses of one list joined with ';' (RMail's To/Cc/Bcc form); ""
  * for an empty list.  ';' cannot occur in a validated address (it is not

@@ -16,7 +16,7 @@
 
 static const struct db_stmt stmt_queue_claim = {
     "queue_claim",
-    "WITH c AS (SELECT id FROM scanpost.jobs WHERE state = 'queued'"
+    "WITH c AS (SELECT id, updated_at FROM scanpost.jobs WHERE state = 'queued'"
     "   AND next_attempt_at <= now() ORDER BY next_attempt_at"
     "   FOR UPDATE SKIP LOCKED LIMIT 1)"
     " UPDATE scanpost.jobs j SET state = 'sending', lease_owner = $1,"
@@ -27,7 +27,8 @@ static const struct db_stmt stmt_queue_claim = {
     "   extract(epoch FROM coalesce(j.submitted_at, j.created_at))::bigint,"
     "   json_build_object('to', j.to_addrs, 'cc', j.cc_addrs, 'bcc', j.bcc_addrs,"
     "     'subject', j.subject, 'body', j.body,"
-    "     'registered', j.settings -> 'registered', 'scan', j.settings -> 'scan')",
+    "     'registered', j.settings -> 'registered', 'scan', j.settings -> 'scan'),"
+    "   extract(epoch FROM c.updated_at)::bigint",
     2};
 
 static const struct db_stmt stmt_queue_sent = {
@@ -47,6 +48,19 @@ static const struct db_stmt stmt_queue_retry = {
     " updated_at = now()"
     " WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2 RETURNING state",
     5};
+
+/* Back to the queue without a verdict; $6 false: this claim is not counted
+ * as an attempt (DESIGN 3.5: an unclear MessageStatus answer never costs
+ * one, and never fails the job). */
+static const struct db_stmt stmt_queue_check_later = {
+    "queue_check_later",
+    "UPDATE scanpost.jobs SET state = 'queued',"
+    " attempts = attempts - CASE WHEN $6::boolean THEN 0 ELSE 1 END,"
+    " next_attempt_at = now() + make_interval(secs => $3::double precision),"
+    " last_error_code = $4, last_error = $5, lease_owner = NULL, lease_until = NULL,"
+    " updated_at = now()"
+    " WHERE id = $1::uuid AND state = 'sending' AND lease_owner = $2",
+    6};
 
 static const struct db_stmt stmt_queue_failed = {
     "queue_failed",
@@ -104,6 +118,7 @@ int queue_claim(struct db *db, const char *lease_owner, long lease_seconds, stru
 		j->max_attempts = atoi(PQgetvalue(res, 0, 4));
 		j->first_try_epoch = atol(PQgetvalue(res, 0, 5));
 		j->spec_json = strdup(PQgetvalue(res, 0, 6));
+		j->requeued_epoch = atol(PQgetvalue(res, 0, 7));
 		rc = j->spec_json && uuid_parse(j->id, j->id_bin) == 0 ? 0 : -1;
 	}
 	PQclear(res);
@@ -185,6 +200,16 @@ int queue_mark_retry(struct db *db, const struct queued_job *j, const char *leas
 		return -1;
 	}
 	return 0;
+}
+
+int queue_mark_check_later(struct db *db, const struct queued_job *j, const char *lease_owner,
+                           long delay_ms, int counted, const char *code, const char *message)
+{
+	char d[24];
+	const char *v[6] = {j->id, lease_owner, d, code, message, counted ? "true" : "false"};
+
+	snprintf(d, sizeof(d), "%ld.%03ld", delay_ms / 1000, delay_ms % 1000);
+	return lease_update(db, &stmt_queue_check_later, v, NULL, 0);
 }
 
 int queue_mark_failed(struct db *db, const struct queued_job *j, const char *lease_owner,

@@ -20,6 +20,8 @@ struct queued_job {
 	char owner[256];
 	int attempts, max_attempts;
 	long first_try_epoch; /* when it was submitted: MessageStatus looks from here */
+	long requeued_epoch;  /* when it last came back to the queue: any earlier
+	                         send attempt had ended by then */
 	/* The job as jobspec_from_json reads it, malloc'd: */
 	char *spec_json;
 };
@@ -40,6 +42,14 @@ int queue_mark_sent(struct db *db, const struct queued_job *j, const char *lease
  * once attempts reach max_attempts.  *failed tells which.  0, 1, -1. */
 int queue_mark_retry(struct db *db, const struct queued_job *j, const char *lease_owner,
                      long delay_ms, const char *code, const char *message, int *failed);
+
+/* Neither sent nor failed: back to `queued` after delay ms, whatever the
+ * attempts so far.  counted 0: this claim does not count as an attempt
+ * (attempts - 1), for "RMail's answer is unclear, ask again later";
+ * counted 1: it does, for a send that may have reached RMail.  The next
+ * claim asks MessageStatus first.  0, 1 (lease lost), -1. */
+int queue_mark_check_later(struct db *db, const struct queued_job *j, const char *lease_owner,
+                           long delay_ms, int counted, const char *code, const char *message);
 
 /* A permanent failure: `failed` with the reason; the document stays for
  * failed_retention (scanpostctl queue retry), the token is released. */

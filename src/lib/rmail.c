@@ -1,7 +1,9 @@
 /*
- * rmail.c - the RMail REST calls over libcurl (DESIGN 3.2).
+ * rmail.c - the RMail REST calls over libcurl (DESIGN 3.2): transport only.
+ * What goes into a request and what an answer means is rmail_wire.c's.
  */
 #include "rmail.h"
+#include "rmail_wire.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -31,30 +33,11 @@ struct rmail {
 	rmail_progress_fn progress_fn;
 	void *progress_arg;
 	int progress_failed;
+	/* field diagnostics */
+	rmail_observe_fn observe_fn;
+	void *observe_arg;
+	const char *path; /* of the call in progress */
 };
-
-static const char *const err_names[] = {
-    [RMAIL_OK] = "ok",
-    [RMAIL_AUTH_FAILED] = "RMail refused the user name or password",
-    [RMAIL_UNAUTHORIZED] = "RMail refused the sign-in token (expired or revoked)",
-    [RMAIL_RATE_LIMITED] = "RMail asked to slow down (429)",
-    [RMAIL_UNAVAILABLE] = "RMail could not be reached or failed",
-    [RMAIL_REJECTED] = "RMail rejected the request",
-    [RMAIL_BAD_RESPONSE] = "RMail's answer could not be read",
-    [RMAIL_ABORTED] = "the transfer was stopped on our side",
-};
-
-const char *rmail_strerror(enum rmail_err err)
-{
-	if ((unsigned)err < sizeof(err_names) / sizeof(err_names[0]))
-		return err_names[err];
-	return "unknown RMail error";
-}
-
-int rmail_err_transient(enum rmail_err err)
-{
-	return err == RMAIL_UNAVAILABLE || err == RMAIL_RATE_LIMITED;
-}
 
 struct rmail *rmail_new(const char *base_url, const char *ca_file, long timeout)
 {
@@ -178,6 +161,7 @@ static void call_setup(struct rmail *rm, const char *path, struct curl_slist *he
 
 	curl_easy_reset(rm->curl);
 	snprintf(url, sizeof(url), "%s%s", rm->base_url, path);
+	rm->path = path;
 	free(rm->answer);
 	rm->answer = NULL;
 	rm->answer_len = 0;
@@ -210,17 +194,26 @@ static void call_setup(struct rmail *rm, const char *path, struct curl_slist *he
 	}
 }
 
-/* Performs the prepared call and sorts transport and status failures.
- * Returns 0 when a 2xx answer came (its body is rm->answer). */
+void rmail_set_observer(struct rmail *rm, rmail_observe_fn fn, void *arg)
+{
+	rm->observe_fn = fn;
+	rm->observe_arg = arg;
+}
+
+/* Performs the prepared call and sorts transport and status failures (the
+ * status table and RMail's reason are rmail_wire.c's).  Returns 0 when a
+ * 2xx answer came (its body is rm->answer). */
 static int call_perform(struct rmail *rm, struct rmail_result *res)
 {
 	CURLcode rc = curl_easy_perform(rm->curl);
 	long status = 0;
 	char msg[200];
 
-	res->retry_after = -1;
 	curl_easy_getinfo(rm->curl, CURLINFO_RESPONSE_CODE, &status);
 	res->retry_after = rm->retry_after;
+	if (rm->observe_fn)
+		rm->observe_fn(rm->observe_arg, rm->path, rc == CURLE_OK ? status : 0,
+		               rm->answer ? rm->answer : "", rm->answer_len);
 	if (rm->read_failed || rm->progress_failed) {
 		result_set(res, RMAIL_ABORTED, status, NULL);
 		return -1;
@@ -241,54 +234,9 @@ static int call_perform(struct rmail *rm, struct rmail_result *res)
 		res->message[0] = '\0';
 		return 0;
 	}
-	snprintf(msg, sizeof(msg), "RMail answered HTTP %ld", status);
-	if (status == 401)
-		result_set(res, RMAIL_UNAUTHORIZED, status, NULL);
-	else if (status == 429)
-		result_set(res, RMAIL_RATE_LIMITED, status, msg);
-	else if (status >= 500 || status == 408)
-		result_set(res, RMAIL_UNAVAILABLE, status, msg);
-	else
-		result_set(res, RMAIL_REJECTED, status, msg);
+	rmail_answer_failure(status, rm->answer, rm->answer_len, res);
+	res->retry_after = rm->retry_after;
 	return -1;
-}
-
-/* RMail matches names case-insensitively; so do we when reading answers. */
-static struct json_object *get_ci(struct json_object *obj, const char *key)
-{
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		return NULL;
-	json_object_object_foreach(obj, k, v)
-	{
-		if (strcasecmp(k, key) == 0)
-			return v;
-	}
-	return NULL;
-}
-
-static const char *get_string_ci(struct json_object *obj, const char *key)
-{
-	struct json_object *v = get_ci(obj, key);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static struct json_object *answer_json(struct rmail *rm)
-{
-	struct json_tokener *tok;
-	struct json_object *obj;
-
-	if (rm->answer == NULL)
-		return NULL;
-	if ((tok = json_tokener_new_ex(32)) == NULL)
-		return NULL;
-	obj = json_tokener_parse_ex(tok, rm->answer, (int)rm->answer_len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	return obj;
 }
 
 static struct curl_slist *auth_headers(const char *token, const char *content_type)
@@ -324,80 +272,30 @@ static void headers_free(struct curl_slist *h)
 int rmail_get_token(struct rmail *rm, const char *user, const char *password, char **token_out,
                     long *expires_in, struct rmail_result *res)
 {
-	char *u = NULL, *p = NULL, *form = NULL;
 	size_t formlen = 0;
-	struct json_object *answer = NULL;
-	const char *tok;
+	char *form = rmail_token_form(user, password, &formlen);
 	int rc = -1;
 
 	*token_out = NULL;
-	result_set(res, RMAIL_BAD_RESPONSE, 0, NULL);
-	u = curl_easy_escape(rm->curl, user, 0);
-	p = curl_easy_escape(rm->curl, password, 0);
-	if (u == NULL || p == NULL)
-		goto out;
-	formlen = strlen(u) + strlen(p) + 48;
-	if ((form = malloc(formlen)) == NULL)
-		goto out;
-	snprintf(form, formlen, "grant_type=password&username=%s&password=%s", u, p);
-
+	*expires_in = 0;
+	if (form == NULL) {
+		result_set(res, RMAIL_ABORTED, 0, "out of memory");
+		return -1;
+	}
+	/* Help index: the path is {url}/token, the body a form. */
 	call_setup(rm, "/Token", NULL);
 	curl_easy_setopt(rm->curl, CURLOPT_POSTFIELDS, form);
-	if (call_perform(rm, res) != 0) {
-		/* RFC 6749, 5.2: a refused password grant is 400 invalid_grant. */
-		if (res->http_status == 400 && (answer = answer_json(rm)) != NULL) {
-			const char *e = get_string_ci(answer, "error");
-			if (e && strcmp(e, "invalid_grant") == 0)
-				result_set(res, RMAIL_AUTH_FAILED, 400, NULL);
-		}
-		goto out;
-	}
-	answer = answer_json(rm);
-	tok = get_string_ci(answer, "access_token");
-	if (tok == NULL || tok[0] == '\0' || strlen(tok) > 4096) {
-		result_set(res, RMAIL_BAD_RESPONSE, res->http_status, "no access_token in answer");
-		goto out;
-	}
-	if ((*token_out = strdup(tok)) == NULL)
-		goto out;
-	*expires_in = json_object_get_int64(get_ci(answer, "expires_in"));
-	rc = 0;
-out:
+	if (call_perform(rm, res) == 0)
+		rc = rmail_answer_token(res->http_status, rm->answer, rm->answer_len, token_out,
+		                        expires_in, res);
+	else if (res->err == RMAIL_REJECTED) /* 400 invalid_grant is a wrong password */
+		rmail_answer_token(res->http_status, rm->answer, rm->answer_len, token_out,
+		                   expires_in, res);
 	/* The answer and the form carry secrets: wipe both. */
-	if (answer) {
-		const char *t = get_string_ci(answer, "access_token");
-		if (t)
-			OPENSSL_cleanse((void *)t, strlen(t));
-		json_object_put(answer);
-	}
 	if (rm->answer)
 		OPENSSL_cleanse(rm->answer, rm->answer_len);
-	if (form) {
-		OPENSSL_cleanse(form, formlen);
-		free(form);
-	}
-	if (p) {
-		OPENSSL_cleanse(p, strlen(p));
-		curl_free(p);
-	}
-	curl_free(u);
-	return rc;
-}
-
-/* A JSON-string answer ("c142e3c3") or an object with an id field. */
-static int answer_upload_id(struct rmail *rm, char *out, size_t outlen)
-{
-	struct json_object *a = answer_json(rm);
-	const char *id = NULL;
-	int rc = -1;
-
-	if (a && json_object_is_type(a, json_type_string))
-		id = json_object_get_string(a);
-	if (id && id[0] && strlen(id) < outlen) {
-		snprintf(out, outlen, "%s", id);
-		rc = 0;
-	}
-	json_object_put(a);
+	OPENSSL_cleanse(form, formlen);
+	free(form);
 	return rc;
 }
 
@@ -426,11 +324,7 @@ int rmail_upload(struct rmail *rm, const char *token, const char *filename,
 	curl_easy_setopt(rm->curl, CURLOPT_MIMEPOST, mime);
 	if (call_perform(rm, res) != 0)
 		goto out;
-	if (answer_upload_id(rm, upload_id, idlen) != 0) {
-		result_set(res, RMAIL_BAD_RESPONSE, res->http_status, "no upload id in answer");
-		goto out;
-	}
-	rc = 0;
+	rc = rmail_answer_upload(rm->answer, rm->answer_len, upload_id, idlen, res);
 out:
 	curl_mime_free(mime);
 	headers_free(h);
@@ -441,16 +335,15 @@ out:
  * silently re-sends a request once when a reused connection dies before
  * any answer arrives; for api/v1/Mail that is a second registered mail
  * (the server may have accepted the first).  A fresh connection is never
- * retried that way; our own retry asks MessageStatus first. */
+ * retried that way; our own retry asks MessageStatus first.
+ * Returns 0 when a 2xx answer came (rm->answer). */
 static int post_json(struct rmail *rm, const char *token, const char *path,
-                     struct json_object *body, int once, struct json_object **answer,
-                     struct rmail_result *res)
+                     struct json_object *body, int once, struct rmail_result *res)
 {
 	struct curl_slist *h = auth_headers(token, "application/json; charset=utf-8");
 	const char *text;
-	int rc = -1;
+	int rc;
 
-	*answer = NULL;
 	if (h == NULL) {
 		result_set(res, RMAIL_ABORTED, 0, "out of memory");
 		return -1;
@@ -460,150 +353,63 @@ static int post_json(struct rmail *rm, const char *token, const char *path,
 	curl_easy_setopt(rm->curl, CURLOPT_POSTFIELDS, text);
 	if (once)
 		curl_easy_setopt(rm->curl, CURLOPT_FRESH_CONNECT, 1L);
-	if (call_perform(rm, res) == 0) {
-		if ((*answer = answer_json(rm)) != NULL)
-			rc = 0;
-		else
-			result_set(res, RMAIL_BAD_RESPONSE, res->http_status, "answer is not JSON");
-	}
+	rc = call_perform(rm, res);
 	headers_free(h);
-	return rc;
-}
-
-/* The business status of an answer: "Success", or a reason to copy. */
-static int answer_is_success(struct json_object *a, struct rmail_result *res)
-{
-	const char *status = get_string_ci(a, "Status");
-	struct json_object *msgs = get_ci(a, "Message");
-	const char *why = NULL;
-
-	if (status && strcasecmp(status, "Success") == 0)
-		return 1;
-	if (msgs && json_object_is_type(msgs, json_type_array) &&
-	    json_object_array_length(msgs) > 0)
-		why = get_string_ci(json_object_array_get_idx(msgs, 0), "Message");
-	result_set(res, RMAIL_REJECTED, res->http_status,
-	           why ? why : "RMail did not accept the message");
-	return 0;
-}
-
-int rmail_large_file_transfer(struct rmail *rm, const char *token, const char *const *upload_ids,
-                              size_t n, const char *sender, char *key, size_t keylen,
-                              struct rmail_result *res)
-{
-	struct json_object *body = json_object_new_object(), *ids = json_object_new_array();
-	struct json_object *answer = NULL;
-	const char *k;
-	int rc = -1;
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(ids, json_object_new_string(upload_ids[i]));
-	json_object_object_add(body, "Attachments", ids);
-	json_object_object_add(body, "SenderAddress", json_object_new_string(sender));
-	if (post_json(rm, token, "/api/v1/Mail/LargeFileTransfer", body, 1, &answer, res) != 0)
-		goto out;
-	k = get_string_ci(answer, "Key");
-	if (k == NULL) {
-		struct json_object *rc_obj = get_ci(answer, "ResultContent");
-		k = get_string_ci(rc_obj, "Key");
-	}
-	if (k == NULL || k[0] == '\0' || strlen(k) >= keylen) {
-		result_set(res, RMAIL_BAD_RESPONSE, res->http_status, "no Key in answer");
-		goto out;
-	}
-	snprintf(key, keylen, "%s", k);
-	rc = 0;
-out:
-	json_object_put(answer);
-	json_object_put(body);
 	return rc;
 }
 
 int rmail_send_mail(struct rmail *rm, const char *token, struct json_object *mail,
                     char *tracking_id, size_t tidlen, struct rmail_result *res)
 {
-	struct json_object *answer = NULL;
-	const char *tid;
-	int rc = -1;
-
-	if (post_json(rm, token, "/api/v1/Mail", mail, 1, &answer, res) != 0)
-		goto out;
-	if (!answer_is_success(answer, res))
-		goto out;
-	tid = get_string_ci(get_ci(answer, "ResultContent"), "TrackingId");
-	if (tid == NULL || tid[0] == '\0' || strlen(tid) >= tidlen) {
-		result_set(res, RMAIL_BAD_RESPONSE, res->http_status, "no TrackingId in answer");
-		goto out;
-	}
-	snprintf(tracking_id, tidlen, "%s", tid);
-	rc = 0;
-out:
-	json_object_put(answer);
-	return rc;
-}
-
-static void iso_time(long epoch, char *out, size_t outlen)
-{
-	time_t t = (time_t)epoch;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* One MessageStatus window (RMail allows at most 24 h without a TrackingId). */
-static int status_window(struct rmail *rm, const char *token, const char *customer_id, long from,
-                         long to, int *found, char *tracking_id, size_t tidlen,
-                         struct rmail_result *res)
-{
-	struct json_object *body = json_object_new_object(), *answer = NULL, *list;
-	char start[32], end[32];
-	int rc = -1;
-
-	iso_time(from, start, sizeof(start));
-	iso_time(to, end, sizeof(end));
-	json_object_object_add(body, "StartDate", json_object_new_string(start));
-	json_object_object_add(body, "EndDate", json_object_new_string(end));
-	json_object_object_add(body, "CustomerTrackingId", json_object_new_string(customer_id));
-	if (post_json(rm, token, "/api/v1/Receipt/MessageStatus", body, 0, &answer, res) != 0)
-		goto out;
-	if (!answer_is_success(answer, res))
-		goto out;
-	list = get_ci(answer, "ResultContent");
-	if (list && json_object_is_type(list, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			struct json_object *m = json_object_array_get_idx(list, i);
-			const char *cid = get_string_ci(m, "CustomerTrackingId");
-			const char *tid = get_string_ci(m, "TrackingId");
-			if (cid && tid && strcmp(cid, customer_id) == 0 && strlen(tid) < tidlen) {
-				snprintf(tracking_id, tidlen, "%s", tid);
-				*found = 1;
-				break;
-			}
-		}
-	}
-	rc = 0;
-out:
-	json_object_put(answer);
-	json_object_put(body);
-	return rc;
+	if (post_json(rm, token, "/api/v1/Mail", mail, 1, res) != 0)
+		return -1;
+	return rmail_answer_mail(rm->answer, rm->answer_len, tracking_id, tidlen, res);
 }
 
 int rmail_find_by_customer_id(struct rmail *rm, const char *token, const char *customer_id,
-                              long since_epoch, int *found, char *tracking_id, size_t tidlen,
+                              long from, long to, int *found, char *tracking_id, size_t tidlen,
                               struct rmail_result *res)
 {
-	const long window = 23 * 3600;
-	long now = (long)time(NULL) + 60;
-	long from = since_epoch - 60;
-
 	*found = 0;
-	/* Newest window first: a re-send follows its first try closely. */
-	for (long to = now; to > from && !*found; to -= window) {
-		long start = to - window > from ? to - window : from;
-		if (status_window(rm, token, customer_id, start, to, found, tracking_id, tidlen,
-		                  res) != 0)
+	/* Newest window first: a retry follows the attempt it checks. */
+	for (long end = to; end > from && !*found; end -= RMAIL_STATUS_WINDOW_MAX) {
+		long start =
+		    end - RMAIL_STATUS_WINDOW_MAX > from ? end - RMAIL_STATUS_WINDOW_MAX : from;
+		struct json_object *body = rmail_status_window_json(start, end);
+		int rc;
+
+		if (body == NULL) {
+			result_set(res, RMAIL_ABORTED, 0, "out of memory");
+			return -1;
+		}
+		rc = post_json(rm, token, "/api/v1/Receipt/MessageStatus", body, 0, res);
+		json_object_put(body);
+		if (rc != 0 || rmail_answer_status(rm->answer, rm->answer_len, customer_id, found,
+		                                   tracking_id, tidlen, res) != 0)
 			return -1;
 	}
 	return 0;
+}
+
+int rmail_message_info(struct rmail *rm, const char *token, const char *tracking_id,
+                       struct rmail_result *res)
+{
+	struct curl_slist *h = auth_headers(token, NULL);
+	char path[256], tid[8], *esc = curl_easy_escape(rm->curl, tracking_id, 0);
+	int found, rc = -1;
+
+	if (h == NULL || esc == NULL) {
+		result_set(res, RMAIL_ABORTED, 0, "out of memory");
+		goto out;
+	}
+	/* Info help: GET api/v1/MessageInfo/{trackingId}. */
+	snprintf(path, sizeof(path), "/api/v1/MessageInfo/%.200s", esc);
+	call_setup(rm, path, h);
+	if (call_perform(rm, res) == 0)
+		rc = rmail_answer_status(rm->answer, rm->answer_len, NULL, &found, tid, sizeof(tid),
+		                         res);
+out:
+	curl_free(esc);
+	headers_free(h);
+	return rc;
 }

@@ -63,21 +63,37 @@ int rmail_upload(struct rmail *rm, const char *token, const char *filename,
                  const char *content_type, uint64_t size, rmail_read_fn read_fn, void *arg,
                  char *upload_id, size_t idlen, struct rmail_result *res);
 
-/* POST /api/v1/Mail/LargeFileTransfer: a key for X-RPost-LargeMail. */
-int rmail_large_file_transfer(struct rmail *rm, const char *token, const char *const *upload_ids,
-                              size_t n, const char *sender, char *key, size_t keylen,
-                              struct rmail_result *res);
-
-/* POST /api/v1/Mail with the given JSON body (not consumed).  On success
- * tracking_id receives ResultContent.TrackingId. */
+/* POST /api/v1/Mail with the given body (rmail_mail_json; not consumed).
+ * On success tracking_id receives ResultContent.TrackingId.  A business
+ * failure, answered 200 or 400, is RMAIL_REJECTED with RMail's reason.
+ * Large mail is the body's IsLargeMail (RPost's REST help page for
+ * api/v1/Mail); scanpost never calls LargeFileTransfer, which belongs to
+ * RPost's add-on's SMTP path. */
 int rmail_send_mail(struct rmail *rm, const char *token, struct json_object *mail,
                     char *tracking_id, size_t tidlen, struct rmail_result *res);
 
-/* POST /api/v1/Receipt/MessageStatus over [since, now]: did RMail accept a
- * message whose CustomerTrackingId is customer_id?  *found is set, and
- * tracking_id receives its TrackingId when it did. */
+/* POST /api/v1/Receipt/MessageStatus over [from, to], in windows of at most
+ * 24 hours, newest first: did RMail accept a message whose
+ * CustomerTrackingId is customer_id?  CustomerTrackingId is not a filter
+ * of MessageStatus; it is matched in the results.  Returns 0 when every
+ * window was answered (*found says whether it was there, tracking_id then
+ * holds its TrackingId), -1 with res set on any failure: the caller
+ * treats that as "unclear" (rmail_lookup_decide). */
 int rmail_find_by_customer_id(struct rmail *rm, const char *token, const char *customer_id,
-                              long since_epoch, int *found, char *tracking_id, size_t tidlen,
+                              long from, long to, int *found, char *tracking_id, size_t tidlen,
                               struct rmail_result *res);
+
+/* GET /api/v1/MessageInfo/{tracking_id}: 0 when RMail answers the
+ * collection, -1 with res set otherwise (scanpostctl rmail check). */
+int rmail_message_info(struct rmail *rm, const char *token, const char *tracking_id,
+                       struct rmail_result *res);
+
+/* Sees every answer before the client reads (and, for /Token, wipes) it:
+ * the path asked, the HTTP status (0: none) and the body.  For field
+ * diagnostics (scanpostctl rmail check), which looks at shapes only and
+ * never prints a value.  fn NULL removes it. */
+typedef void (*rmail_observe_fn)(void *arg, const char *path, long http_status, const char *body,
+                                 size_t len);
+void rmail_set_observer(struct rmail *rm, rmail_observe_fn fn, void *arg);
 
 #endif

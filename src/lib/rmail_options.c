@@ -3,7 +3,8 @@
  * lists in RMail's form (DESIGN 3.2, declared in jobspec.h).
  *
  * One mapping table, option_rules: each Option, when it is sent and where
- * its value comes from.
+ * its value comes from; and one table of the registered settings that do
+ * not go together, combinations.
  */
 #include "jobspec.h"
 
@@ -18,7 +19,7 @@
 
 struct option_ctx {
 	const struct jobspec *js;
-	const char *job_id, *app_name, *large_mail_key;
+	const char *job_id, *app_name;
 };
 
 static bool when_always(const struct option_ctx *c)
@@ -57,11 +58,6 @@ static bool when_sidenote(const struct option_ctx *c)
 	return c->js->registered.sidenote && c->js->registered.sidenote[0] != '\0';
 }
 
-static bool when_large_key(const struct option_ctx *c)
-{
-	return c->large_mail_key && c->large_mail_key[0] != '\0';
-}
-
 static const char *value_app(const struct option_ctx *c)
 {
 	return c->app_name;
@@ -77,12 +73,25 @@ static const char *value_sidenote(const struct option_ctx *c)
 	return c->js->registered.sidenote;
 }
 
-static const char *value_large_key(const struct option_ctx *c)
+static const char *value_sidenote_cc(const struct option_ctx *c)
 {
-	return c->large_mail_key;
+	return c->js->registered.sidenote_cc ? "1" : "0";
 }
 
-/* Each Option, when it is sent, and its value: a literal or a source. */
+static const char *value_sidenote_bcc(const struct option_ctx *c)
+{
+	return c->js->registered.sidenote_bcc ? "1" : "0";
+}
+
+/*
+ * Each Option, when it is sent, and its value: a literal or a source.
+ * Names, values and which go together as RPost's RMail add-on sends them
+ * (Zimbra-Community/rmail com_rpost_rmail.js, addCustomMimeHeaders): TLS
+ * preferred is X-RPost-TLS with the three SecuRmail flags, always-PDF the
+ * three without it; the SideNote flags go with the SideNote text, both of
+ * them, "1" or "0".  X-RPost-CustomerTrackingId comes back in MessageStatus
+ * (https://webapi.r1.rpost.net/Help/Api/POST-api-v1-Receipt-MessageStatus).
+ */
 static const struct option_rule {
 	const char *name;
 	bool (*when)(const struct option_ctx *);
@@ -97,15 +106,16 @@ static const struct option_rule {
     {"X-RPost-SendPassword", when_encrypted, "1", NULL},
     {"X-RPost-Esign", when_esign, "1", NULL},
     {"X-RPost-Sidenote-Text", when_sidenote, NULL, value_sidenote},
+    {"X-RPost-Sidenote-Cc", when_sidenote, NULL, value_sidenote_cc},
+    {"X-RPost-Sidenote-Bcc", when_sidenote, NULL, value_sidenote_bcc},
     {"X-RPost-App", when_always, NULL, value_app},
-    {"X-RPost-LargeMail", when_large_key, NULL, value_large_key},
     {"X-RPost-CustomerTrackingId", when_always, NULL, value_job_id},
 };
 
 int jobspec_rmail_options(const struct jobspec *js, const char *job_id, const char *app_name,
-                          const char *large_mail_key, struct json_object *options_out)
+                          struct json_object *options_out)
 {
-	struct option_ctx c = {js, job_id, app_name, large_mail_key};
+	struct option_ctx c = {js, job_id, app_name};
 	size_t i;
 
 	if (!js || !job_id || !app_name || !json_object_is_type(options_out, json_type_object))
@@ -123,6 +133,80 @@ int jobspec_rmail_options(const struct jobspec *js, const char *job_id, const ch
 		}
 	}
 	return 0;
+}
+
+/* ---- combinations of the registered settings (DESIGN 3.2) ---------------- */
+
+static bool unmarked_encrypted(const struct jobspec *js)
+{
+	return !js->registered.marked && js->choice[JOBSPEC_ENCRYPTION] != JOBSPEC_ENCRYPTION_OFF;
+}
+
+static bool unmarked_esign(const struct jobspec *js)
+{
+	return !js->registered.marked && js->registered.esign;
+}
+
+static bool esign_large(const struct jobspec *js)
+{
+	return js->registered.esign && js->choice[JOBSPEC_LARGE_MAIL] == JOBSPEC_LARGE_MAIL_FORCE;
+}
+
+static bool sidenote_cc_without_note(const struct jobspec *js)
+{
+	return js->registered.sidenote_cc && js->registered.sidenote[0] == '\0';
+}
+
+static bool sidenote_cc_without_cc(const struct jobspec *js)
+{
+	return js->registered.sidenote_cc && js->cc.n == 0;
+}
+
+static bool sidenote_bcc_without_note(const struct jobspec *js)
+{
+	return js->registered.sidenote_bcc && js->registered.sidenote[0] == '\0';
+}
+
+static bool sidenote_bcc_without_bcc(const struct jobspec *js)
+{
+	return js->registered.sidenote_bcc && js->bcc.n == 0;
+}
+
+/*
+ * What RPost's RMail add-on never offers (Zimbra-Community/rmail,
+ * com_rpost_rmail/com_rpost_rmail.js): checkServiceCompatiblity disables
+ * encryption and e-sign for unmarked mail and e-sign with large mail;
+ * prefDialog offers the SideNote Cc/Bcc boxes only with Cc/Bcc recipients,
+ * and addCustomMimeHeaders sends them only with a SideNote text.  The
+ * first refused combination is the error; its message names both fields.
+ */
+static const struct combination {
+	const char *field;
+	bool (*refused)(const struct jobspec *);
+	const char *message;
+} combinations[] = {
+    {"registered.encryption", unmarked_encrypted,
+     "must be off for unmarked mail (registered.marked false)"},
+    {"registered.esign", unmarked_esign,
+     "may be true only for marked mail (registered.marked true)"},
+    {"registered.large_mail", esign_large,
+     "may not be force with e-sign (registered.esign true): e-sign goes as ordinary mail"},
+    {"registered.sidenote_cc", sidenote_cc_without_note, "needs a SideNote (registered.sidenote)"},
+    {"registered.sidenote_cc", sidenote_cc_without_cc, "needs a Cc recipient (cc)"},
+    {"registered.sidenote_bcc", sidenote_bcc_without_note,
+     "needs a SideNote (registered.sidenote)"},
+    {"registered.sidenote_bcc", sidenote_bcc_without_bcc, "needs a Bcc recipient (bcc)"},
+};
+
+const char *jobspec_registered_refusal(const struct jobspec *js, const char **field)
+{
+	for (size_t i = 0; i < N_ELEMS(combinations); i++)
+		if (combinations[i].refused(js)) {
+			*field = combinations[i].field;
+			return combinations[i].message;
+		}
+	*field = NULL;
+	return NULL;
 }
 
 char *jobspec_join_addresses(const struct jobspec_addrs *list)

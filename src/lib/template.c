@@ -22,8 +22,8 @@ enum source {
 	SRC_SETTING,    /* jobspec's template spelling of .setting, unquoted */
 	SRC_LANGUAGE,   /* jobspec's template spelling of the language, quoted */
 	SRC_SEARCHABLE, /* searchable_spelling[] */
-	SRC_HOST,       /* repository_host, checked by template_check_host */
-	SRC_PATH,       /* upload_path, checked by template_check_path */
+	SRC_HOST,       /* repository_host, checked by template_check_host (+ app name) */
+	SRC_PATH,       /* upload_path, checked by template_check_path (app name +) */
 	SRC_FILE_NAME,  /* template_safe_file_name of scan.file_name */
 };
 
@@ -50,9 +50,10 @@ static const struct line general_lines[] = {
     {"string", "JobTemplateLanguageVersion", SRC_QUOTED, "4.00.07", 0},
     {"string", "JobTemplateCreator", SRC_QUOTED, "scanpost", 0},
     {"enum_confmethod", "ConfirmationMethod", SRC_BARE, "NONE", 0},
-    /* No job log upload: only the scanned files reach the upload URL, so
-     * the log can never be mailed to the recipients by mistake. */
-    {"boolean", "SuppressJobLog", SRC_BARE, "TRUE", 0},
+    /* FALSE, as Xerox's sample scanTemplate.js: the job log comes after the
+     * last file and tells scanpost every file is in (template.h).  It is
+     * recorded, never mailed (cgi/h_scan.c). */
+    {"boolean", "SuppressJobLog", SRC_BARE, "FALSE", 0},
 };
 
 static const struct line scan_lines[] = {
@@ -226,7 +227,7 @@ static void out_printf(struct out *o, const char *fmt, ...)
 
 struct inputs {
 	const struct jobspec *js;
-	const char *host, *path;
+	char host[300], path[TEMPLATE_PATH_MAX + sizeof(TEMPLATE_APP_NAME) + 2];
 	char file_name[TEMPLATE_FILE_NAME_MAX + 1];
 };
 
@@ -262,8 +263,9 @@ static const char *line_value(const struct line *l, const struct inputs *in, boo
 enum template_err template_build(const struct jobspec *js, const char *repository_host,
                                  const char *upload_path, char **out)
 {
-	struct inputs in = {js, repository_host, upload_path, ""};
+	struct inputs in = {js, "", "", ""};
 	struct out o = {NULL, 0, false};
+	bool versalink;
 	size_t s, i;
 
 	*out = NULL;
@@ -273,6 +275,15 @@ enum template_err template_build(const struct jobspec *js, const char *repositor
 		return TEMPLATE_ERR_PATH;
 	if (!js)
 		return TEMPLATE_ERR_SPEC;
+	/* Both were checked: neither can hold '"' or ';' (template_check). */
+	versalink = js->choice[JOBSPEC_DEVICE_FAMILY] == JOBSPEC_FAMILY_VERSALINK;
+	if (versalink) {
+		snprintf(in.host, sizeof(in.host), "%s/%s", repository_host, TEMPLATE_APP_NAME);
+		snprintf(in.path, sizeof(in.path), "/%s%s", TEMPLATE_APP_NAME, upload_path);
+	} else {
+		snprintf(in.host, sizeof(in.host), "%s", repository_host);
+		snprintf(in.path, sizeof(in.path), "%s", upload_path);
+	}
 	template_safe_file_name(js->scan.file_name, in.file_name, sizeof(in.file_name));
 	o.buf = malloc(TEMPLATE_BUF);
 	if (!o.buf)

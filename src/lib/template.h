@@ -13,7 +13,21 @@
  * Injection is impossible by construction: every enumerated value is the
  * template spelling from jobspec's closed tables; the only free text, the
  * file name, is reduced to [A-Za-z0-9 _.-]; the host and upload path are
- * checked against narrow character sets and refused otherwise.  The same
+ * checked against narrow character sets and refused otherwise.
+ *
+ * SuppressJobLog is FALSE, as in Xerox's sample scanTemplate.js ((c) 2022
+ * Xerox: "Important this is FALSE so the logfile is uploaded after last
+ * scan file and used to trigger sending files"): the device files its job
+ * log (<name>.XST) after the last file, scanpost's proof that every file is
+ * in (cgi/h_scan.c).
+ *
+ * The filing lines depend on the device family (jobspec device.family).  An
+ * AltaLink gets RepositoryName = host[:port] and XrxHTTPScriptLocation = the
+ * upload path.  A VersaLink needs the app's name in both (scanTemplate.js:
+ * "For Versalinks ... prepend your AppName to XrxHTTPScriptLocation, and
+ * append it to RepositoryName"): RepositoryName = host[:port]/TEMPLATE_APP_NAME
+ * and XrxHTTPScriptLocation = /TEMPLATE_APP_NAME + the upload path, which
+ * scanpost-api also answers (cgi/routes.c).  The same
  * lines come out for every input (the count is constant), and template_build
  * checks its own output with template_check before handing it out.
  */
@@ -26,6 +40,9 @@
 
 #define TEMPLATE_FILE_NAME_MAX 64 /* characters, without the NUL */
 #define TEMPLATE_PATH_MAX      512
+/* The weblet's app name on the printer: the name it is installed under on
+ * a VersaLink (README, "Installing on a real printer"). */
+#define TEMPLATE_APP_NAME "scanpost"
 
 enum template_err {
 	TEMPLATE_OK = 0,
@@ -40,8 +57,8 @@ enum template_err {
  * Builds the template of js.  repository_host is "host" or "host:port" (the
  * service as the device reaches it, RepositoryName); upload_path is the
  * one-time path the device POSTs to (XrxHTTPScriptLocation), e.g.
- * "/scan/<job id>/<token>".  On TEMPLATE_OK *out is a malloc'd,
- * NUL-terminated text the caller frees; on error *out is NULL.
+ * "/scan/<job id>/<token>"; for a VersaLink both get the app name (above).  On TEMPLATE_OK *out is
+ * a malloc'd, NUL-terminated text the caller frees; on error *out is NULL.
  */
 enum template_err template_build(const struct jobspec *js, const char *repository_host,
                                  const char *upload_path, char **out);

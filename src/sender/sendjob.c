@@ -1,5 +1,11 @@
 /*
  * sendjob.c - one job, from sealed chunks to an RMail TrackingId.
+ *
+ * The RMail conversation (DESIGN 3.2, 3.5): an attempt after the first asks
+ * MessageStatus whether RMail already has the job (by the CustomerTrackingId
+ * it set, over the window since the first attempt); only a clear "no" lets
+ * it send again.  A failure after the Mail request went out may hide an
+ * accepted message, so it is never a verdict: the job waits and asks.
  */
 #include "sendjob.h"
 
@@ -12,14 +18,17 @@
 #include "docstore.h"
 #include "jobspec.h"
 #include "log.h"
+#include "rmail_wire.h"
 #include "sessions.h"
 
 #define MAX_FILES 512
 
+/* Around the MessageStatus window: our clock and RMail's may differ. */
+#define STATUS_MARGIN_SECONDS 900
+
 static const char *const outcome_names[] = {
-    [SEND_SENT] = "sent",         [SEND_RETRY] = "retry",
-    [SEND_FAILED] = "failed",     [SEND_LEASE_LOST] = "lease_lost",
-    [SEND_DB_ERROR] = "db_error",
+    [SEND_SENT] = "sent",     [SEND_RETRY] = "retry",           [SEND_CHECK_LATER] = "check_later",
+    [SEND_FAILED] = "failed", [SEND_LEASE_LOST] = "lease_lost", [SEND_DB_ERROR] = "db_error",
 };
 
 const char *send_outcome_name(enum send_outcome o)
@@ -112,13 +121,57 @@ static long read_document(void *arg, uint8_t *buf, size_t len)
 	return n;
 }
 
-/* Records a failed RMail call: retry (transient) or fail (permanent). */
+/* What a failed RMail call leaves the job in. */
+enum verdict {
+	V_RETRY,       /* a failed attempt: back to the queue, counted */
+	V_FAIL,        /* RMail said no: failed with its reason */
+	V_CHECK_LATER, /* RMail may have the message: ask MessageStatus first */
+};
+
+/*
+ * Each kind of failure, before the Mail request went out and after.  Once
+ * it is out, a dropped connection, a timeout, a 5xx or an unreadable 2xx
+ * may all hide an accepted message (DESIGN 3.5): no verdict then, the next
+ * claim asks MessageStatus.  A 429 or 401 was refused before any work, and
+ * a business failure (200 or 400) is RMail's own "no", kept in its words.
+ */
+static const struct {
+	enum rmail_err err;
+	enum verdict before_mail, after_mail;
+	const char *code;
+} verdicts[] = {
+    {RMAIL_UNAVAILABLE, V_RETRY, V_CHECK_LATER, "rmail_unavailable"},
+    {RMAIL_BAD_RESPONSE, V_RETRY, V_CHECK_LATER, "rmail_bad_response"},
+    {RMAIL_RATE_LIMITED, V_RETRY, V_RETRY, "rmail_rate_limited"},
+    {RMAIL_UNAUTHORIZED, V_FAIL, V_FAIL, "rmail_auth_expired"},
+    {RMAIL_AUTH_FAILED, V_FAIL, V_FAIL, "rmail_auth_expired"},
+    {RMAIL_REJECTED, V_FAIL, V_FAIL, "rmail_rejected"},
+    {RMAIL_ABORTED, V_FAIL, V_FAIL, "rmail_aborted"},
+};
+
+/* The retry delay, and never less than the settle time when the next
+ * claim will ask MessageStatus about a send that may have gone out. */
+static long later_ms(const struct attempt *a, long retry_after)
+{
+	long d = queue_backoff_ms(a->ctx->cfg->sender_retry_base, a->job->attempts, retry_after);
+	long settle = a->ctx->cfg->rmail_status_settle * 1000;
+
+	return d < settle ? settle : d;
+}
+
+static enum send_outcome moved(int rc, enum send_outcome ok)
+{
+	return rc == 0 ? ok : rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
+}
+
+/* Records a failed RMail call at step (after_mail: the Mail request went out). */
 static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_result *res,
-                                       const char *step)
+                                       const char *step, int after_mail)
 {
 	struct send_ctx *ctx = a->ctx;
+	enum verdict v = V_FAIL;
+	const char *code = "rmail_rejected";
 	char msg[320];
-	const char *code;
 	int failed = 0, rc;
 
 	if (a->lease_lost)
@@ -128,29 +181,36 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	sp_log(LOG_WARN, "rmail_call_failed", "job_id", a->job->id, "step", step, "kind",
 	       rmail_strerror(res->err), "%http_status", LOG_NUM(res->http_status), "%attempt",
 	       LOG_NUM(a->job->attempts), NULL);
-	if (a->integrity_error) {
-		rc = queue_mark_failed(ctx->db, a->job, ctx->lease_owner, "integrity_error",
-		                       "The stored document failed its integrity check; "
-		                       "nothing was sent.");
-		return rc == 0 ? SEND_FAILED : rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
-	}
-	if (rmail_err_transient(res->err)) {
-		code = res->err == RMAIL_RATE_LIMITED ? "rmail_rate_limited" : "rmail_unavailable";
+	if (a->integrity_error)
+		return moved(queue_mark_failed(ctx->db, a->job, ctx->lease_owner, "integrity_error",
+		                               "The stored document failed its integrity check; "
+		                               "nothing was sent."),
+		             SEND_FAILED);
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
+		if (verdicts[i].err == res->err) {
+			v = after_mail ? verdicts[i].after_mail : verdicts[i].before_mail;
+			code = verdicts[i].code;
+		}
+	switch (v) {
+	case V_RETRY:
 		rc = queue_mark_retry(ctx->db, a->job, ctx->lease_owner,
 		                      queue_backoff_ms(ctx->cfg->sender_retry_base,
 		                                       a->job->attempts, res->retry_after),
 		                      code, msg, &failed);
-		if (rc != 0)
-			return rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
-		return failed ? SEND_FAILED : SEND_RETRY;
+		return moved(rc, failed ? SEND_FAILED : SEND_RETRY);
+	case V_CHECK_LATER:
+		sp_log(LOG_INFO, "send_unconfirmed", "job_id", a->job->id, NULL);
+		return moved(queue_mark_check_later(ctx->db, a->job, ctx->lease_owner,
+		                                    later_ms(a, res->retry_after), 1, code, msg),
+		             SEND_CHECK_LATER);
+	case V_FAIL:
+		break;
 	}
-	code = res->err == RMAIL_UNAUTHORIZED ? "rmail_auth_expired" : "rmail_rejected";
-	if (res->err == RMAIL_UNAUTHORIZED)
+	if (res->err == RMAIL_UNAUTHORIZED || res->err == RMAIL_AUTH_FAILED)
 		snprintf(msg, sizeof(msg),
 		         "RMail no longer accepts the sign-in; sign in again "
 		         "and resend.");
-	rc = queue_mark_failed(ctx->db, a->job, ctx->lease_owner, code, msg);
-	return rc == 0 ? SEND_FAILED : rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
+	return moved(queue_mark_failed(ctx->db, a->job, ctx->lease_owner, code, msg), SEND_FAILED);
 }
 
 static enum send_outcome record_sent(struct attempt *a, const char *tracking_id, int large,
@@ -190,25 +250,42 @@ static int upload_files(struct attempt *a, struct rmail_result *res)
 	return 0;
 }
 
-static struct json_object *mail_body(struct attempt *a, const char *large_key)
+/* The api/v1/Mail body (rmail_wire.c builds it).  TimeZoneOffset is this
+ * host's offset at send time, "+hh:mm" as RPost's help page for
+ * api/v1/Mail defines it.  Large mail is IsLargeMail: true alone, the one
+ * path that page describes (no LargeFileTransfer, no X-RPost-LargeMail:
+ * those belong to RPost's add-on's SMTP path). */
+static struct json_object *mail_body(struct attempt *a, bool large)
 {
-	struct json_object *m = json_object_new_object(), *ids = json_object_new_array();
-	struct json_object *opts = json_object_new_object();
+	struct json_object *opts = json_object_new_object(), *m = NULL;
 	char *to = jobspec_join_addresses(&a->spec.to), *cc = jobspec_join_addresses(&a->spec.cc);
 	char *bcc = jobspec_join_addresses(&a->spec.bcc);
+	const char **ids = calloc(a->nfiles ? a->nfiles : 1, sizeof(*ids));
+	char tz[RMAIL_TZ_LEN];
+	time_t now = time(NULL);
+	struct tm tm;
 
-	for (size_t i = 0; i < a->nfiles; i++)
-		json_object_array_add(ids, json_object_new_string(a->upload_ids[i]));
-	jobspec_rmail_options(&a->spec, a->job->id, a->ctx->cfg->rmail_app_name, large_key, opts);
-	json_object_object_add(m, "To", json_object_new_string(to ? to : ""));
-	json_object_object_add(m, "Cc", json_object_new_string(cc ? cc : ""));
-	json_object_object_add(m, "Bcc", json_object_new_string(bcc ? bcc : ""));
-	json_object_object_add(m, "Subject", json_object_new_string(a->spec.subject));
-	json_object_object_add(m, "Body", json_object_new_string(a->spec.body));
-	json_object_object_add(m, "TimeZoneOffset", json_object_new_string("0"));
-	json_object_object_add(m, "Attachments", ids);
-	json_object_object_add(m, "Options", opts);
-	json_object_object_add(m, "IsLargeMail", json_object_new_boolean(large_key != NULL));
+	rmail_tz_offset(localtime_r(&now, &tm) ? tm.tm_gmtoff : 0, tz);
+	for (size_t i = 0; ids && i < a->nfiles; i++)
+		ids[i] = a->upload_ids[i];
+	if (opts && to && cc && bcc && ids &&
+	    jobspec_rmail_options(&a->spec, a->job->id, a->ctx->cfg->rmail_app_name, opts) == 0) {
+		struct rmail_mail mail = {
+		    .to = to,
+		    .cc = cc,
+		    .bcc = bcc,
+		    .subject = a->spec.subject,
+		    .body = a->spec.body,
+		    .tz_offset = tz,
+		    .attachments = ids,
+		    .nattachments = a->nfiles,
+		    .options = opts,
+		    .large = large,
+		};
+		m = rmail_mail_json(&mail);
+	}
+	json_object_put(opts);
+	free(ids);
 	free(to);
 	free(cc);
 	free(bcc);
@@ -223,6 +300,51 @@ static enum send_outcome fail_now(struct attempt *a, const char *code, const cha
 	return rc == 0 ? SEND_FAILED : rc == 1 ? SEND_LEASE_LOST : SEND_DB_ERROR;
 }
 
+/*
+ * Asks RMail whether an earlier attempt got through (DESIGN 3.5): over the
+ * window from the first attempt to now, matching our CustomerTrackingId
+ * (the job id) in the results, since it is not a MessageStatus filter.
+ * Returns SEND_SENT when RMail has it, SEND_CHECK_LATER when the answer is
+ * unclear, and SEND_RETRY to mean "clearly not there: go on and send".
+ */
+static enum send_outcome reconcile(struct attempt *a)
+{
+	struct send_ctx *ctx = a->ctx;
+	struct queued_job *j = a->job;
+	struct rmail_result res = {0};
+	char tracking_id[128];
+	long now = (long)time(NULL);
+	int found = 0;
+	int rc = rmail_find_by_customer_id(
+	    ctx->rmail, a->token, j->id, j->first_try_epoch - STATUS_MARGIN_SECONDS,
+	    now + STATUS_MARGIN_SECONDS, &found, tracking_id, sizeof(tracking_id), &res);
+	enum rmail_lookup l = rmail_lookup_decide(rc == 0, found, now, j->requeued_epoch,
+	                                          ctx->cfg->rmail_status_settle);
+
+	sp_log(l == RMAIL_LOOKUP_UNCLEAR ? LOG_WARN : LOG_INFO, "rmail_lookup", "job_id", j->id,
+	       "outcome", rmail_lookup_name(l), "kind",
+	       rc == 0 ? "answered" : rmail_strerror(res.err), "%http_status",
+	       LOG_NUM(res.http_status), "%attempt", LOG_NUM(j->attempts), NULL);
+	if (a->lease_lost)
+		return SEND_LEASE_LOST;
+	switch (l) {
+	case RMAIL_LOOKUP_FOUND:
+		return record_sent(a, tracking_id, 0, "found_at_rmail");
+	case RMAIL_LOOKUP_UNCLEAR:
+		/* Never re-send on a guess, never fail on it: ask again, and
+		 * spend no attempt on it (issue 10 bounds the wait). */
+		return moved(
+		    queue_mark_check_later(
+		        ctx->db, j, ctx->lease_owner, later_ms(a, res.retry_after), 0,
+		        "rmail_status_unclear",
+		        "Waiting for RMail to confirm whether it already has this message."),
+		    SEND_CHECK_LATER);
+	case RMAIL_LOOKUP_ABSENT:
+		break;
+	}
+	return SEND_RETRY;
+}
+
 static enum send_outcome attempt_run(struct attempt *a)
 {
 	struct send_ctx *ctx = a->ctx;
@@ -230,8 +352,9 @@ static enum send_outcome attempt_run(struct attempt *a)
 	struct rmail_result res;
 	struct jobspec_error jerr;
 	struct json_object *spec_obj, *mail;
-	char tracking_id[128], large_key[256];
-	int found = 0, large, rc;
+	char tracking_id[128], msg[256];
+	bool large;
+	int rc;
 
 	spec_obj = json_tokener_parse(j->spec_json);
 	rc = spec_obj ? jobspec_from_json(spec_obj, &a->spec, &jerr) : JOBSPEC_ERR_JSON;
@@ -245,14 +368,11 @@ static enum send_outcome attempt_run(struct attempt *a)
 		                "The RMail sign-in for this job is gone; sign in and resend.");
 	}
 
-	/* An earlier try may have reached RMail before we heard back: ask by
-	 * our idempotency key (the job id) before sending anything again. */
+	/* An earlier try may have reached RMail before we heard back. */
 	if (j->attempts > 1) {
-		if (rmail_find_by_customer_id(ctx->rmail, a->token, j->id, j->first_try_epoch,
-		                              &found, tracking_id, sizeof(tracking_id), &res) != 0)
-			return rmail_failure(a, &res, "MessageStatus");
-		if (found)
-			return record_sent(a, tracking_id, 0, "found_at_rmail");
+		enum send_outcome o = reconcile(a);
+		if (o != SEND_RETRY)
+			return o;
 	}
 	if (j->attempts > j->max_attempts)
 		return fail_now(a, "too_many_attempts",
@@ -267,28 +387,27 @@ static enum send_outcome attempt_run(struct attempt *a)
 	for (size_t i = 0; i < a->nfiles; i++)
 		a->total_bytes += a->files[i].bytes;
 
-	if (upload_files(a, &res) != 0)
-		return rmail_failure(a, &res, "Upload");
-
 	large = a->spec.choice[JOBSPEC_LARGE_MAIL] == JOBSPEC_LARGE_MAIL_FORCE ||
 	        a->total_bytes > (uint64_t)ctx->cfg->large_mail_threshold;
-	if (large) {
-		const char **ids = calloc(a->nfiles, sizeof(*ids));
-		if (ids == NULL)
-			return SEND_DB_ERROR;
-		for (size_t i = 0; i < a->nfiles; i++)
-			ids[i] = a->upload_ids[i];
-		rc = rmail_large_file_transfer(ctx->rmail, a->token, ids, a->nfiles, j->owner,
-		                               large_key, sizeof(large_key), &res);
-		free(ids);
-		if (rc != 0)
-			return rmail_failure(a, &res, "LargeFileTransfer");
+	/* RMail's add-on never sends e-sign as large mail (jobspec.h). */
+	if (large && a->spec.registered.esign) {
+		snprintf(msg, sizeof(msg),
+		         "E-sign goes as ordinary mail, up to %ld MB; this scan is %llu MB. "
+		         "Scan fewer pages, or send it without e-sign.",
+		         ctx->cfg->large_mail_threshold / (1024 * 1024),
+		         (unsigned long long)((a->total_bytes + 1024 * 1024 - 1) / (1024 * 1024)));
+		return fail_now(a, "esign_too_large", msg);
 	}
-	mail = mail_body(a, large ? large_key : NULL);
+
+	if (upload_files(a, &res) != 0)
+		return rmail_failure(a, &res, "Upload", 0);
+
+	if ((mail = mail_body(a, large)) == NULL)
+		return SEND_DB_ERROR;
 	rc = rmail_send_mail(ctx->rmail, a->token, mail, tracking_id, sizeof(tracking_id), &res);
 	json_object_put(mail);
 	if (rc != 0)
-		return rmail_failure(a, &res, "Mail");
+		return rmail_failure(a, &res, "Mail", 1);
 	return record_sent(a, tracking_id, large, "sent");
 }
 

@@ -1,8 +1,8 @@
 /*
- * sendjob.h - hands one claimed job to RMail (DESIGN 2 step 9, 3.2):
- * check whether an earlier try already got through, stream each file
- * decrypted into api/Upload, large-file transfer when needed, api/v1/Mail,
- * then record the outcome through queue.h.
+ * sendjob.h - hands one claimed job to RMail (DESIGN 2 step 9, 3.2, 3.5):
+ * ask MessageStatus whether an earlier try already got through, stream each
+ * file decrypted into api/Upload, send api/v1/Mail (IsLargeMail above the
+ * threshold), then record the outcome through queue.h.
  */
 #ifndef SCANPOST_SENDJOB_H
 #define SCANPOST_SENDJOB_H
@@ -23,11 +23,13 @@ struct send_ctx {
 };
 
 enum send_outcome {
-	SEND_SENT,       /* RMail has it (now or from an earlier try) */
-	SEND_RETRY,      /* back in the queue */
-	SEND_FAILED,     /* failed for good */
-	SEND_LEASE_LOST, /* another sender took over; nothing changed here */
-	SEND_DB_ERROR,   /* the outcome could not be recorded; the lease will expire */
+	SEND_SENT,        /* RMail has it (now or from an earlier try) */
+	SEND_RETRY,       /* back in the queue after a failed attempt */
+	SEND_CHECK_LATER, /* back in the queue until RMail's answer is clear:
+	                     no verdict, and no attempt spent on an unclear one */
+	SEND_FAILED,      /* failed for good */
+	SEND_LEASE_LOST,  /* another sender took over; nothing changed here */
+	SEND_DB_ERROR,    /* the outcome could not be recorded; the lease will expire */
 };
 
 const char *send_outcome_name(enum send_outcome o);

@@ -8,6 +8,11 @@
  * Field kinds: 'choice' (options [[value, label], ...]; widget 'seg' for a
  * row of buttons or 'select'), 'bool' (a checkbox), 'text' (one line),
  * 'lines' (several lines).
+ *
+ * The registered settings combine only as RPost's own RMail add-on lets
+ * them (Zimbra-Community/rmail, com_rpost_rmail.js): the API refuses the
+ * rest with a 400, so `rules` below keeps the screen from ever offering
+ * them, and says why.
  */
 (function (SP) {
 	'use strict';
@@ -28,6 +33,10 @@
 		{ key: 'esign', kind: 'bool', label: 'Ask recipients to e-sign', def: false },
 		{ key: 'sidenote', kind: 'lines', label: 'SideNote text', max: 1000, def: '',
 		  text: 'lines' },
+		{ key: 'sidenote_cc', kind: 'bool', label: 'Show the SideNote on the Cc copies',
+		  def: false, onlyIf: 'sidenote_cc' },
+		{ key: 'sidenote_bcc', kind: 'bool', label: 'Show the SideNote on the Bcc copies',
+		  def: false, onlyIf: 'sidenote_bcc' },
 		{ key: 'reference', kind: 'text', label: 'Customer reference', max: 100, def: '',
 		  text: 'ascii' }
 	];
@@ -73,6 +82,61 @@
 		  text: 'line' }
 	];
 
+	/*
+	 * While `when` holds, field `key` may only take the values in `only`;
+	 * the others are not offered and the person reads `why`.  In order: an
+	 * earlier rule's choice stands (the add-on's checkServiceCompatiblity:
+	 * unmarked disables encryption and e-sign; large mail disables e-sign;
+	 * e-sign and large mail exclude each other).
+	 */
+	var rules = [
+		{ when: function (v) { return v.marked === false; }, key: 'encryption', only: ['off'],
+		  why: 'Unmarked email is sent without encryption.' },
+		{ when: function (v) { return v.marked === false; }, key: 'esign', only: [false],
+		  why: 'E-sign needs marked email.' },
+		{ when: function (v) { return v.large_mail === 'force'; }, key: 'esign', only: [false],
+		  why: 'E-sign is not available with large-file transfer.' },
+		{ when: function (v) { return v.esign === true; }, key: 'large_mail', only: ['auto'],
+		  why: 'With e-sign the scan goes as ordinary email, without large-file transfer.' }
+	];
+
+	function within(list, v) {
+		for (var i = 0; i < list.length; i++)
+			if (list[i] === v)
+				return true;
+		return false;
+	}
+
+	/* The values with every rule applied (a value a rule excludes becomes
+	 * the first it allows), and for each locked field its allowed values
+	 * and the reason: {values, locked: {key: {only, why}}}. */
+	function resolve(values) {
+		var out = {}, locked = {}, k, i, r;
+		for (k in values)
+			if (values.hasOwnProperty(k))
+				out[k] = values[k];
+		for (i = 0; i < rules.length; i++) {
+			r = rules[i];
+			if (!(r.key in out) || !r.when(out))
+				continue;
+			if (!within(r.only, out[r.key]))
+				out[r.key] = r.only[0];
+			if (!locked[r.key])
+				locked[r.key] = { only: r.only, why: r.why };
+		}
+		return { values: out, locked: locked };
+	}
+
+	/* The recipients typed in the compose step (the SideNote copy flags
+	 * apply only when there are Cc or Bcc recipients). */
+	function recipientCounts() {
+		var d = SP.state && SP.state.draft, r;
+		if (!d || !SP.validate)
+			return { cc: 0, bcc: 0 };
+		r = SP.validate.recipients(d);
+		return { cc: r.lists.cc.length, bcc: r.lists.bcc.length };
+	}
+
 	function defaults(fields) {
 		var out = {}, i;
 		for (i = 0; i < fields.length; i++)
@@ -116,22 +180,28 @@
 	}
 
 	/* Whether field f applies given the other values (searchable text is
-	 * offered with the PDF formats only, its language only when asked for). */
+	 * offered with the PDF formats only, its language only when asked for;
+	 * the SideNote copy flags with a SideNote and such recipients, as the
+	 * add-on's prefDialog offers them). */
 	function applies(f, values) {
 		if (f.onlyIf === 'pdf')
 			return PDF_FORMATS[values.format] === true;
 		if (f.onlyIf === 'searchable')
 			return PDF_FORMATS[values.format] === true && values.searchable === true;
+		if (f.onlyIf === 'sidenote_cc')
+			return !!values.sidenote && recipientCounts().cc > 0;
+		if (f.onlyIf === 'sidenote_bcc')
+			return !!values.sidenote && recipientCounts().bcc > 0;
 		return true;
 	}
 
-	/* The values that go into the job body: fields that do not apply are
-	 * left out, so the API uses its defaults. */
+	/* The values that go into the job body, every rule applied: fields that
+	 * do not apply are left out, so the API uses its defaults. */
 	function toJson(fields, values) {
-		var out = {}, i;
+		var out = {}, i, v = resolve(values).values;
 		for (i = 0; i < fields.length; i++)
-			if (applies(fields[i], values))
-				out[fields[i].key] = values[fields[i].key];
+			if (applies(fields[i], v))
+				out[fields[i].key] = v[fields[i].key];
 		return out;
 	}
 
@@ -142,6 +212,7 @@
 		cleanAll: cleanAll,
 		label: label,
 		applies: applies,
+		resolve: resolve,
 		toJson: toJson
 	};
 }(window.SP));

@@ -63,7 +63,8 @@ for (const size of h.SIZES) {
 				await v.shot(page, 'compose');
 				await h.next(page);
 				await h.screen(page, 'registered');
-				await h.choose(page, 'registered-marked', 'Unmarked');
+				/* marked (the default): RMail's add-on never encrypts or
+				 * e-signs unmarked mail, so the screen does not offer it */
 				await h.choose(page, 'registered-encryption', 'Always encrypted PDF');
 				await page.check('#registered-esign');
 				await page.fill('#registered-sidenote', 'Sign page 2 <b>&amp;</b>');
@@ -77,7 +78,7 @@ for (const size of h.SIZES) {
 				await h.screen(page, 'review');
 				const review = await page.textContent('#review-body');
 				for (const s of ['alice@example.org', 'bob@example.net', 'carol@example.com',
-						 subj, 'Unmarked', 'Always encrypted PDF', 'REF-42'])
+						 subj, 'Marked', 'Always encrypted PDF', 'REF-42'])
 					assert.ok(review.includes(s), `review shows ${s}`);
 				await v.shot(page, 'review');
 				await h.next(page);
@@ -101,7 +102,7 @@ for (const size of h.SIZES) {
 						 sorted(job.files.map((f) => f.sha256)),
 						 'RMail holds exactly the scanned files');
 				const o = msg.options;
-				assert.equal(o['X-RPost-Type'], '2', 'unmarked');
+				assert.equal(o['X-RPost-Type'], '1', 'marked');
 				assert.equal(o['X-RPost-SecuRmail'], '1', 'encrypted');
 				assert.equal(o['X-RPost-TLS'], undefined, 'always PDF, not TLS first');
 				assert.equal(o['X-RPost-Esign'], '1');
@@ -149,7 +150,8 @@ for (const size of h.SIZES) {
 				await again.fill('#compose-cc', '');
 				await h.next(again);
 				await h.screen(again, 'registered');
-				assert.ok(await again.isChecked('#registered-marked-1'), 'Unmarked remembered');
+				assert.ok(await again.isChecked('#registered-encryption-2'),
+					  'Always encrypted PDF remembered');
 				const stored = await again.evaluate(() => JSON.stringify(window.localStorage));
 				assert.ok(!stored.includes(h.DEMO_PASSWORD), 'no password in localStorage');
 				await again.click('#btn-signout');

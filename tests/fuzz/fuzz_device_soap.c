@@ -3,8 +3,10 @@
  * (sim/device/soap.c, services.c, and what they call: the template parser
  * on PutTemplate, the template store, the SSO assertion).
  *
- * The first byte picks the service path, the rest is the request body, as
- * the HTTP server would hand it over.  scanjob_start and simlog are stubbed
+ * The first byte picks the service path (its value modulo 5) and the
+ * request's Content-Type (its value / 5, modulo 4: text/xml,
+ * application/soap+xml, application/json, none); the rest is the request
+ * body, as the HTTP server would hand it over.  scanjob_start and simlog are stubbed
  * here: no scan threads, no log lines.  Build:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isim/device \
  *     $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_device_soap.c \
@@ -74,16 +76,25 @@ static struct device *device(void)
 	return &dev;
 }
 
+static const char *const types[] = {"text/xml; charset=utf-8", "application/soap+xml",
+                                    "application/json", NULL};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct device *d = device();
+	const char *answer_type = NULL;
 	struct soap_buf out;
+	int status;
 
 	if (size < 1)
 		return 0;
 	soap_buf_init(&out);
-	services_handle(d, paths[data[0] % (sizeof(paths) / sizeof(paths[0]))],
-	                (const char *)data + 1, size - 1, &out);
+	status = services_handle(d, paths[data[0] % 5], types[(data[0] / 5) % 4],
+	                         (const char *)data + 1, size - 1, false, &out, &answer_type);
+	/* Every answer is a whole envelope with its type, never a bare error. */
+	if ((status != 200 && status != 400 && status != 500) || !answer_type ||
+	    (!out.oom && (!out.s || !strstr(out.s, "Envelope"))))
+		abort();
 	soap_buf_free(&out);
 	return 0;
 }

@@ -32,9 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (j = 0; j < t.sections[i].n; j++)
 			if (strlen(t.sections[i].entries[j].value) > TMPL_VALUE_MAX)
 				abort();
-	if (scan_settings_from_template(&t, &s, why, sizeof(why)) == 0) {
-		if (s.dpi == 0 || s.width_pt <= 0 || s.script_path[0] != '/')
-			abort();
+	/* Both families: the filing URL is built differently (scansettings.h). */
+	for (i = 0; i < 2; i++) {
+		if (scan_settings_from_template(
+		        &t, i ? DEVICE_FAMILY_VERSALINK : DEVICE_FAMILY_ALTALINK, &s, why,
+		        sizeof(why)) == 0) {
+			if (s.dpi == 0 || s.width_pt <= 0 || s.script_path[0] != '/' ||
+			    strncmp(s.url, "https://", 8) != 0)
+				abort();
+		}
 	}
 	tmpl_free(&t);
 	return 0;

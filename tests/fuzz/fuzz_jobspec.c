@@ -96,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct jobspec js;
 	struct jobspec_error err;
 	struct json_object *opts;
+	const char *field;
 	enum jobspec_err e;
 
 	e = jobspec_parse((const char *)data, size, &js, &err);
@@ -115,8 +116,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_join(&js.to);
 	check_join(&js.cc);
 	check_join(&js.bcc);
+	/* an accepted job never combines what RMail's add-on refuses */
 	opts = json_object_new_object();
-	if (jobspec_rmail_options(&js, "job-id", "scanpost", NULL, opts) != 0)
+	if (jobspec_rmail_options(&js, "job-id", "scanpost", opts) != 0 ||
+	    jobspec_registered_refusal(&js, &field) != NULL)
 		abort();
 	json_object_put(opts);
 	jobspec_free(&js);

@@ -56,14 +56,14 @@ assert_eq "expired job's chunks deleted" 0 "$(db_scalar "SELECT count(*) FROM sc
 # --- scanpost-sender reconnects too
 drop_backends scanpost_sender >/dev/null
 job_create
-device_put "$JOB_UPLOAD" "$pdf" r.pdf application/pdf
+device_put_all "$JOB_UPLOAD" "$pdf" r.pdf application/pdf
 job_submit
 assert_eq "sent after the sender's connections dropped" sent "$(job_wait sent 40)"
 
 # --- SIGTERM while sending: the send in flight finishes, then it exits 0
 rmail_fault '{"kind":"latency","latency_ms":3000,"path":"/api/v1/Mail","count":1}' >/dev/null
 job_create
-device_put "$JOB_UPLOAD" "$pdf" r.pdf application/pdf
+device_put_all "$JOB_UPLOAD" "$pdf" r.pdf application/pdf
 job_submit
 for _ in $(seq 1 40); do
 	[ "$(db_scalar "SELECT state FROM scanpost.jobs WHERE id = '$JOB_ID'")" = sending ] && break

@@ -27,8 +27,8 @@ assert_eq "nothing stored after refused uploads" "0 0" "$(chunks_of "$JOB_ID") $
 
 # --- type and shape of the body
 printf 'just some text, not a scan\n' >"$SP_TMP/t.txt"
-device_put "$good" "$SP_TMP/t.txt" notes.txt text/plain
-assert_status "a text file is 415" 415
+device_put "$good" "$SP_TMP/t.txt" notes.pdf text/plain
+assert_status "a text file filed as a document is 415" 415
 http_req "" POST "$good" -H 'Content-Type: multipart/form-data; boundary=XyZ' \
 	--data-binary $'--XyZ\r\nContent-Disposition: form-data; name="theOperation"\r\n\r\nPutFile\r\n--XyZ\r\nContent-Disposition: form-data; name="sendfile"; filename="a.pdf"\r\n\r\n%PDF-1.4 truncated'
 assert_status "truncated multipart is 400" 400
@@ -38,24 +38,17 @@ http_req "" POST "$good" -H 'Content-Type: application/pdf' --data-binary @"$pdf
 assert_status "a bare PDF body is 400" 400
 assert_eq "nothing stored after malformed uploads" "0 0" "$(chunks_of "$JOB_ID") $(files_of "$JOB_ID")"
 
-# --- the folder operations of the filing protocol
-http_req "" POST "$good" -F theOperation=MakeDir -F destDir=/scans
-assert_status "MakeDir 200" 200
+# --- the filing protocol's operations are t_61_filing_protocol.sh's; here
+# only that an arrived document cannot be deleted through them.
 device_put "$good" "$pdf" first.pdf application/pdf
 assert_status "PutFile 200" 200
-http_req "" POST "$good" -F theOperation=ListDir -F destDir=/
-assert_status "ListDir 200" 200
-assert_true "ListDir names the file" grep -qx first.pdf "$HTTP_BODY"
-http_req "" POST "$good" -F theOperation=GetFile -F destName=first.pdf
-assert_status "GetFile is refused: documents go one way" 403
-http_req "" POST "$good" -F theOperation=DeleteFile -F destName=missing.pdf
-assert_status "DeleteFile of an unknown name 404" 404
-assert_eq "DeleteFile unknown answers XRXNOTFOUND" XRXNOTFOUND "$(cat "$HTTP_BODY")"
-http_req "" POST "$good" -F theOperation=DeleteFile -F destName=first.pdf
-assert_status "DeleteFile 200" 200
-assert_eq "deleted file left no chunk" "0 0" "$(chunks_of "$JOB_ID") $(files_of "$JOB_ID")"
+device_op "$good" DeleteFile / first.pdf
+assert_eq "DeleteFile of a document answers XRXBADNAME" XRXBADNAME "$(cat "$HTTP_BODY")"
+assert_eq "the document stays" 1 "$(files_of "$JOB_ID")"
 
-# --- over the size cap (var/*.conf upload_max_bytes)
+# --- over the size cap (var/*.conf upload_max_bytes), on a fresh job
+job_create
+good=$JOB_UPLOAD
 cap=$(sed -n 's/^upload_max_bytes = //p' "$ROOT/var/api.conf")
 if [ "${cap:-0}" -le $((64 * 1024 * 1024)) ]; then
 	make_pdf "$SP_TMP/huge.pdf" $((cap / 1024 + 64))
@@ -78,6 +71,7 @@ assert_eq "nothing stored for the expired link" 0 "$(chunks_of "$JOB_ID")"
 job_create
 device_put "$JOB_UPLOAD" "$pdf" a.pdf application/pdf
 assert_status "upload 200" 200
+device_job_log "$JOB_UPLOAD"
 job_submit
 assert_status "submit 202" 202
 before=$(chunks_of "$JOB_ID")

@@ -13,7 +13,7 @@ make_pdf "$pdf" 200
 # queued_job [SPEC]: create, upload one PDF, submit; JOB_ID is queued.
 queued_job() {
 	job_create "${1:-}"
-	device_put "$JOB_UPLOAD" "$pdf" f.pdf application/pdf
+	device_put_all "$JOB_UPLOAD" "$pdf" f.pdf application/pdf
 	job_submit
 }
 attempts_of() { db_scalar "SELECT attempts FROM scanpost.jobs WHERE id = '$JOB_ID'"; }
@@ -87,7 +87,7 @@ assert_eq "exactly one message at RMail after the crash" 1 "$(rmail_messages_for
 
 # --- a stored chunk altered in the database: integrity_error, nothing sent.
 job_create
-device_put "$JOB_UPLOAD" "$pdf" f.pdf application/pdf
+device_put_all "$JOB_UPLOAD" "$pdf" f.pdf application/pdf
 db_scalar "UPDATE scanpost.document_chunks SET ciphertext = set_byte(ciphertext, 40, get_byte(ciphertext, 40) # 1) WHERE job_id = '$JOB_ID' AND chunk_index = 0" >/dev/null
 job_submit
 assert_eq "altered chunk: failed" failed "$(job_wait failed 30)"

@@ -30,6 +30,35 @@ device_put() {
 		-F "sendfile=@$file;type=$type;filename=$name"
 }
 
+# device_op URL OPERATION DIR [NAME] [CURL ARGS...]: one filing operation
+# without a file (MakeDir, ListDir, GetFile, DeleteFile, RemoveDir,
+# DeleteDirContents); the answer word is in HTTP_BODY.
+device_op() {
+	local url=$1 op=$2 dir=$3 name=${4:-}
+	shift 3
+	[ $# -gt 0 ] && shift
+	http_req "" POST "$url" -F "theOperation=$op" -F "destDir=$dir" \
+		${name:+-F "destName=$name"} "$@"
+}
+
+# device_job_log URL [DIR] [NAME]: the job log a device files after the last
+# file (SuppressJobLog = FALSE, src/lib/template.c); scanpost sends a job
+# only once it is in (cgi/h_scan.c).
+device_job_log() {
+	local url=$1 dir=${2:-/} name=${3:-Scan.XST}
+	printf '[service xrx_svc_general]\n{\n\tboolean SuppressJobLog = FALSE;\n}\nend\n' \
+		>"$SP_TMP/joblog.xst"
+	http_req "" POST "$url" -F theOperation=PutFile -F "destDir=$dir" -F "destName=$name" \
+		-F "sendfile=@$SP_TMP/joblog.xst;type=application/octet-stream;filename=$name"
+}
+
+# device_put_all URL FILE NAME [CONTENT-TYPE]: a whole scan of one file, as
+# a device files it: the file, then the job log.
+device_put_all() {
+	device_put "$@"
+	[ "$HTTP_STATUS" = 200 ] && device_job_log "$1"
+}
+
 job_submit() { # [ID]
 	sp_req POST "/api/v1/jobs/${1:-$JOB_ID}/submit" -H "Cookie: sp_session=$SP_COOKIE" \
 		-H "X-CSRF-Token: $SP_CSRF"

@@ -129,8 +129,9 @@ static const char full_body[] =
     "{\"to\":[\"alice@example.org\",\"bob@example.com\"],\"cc\":[\"carol@example.net\"],"
     "\"bcc\":[\"dave@example.io\"],\"subject\":\"Contract \\u00e9t\\u00e9\","
     "\"body\":\"Hello,\\r\\n\\tsigned copy attached.\","
-    "\"registered\":{\"marked\":false,\"encryption\":\"always_pdf\",\"esign\":true,"
-    "\"sidenote\":\"line 1\\nline 2\",\"large_mail\":\"force\",\"reference\":\"PO-4711\"},"
+    "\"registered\":{\"marked\":true,\"encryption\":\"always_pdf\",\"esign\":true,"
+    "\"sidenote\":\"line 1\\nline 2\",\"sidenote_cc\":true,\"sidenote_bcc\":false,"
+    "\"large_mail\":\"auto\",\"reference\":\"PO-4711\"},"
     "\"scan\":{\"sides\":\"TWO_SIDED\",\"resolution\":\"RES_600X600\",\"color\":\"GRAYSCALE\","
     "\"orientation\":\"LANDSCAPE\",\"original_size\":\"ISO_A4SEF\",\"original_type\":\"TEXT\","
     "\"format\":\"PDF/A-1b\",\"searchable\":true,\"language\":\"de\","
@@ -148,12 +149,14 @@ static void test_parse_reads_every_field(void)
 	CU_ASSERT_STRING_EQUAL(js.bcc.addr[0], "dave@example.io");
 	CU_ASSERT_STRING_EQUAL(js.subject, "Contract \xc3\xa9t\xc3\xa9");
 	CU_ASSERT_STRING_EQUAL(js.body, "Hello,\r\n\tsigned copy attached.");
-	CU_ASSERT_FALSE(js.registered.marked);
+	CU_ASSERT_TRUE(js.registered.marked);
 	CU_ASSERT_TRUE(js.registered.esign);
 	CU_ASSERT_STRING_EQUAL(js.registered.sidenote, "line 1\nline 2");
+	CU_ASSERT_TRUE(js.registered.sidenote_cc);
+	CU_ASSERT_FALSE(js.registered.sidenote_bcc);
 	CU_ASSERT_STRING_EQUAL(js.registered.reference, "PO-4711");
 	CU_ASSERT_EQUAL(js.choice[JOBSPEC_ENCRYPTION], JOBSPEC_ENCRYPTION_ALWAYS_PDF);
-	CU_ASSERT_EQUAL(js.choice[JOBSPEC_LARGE_MAIL], JOBSPEC_LARGE_MAIL_FORCE);
+	CU_ASSERT_EQUAL(js.choice[JOBSPEC_LARGE_MAIL], JOBSPEC_LARGE_MAIL_AUTO);
 	CU_ASSERT_EQUAL(js.choice[JOBSPEC_FORMAT], JOBSPEC_FORMAT_PDF_A_1B);
 	CU_ASSERT_STRING_EQUAL(jobspec_choice_json(JOBSPEC_SIDES, js.choice[JOBSPEC_SIDES]),
 	                       "TWO_SIDED");
@@ -184,6 +187,7 @@ static const struct {
     {JOBSPEC_LANGUAGE, "scan", "language"},
     {JOBSPEC_ENCRYPTION, "registered", "encryption"},
     {JOBSPEC_LARGE_MAIL, "registered", "large_mail"},
+    {JOBSPEC_DEVICE_FAMILY, "device", "family"},
 };
 
 static void test_parse_accepts_every_listed_value(void)
@@ -646,26 +650,25 @@ static void test_to_json_round_trips_with_defaults_filled(void)
 /* ---- RMail Options ------------------------------------------------------ */
 
 /* The Options of a body with registered = reg, as one compact JSON text. */
-static char *options_of(const char *reg, const char *large_key)
+static char *options_of(const char *reg)
 {
 	char extra[512];
 	struct jobspec js;
 	struct json_object *opts = json_object_new_object();
 	char *s;
 
-	snprintf(extra, sizeof(extra), "\"registered\":%s", reg);
+	snprintf(extra, sizeof(extra), "\"cc\":[\"c@example.org\"],\"registered\":%s", reg);
 	expect_ok_with(extra, &js);
-	CU_ASSERT_EQUAL(jobspec_rmail_options(&js, "6f1c-job", "scanpost-test", large_key, opts),
-	                0);
+	CU_ASSERT_EQUAL(jobspec_rmail_options(&js, "6f1c-job", "scanpost-test", opts), 0);
 	s = strdup(json_object_to_json_string_ext(opts, JSON_C_TO_STRING_PLAIN));
 	json_object_put(opts);
 	jobspec_free(&js);
 	return s;
 }
 
-static void expect_options(const char *reg, const char *large_key, const char *expected)
+static void expect_options(const char *reg, const char *expected)
 {
-	char *got = options_of(reg, large_key);
+	char *got = options_of(reg);
 
 	CU_ASSERT_STRING_EQUAL(got, expected);
 	if (strcmp(got, expected) != 0)
@@ -677,42 +680,98 @@ static void expect_options(const char *reg, const char *large_key, const char *e
 
 static void test_options_map_encryption_values(void)
 {
-	expect_options("{\"encryption\":\"off\"}", NULL, "{\"X-RPost-Type\":\"1\"," APP_AND_ID "}");
+	expect_options("{\"encryption\":\"off\"}", "{\"X-RPost-Type\":\"1\"," APP_AND_ID "}");
 	expect_options(
-	    "{\"encryption\":\"tls_preferred\"}", NULL,
+	    "{\"encryption\":\"tls_preferred\"}",
 	    "{\"X-RPost-Type\":\"1\",\"X-RPost-TLS\":\"1\",\"X-RPost-SecuRmail\":\"1\","
 	    "\"X-RPost-SecuRmail-AutoPassword\":\"1\",\"X-RPost-SendPassword\":\"1\"," APP_AND_ID
 	    "}");
 	expect_options(
-	    "{\"encryption\":\"always_pdf\"}", NULL,
+	    "{\"encryption\":\"always_pdf\"}",
 	    "{\"X-RPost-Type\":\"1\",\"X-RPost-SecuRmail\":\"1\","
 	    "\"X-RPost-SecuRmail-AutoPassword\":\"1\",\"X-RPost-SendPassword\":\"1\"," APP_AND_ID
 	    "}");
-	/* the default is tls_preferred */
+	/* the default is tls_preferred for marked mail */
 	expect_options(
-	    "{}", NULL,
+	    "{}",
 	    "{\"X-RPost-Type\":\"1\",\"X-RPost-TLS\":\"1\",\"X-RPost-SecuRmail\":\"1\","
 	    "\"X-RPost-SecuRmail-AutoPassword\":\"1\",\"X-RPost-SendPassword\":\"1\"," APP_AND_ID
 	    "}");
+	/* and off for unmarked mail, which RMail's add-on never encrypts */
+	expect_options("{\"marked\":false}", "{\"X-RPost-Type\":\"2\"," APP_AND_ID "}");
 }
 
-static void test_options_map_marked_esign_sidenote_and_large_key(void)
+static void test_options_map_marked_esign_and_sidenote(void)
 {
-	expect_options("{\"marked\":false,\"encryption\":\"off\"}", NULL,
+	expect_options("{\"marked\":false,\"encryption\":\"off\"}",
 	               "{\"X-RPost-Type\":\"2\"," APP_AND_ID "}");
-	expect_options("{\"encryption\":\"off\",\"esign\":true}", NULL,
+	expect_options("{\"encryption\":\"off\",\"esign\":true}",
 	               "{\"X-RPost-Type\":\"1\",\"X-RPost-Esign\":\"1\"," APP_AND_ID "}");
+	/* the SideNote goes with both copy flags, as RMail's add-on sends it */
 	expect_options(
-	    "{\"encryption\":\"off\",\"sidenote\":\"Please sign p.2\\nThanks\"}", NULL,
-	    "{\"X-RPost-Type\":\"1\",\"X-RPost-Sidenote-Text\":\"Please sign p.2\\nThanks\","
+	    "{\"encryption\":\"off\",\"sidenote\":\"Please sign p.2\\nThanks\"}",
+	    "{\"X-RPost-Type\":\"1\",\"X-RPost-Sidenote-Text\":\"Please sign "
+	    "p.2\\nThanks\",\"X-RPost-Sidenote-Cc\":\"0\",\"X-RPost-Sidenote-Bcc\":\"0\","
 	    "" APP_AND_ID "}");
-	expect_options("{\"encryption\":\"off\",\"sidenote\":\"\"}", NULL,
+	expect_options("{\"encryption\":\"off\",\"sidenote\":\"n\",\"sidenote_cc\":true}",
+	               "{\"X-RPost-Type\":\"1\",\"X-RPost-Sidenote-Text\":\"n\","
+	               "\"X-RPost-Sidenote-Cc\":\"1\",\"X-RPost-Sidenote-Bcc\":\"0\"," APP_AND_ID
+	               "}");
+	expect_options("{\"encryption\":\"off\",\"sidenote\":\"\"}",
 	               "{\"X-RPost-Type\":\"1\"," APP_AND_ID "}");
-	expect_options(
-	    "{\"encryption\":\"off\"}", "LFT-123",
-	    "{\"X-RPost-Type\":\"1\",\"X-RPost-App\":\"scanpost-test\","
-	    "\"X-RPost-LargeMail\":\"LFT-123\",\"X-RPost-CustomerTrackingId\":\"6f1c-job\"}");
-	expect_options("{\"encryption\":\"off\"}", "", "{\"X-RPost-Type\":\"1\"," APP_AND_ID "}");
+	/* large mail is never an Option: it is the send's IsLargeMail */
+	expect_options("{\"encryption\":\"off\",\"large_mail\":\"force\"}",
+	               "{\"X-RPost-Type\":\"1\"," APP_AND_ID "}");
+}
+
+/* What RMail's add-on never offers is a 400 naming the fields. */
+static void test_parse_refuses_combinations_rmail_add_on_refuses(void)
+{
+	static const struct {
+		const char *extra, *field, *names;
+	} cases[] = {
+	    {"\"registered\":{\"marked\":false,\"encryption\":\"tls_preferred\"}",
+	     "registered.encryption", "registered.marked"},
+	    {"\"registered\":{\"marked\":false,\"encryption\":\"always_pdf\"}",
+	     "registered.encryption", "registered.marked"},
+	    {"\"registered\":{\"marked\":false,\"esign\":true}", "registered.esign",
+	     "registered.marked"},
+	    {"\"registered\":{\"esign\":true,\"large_mail\":\"force\"}", "registered.large_mail",
+	     "registered.esign"},
+	    {"\"cc\":[\"c@example.org\"],\"registered\":{\"sidenote_cc\":true}",
+	     "registered.sidenote_cc", "registered.sidenote"},
+	    {"\"registered\":{\"sidenote\":\"n\",\"sidenote_cc\":true}", "registered.sidenote_cc",
+	     "cc"},
+	    {"\"bcc\":[\"b@example.org\"],\"registered\":{\"sidenote_bcc\":true}",
+	     "registered.sidenote_bcc", "registered.sidenote"},
+	    {"\"registered\":{\"sidenote\":\"n\",\"sidenote_bcc\":true}", "registered.sidenote_bcc",
+	     "bcc"},
+	};
+
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		char *b = body_with(cases[i].extra);
+		struct jobspec js;
+		struct jobspec_error err;
+
+		CU_ASSERT_EQUAL(parse(b, &js, &err), JOBSPEC_ERR_VALUE);
+		CU_ASSERT_STRING_EQUAL(err.field, cases[i].field);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, cases[i].names));
+		jobspec_free(&js);
+		free(b);
+	}
+	/* and their allowed neighbours parse */
+	{
+		struct jobspec js;
+		expect_ok_with("\"registered\":{\"marked\":false,\"encryption\":\"off\","
+		               "\"esign\":false,\"large_mail\":\"force\"}",
+		               &js);
+		jobspec_free(&js);
+		expect_ok_with("\"cc\":[\"c@example.org\"],\"bcc\":[\"b@example.org\"],"
+		               "\"registered\":{\"esign\":true,\"sidenote\":\"n\","
+		               "\"sidenote_cc\":true,\"sidenote_bcc\":true}",
+		               &js);
+		jobspec_free(&js);
+	}
 }
 
 static void test_options_refuse_missing_arguments(void)
@@ -721,10 +780,10 @@ static void test_options_refuse_missing_arguments(void)
 	struct json_object *opts = json_object_new_object(), *arr = json_object_new_array();
 
 	expect_ok("{\"to\":[\"a@example.org\"]}", &js);
-	CU_ASSERT_EQUAL(jobspec_rmail_options(&js, NULL, "app", NULL, opts), -1);
-	CU_ASSERT_EQUAL(jobspec_rmail_options(&js, "id", NULL, NULL, opts), -1);
-	CU_ASSERT_EQUAL(jobspec_rmail_options(&js, "id", "app", NULL, arr), -1);
-	CU_ASSERT_EQUAL(jobspec_rmail_options(NULL, "id", "app", NULL, opts), -1);
+	CU_ASSERT_EQUAL(jobspec_rmail_options(&js, NULL, "app", opts), -1);
+	CU_ASSERT_EQUAL(jobspec_rmail_options(&js, "id", NULL, opts), -1);
+	CU_ASSERT_EQUAL(jobspec_rmail_options(&js, "id", "app", arr), -1);
+	CU_ASSERT_EQUAL(jobspec_rmail_options(NULL, "id", "app", opts), -1);
 	CU_ASSERT_EQUAL(json_object_object_length(opts), 0);
 	json_object_put(opts);
 	json_object_put(arr);
@@ -779,7 +838,8 @@ int main(void)
 	    T(test_failed_parse_leaves_nothing_to_free),
 	    T(test_to_json_round_trips_with_defaults_filled),
 	    T(test_options_map_encryption_values),
-	    T(test_options_map_marked_esign_sidenote_and_large_key),
+	    T(test_options_map_marked_esign_and_sidenote),
+	    T(test_parse_refuses_combinations_rmail_add_on_refuses),
 	    T(test_options_refuse_missing_arguments),
 	    T(test_join_addresses_uses_semicolons),
 #undef T

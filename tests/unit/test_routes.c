@@ -47,6 +47,11 @@ static void test_scan_upload_captures_job_and_token(void)
 	CU_ASSERT_EQUAL(find("POST", "/scan/J1/T_2-x"), ROUTE_SCAN_UPLOAD);
 	CU_ASSERT_STRING_EQUAL(params[0], "J1");
 	CU_ASSERT_STRING_EQUAL(params[1], "T_2-x");
+	/* A VersaLink files with the app name first (template.h). */
+	CU_ASSERT_EQUAL(find("POST", "/scanpost/scan/J1/T_2-x"), ROUTE_SCAN_UPLOAD_APP);
+	CU_ASSERT_STRING_EQUAL(params[0], "J1");
+	CU_ASSERT_STRING_EQUAL(params[1], "T_2-x");
+	CU_ASSERT_EQUAL(route_by_id(ROUTE_SCAN_UPLOAD_APP)->flags, ROUTE_STREAMS_BODY);
 }
 
 static void test_wrong_method_is_405_unknown_path_404(void)

@@ -162,6 +162,105 @@ static void test_build_writes_defaults_and_destination(void)
 	jobspec_free(&js);
 }
 
+/* Xerox's sample scanTemplate.js writes SuppressJobLog = FALSE so the job log
+ * follows the last file; scanpost relies on it (cgi/h_scan.c). */
+static void test_build_asks_for_the_job_log(void)
+{
+	struct jobspec js;
+	char *t;
+
+	default_spec(&js);
+	t = build(&js);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	assert_has_line(t, "\tboolean SuppressJobLog = FALSE;");
+	CU_ASSERT_PTR_NULL(strstr(t, "SuppressJobLog = TRUE"));
+	free(t);
+	jobspec_free(&js);
+}
+
+static void family_spec(struct jobspec *js, const char *family)
+{
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"to\":[\"a@example.org\"],\"device\":{\"family\":\"%s\"}}",
+	         family);
+	CU_ASSERT_EQUAL_FATAL(jobspec_parse(body, strlen(body), js, NULL), JOBSPEC_OK);
+}
+
+/* A VersaLink needs the app name appended to RepositoryName and prepended to
+ * XrxHTTPScriptLocation (scanTemplate.js); an AltaLink gets neither. */
+static void test_build_puts_the_app_name_in_both_for_a_versalink(void)
+{
+	struct jobspec js;
+	char *t;
+
+	family_spec(&js, "versalink");
+	t = build(&js);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	assert_has_line(t, "\tstring RepositoryName = \"" HOST "/" TEMPLATE_APP_NAME "\";");
+	assert_has_line(t, "\tstring XrxHTTPScriptLocation = \"/" TEMPLATE_APP_NAME PATH "\";");
+	CU_ASSERT(oracle_lines(t) > 0);
+	CU_ASSERT_EQUAL(oracle_lines(t), default_line_count());
+	CU_ASSERT_EQUAL(template_check(t), 0);
+	free(t);
+	jobspec_free(&js);
+
+	family_spec(&js, "altalink");
+	t = build(&js);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	assert_has_line(t, "\tstring RepositoryName = \"" HOST "\";");
+	CU_ASSERT_PTR_NULL(strstr(t, TEMPLATE_APP_NAME "/"));
+	free(t);
+	jobspec_free(&js);
+}
+
+/* The fixture's text without its leading "#" lines (which name the source). */
+static char *read_fixture(const char *name)
+{
+	char path[1024], *text, *p;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/eip/templates/%s", FIXTURES_DIR, name);
+	f = fopen(path, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	CU_ASSERT_FATAL(text && fread(text, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	for (p = text; *p == '#';)
+		p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p);
+	memmove(text, p, strlen(p) + 1);
+	return text;
+}
+
+/* The whole text, line for line, as tests/fixtures/eip/templates/ pins it:
+ * a change of the template is a change of that file too. */
+static void test_build_matches_the_fixtures(void)
+{
+	static const struct {
+		const char *family, *fixture;
+	} cases[] = {{"altalink", "altalink_default.xst"}, {"versalink", "versalink_default.xst"}};
+	struct jobspec js;
+	char *t, *want;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(cases); i++) {
+		family_spec(&js, cases[i].family);
+		t = build(&js);
+		want = read_fixture(cases[i].fixture);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		CU_ASSERT_STRING_EQUAL(t, want);
+		if (strcmp(t, want) != 0)
+			fprintf(stderr, "\n  %s differs; built:\n%s\n", cases[i].fixture, t);
+		free(t);
+		free(want);
+		jobspec_free(&js);
+	}
+}
+
 /* The template line of each scan setting. */
 static const struct {
 	enum jobspec_setting set;
@@ -449,6 +548,9 @@ int main(void)
 	} tests[] = {
 #define T(f) {#f, f}
 	    T(test_build_writes_defaults_and_destination),
+	    T(test_build_asks_for_the_job_log),
+	    T(test_build_puts_the_app_name_in_both_for_a_versalink),
+	    T(test_build_matches_the_fixtures),
 	    T(test_build_writes_every_setting_value_with_its_spelling),
 	    T(test_build_writes_searchable_image_when_asked),
 	    T(test_build_refuses_a_choice_outside_its_table),

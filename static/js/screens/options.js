@@ -1,21 +1,66 @@
 /*
  * screens/options.js - steps 4 and 5: the registered-email settings and the
- * scan settings, each a form made from its table in settings.js.
+ * scan settings, each a form made from its table in settings.js.  A value
+ * the settings' rules exclude (combinations RMail does not allow) is never
+ * offered: its button or box is disabled, and the reason is shown.
  */
 (function (SP) {
 	'use strict';
 
 	var ui = SP.ui, $ = ui.$;
 
+	function allowed(lock, value) {
+		var i;
+		if (!lock)
+			return true;
+		for (i = 0; i < lock.only.length; i++)
+			if (lock.only[i] === value)
+				return true;
+		return false;
+	}
+
+	/* Offers control c's values as lock (from SP.settings.resolve) allows:
+	 * the others are disabled, and lock.why is read under the field. */
+	function offer(c, lock) {
+		var inputs = c.node.getElementsByTagName('input');
+		var options = c.node.getElementsByTagName('option'), j, ok;
+
+		if (c.field.kind === 'bool' && inputs.length) {
+			inputs[0].disabled = !!lock && lock.only.length === 1;
+		} else if (c.field.kind === 'choice') {
+			var items = c.field.widget === 'seg' ? inputs : options;
+			for (j = 0; j < items.length; j++) {
+				ok = allowed(lock, c.field.options[j][0]);
+				items[j].disabled = !ok;
+				if (c.field.widget === 'seg' && items[j].nextSibling)
+					items[j].nextSibling.style.opacity = ok ? '' : '0.45';
+			}
+		}
+		ui.text(c.why, lock ? lock.why : '');
+		ui.show(c.why, !!lock);
+	}
+
 	/* One settings screen: name, table, where its values live in SP.state. */
 	function settingsScreen(name, fields, stateKey, step, prev, next) {
 		var controls = [];
 
-		function values() {
+		function raw() {
 			var v = {}, i;
 			for (i = 0; i < controls.length; i++)
 				v[controls[i].field.key] = controls[i].get();
 			return v;
+		}
+
+		/* The values with the rules applied, shown as such on the controls. */
+		function values() {
+			var v = raw(), r = SP.settings.resolve(v), i, c;
+			for (i = 0; i < controls.length; i++) {
+				c = controls[i];
+				if (r.values[c.field.key] !== v[c.field.key])
+					c.set(r.values[c.field.key]);
+				offer(c, r.locked[c.field.key]);
+			}
+			return r.values;
 		}
 
 		/* Shows the fields that apply; names text that the API would refuse.
@@ -49,6 +94,10 @@
 				var form = $(name + '-form'), i, c;
 				for (i = 0; i < fields.length; i++) {
 					c = ui.control(fields[i], name, refresh);
+					c.why = ui.el('p', { className: 'hint',
+							     id: name + '-' + fields[i].key.replace(/_/g, '-') + '-why',
+							     'aria-live': 'polite' });
+					c.node.appendChild(c.why);
 					controls.push(c);
 					form.appendChild(c.node);
 				}

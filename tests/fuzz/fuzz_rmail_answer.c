@@ -1,0 +1,73 @@
+/*
+ * fuzz_rmail_answer.c - arbitrary bytes as an answer of the RMail API.
+ *
+ * Every reader of rmail_wire.c must classify any input without crashing,
+ * leave its outputs NUL-terminated inside their buffers, and report a
+ * found message only with a TrackingId.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "rmail_wire.h"
+
+static void check_terminated(const char *buf, size_t len)
+{
+	if (memchr(buf, '\0', len) == NULL)
+		abort();
+}
+
+static void on_shape(void *arg, const char *path, const char *expected, const char *found, bool ok)
+{
+	(void)arg;
+	(void)ok;
+	if (!path || !expected || !found)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const long statuses[] = {200, 400, 401, 404, 429, 500};
+	const char *body = (const char *)data;
+	struct rmail_result res;
+	struct json_object *parsed;
+	char out[96], tid[48];
+	char *token = NULL;
+	long expires;
+	int found;
+
+	memset(&res, 0, sizeof(res));
+	if (rmail_answer_reason(body, size, out, sizeof(out)) == 0)
+		check_terminated(out, sizeof(out));
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		rmail_answer_failure(statuses[i], body, size, &res);
+		check_terminated(res.message, sizeof(res.message));
+		if (res.err == RMAIL_OK)
+			abort();
+		if (rmail_answer_token(statuses[i], body, size, &token, &expires, &res) == 0) {
+			if (token == NULL || statuses[i] != 200)
+				abort();
+			OPENSSL_cleanse(token, strlen(token));
+			free(token);
+		} else if (token != NULL) {
+			abort();
+		}
+	}
+	memset(&res, 0, sizeof(res));
+	if (rmail_answer_mail(body, size, tid, sizeof(tid), &res) == 0 && tid[0] == '\0')
+		abort();
+	rmail_answer_upload(body, size, tid, sizeof(tid), &res);
+	memset(&res, 0, sizeof(res));
+	if (rmail_answer_status(body, size, "6f1c2a3b-0000-4000-8000-00000000c0de", &found, tid,
+	                        sizeof(tid), &res) == 0 &&
+	    found && (tid[0] == '\0' || memchr(tid, '\0', sizeof(tid)) == NULL))
+		abort();
+	parsed = rmail_json_parse(body, size);
+	for (int s = 0; s < RMAIL_SHAPE__MAX; s++)
+		rmail_shape_check((enum rmail_shape)s, parsed, on_shape, NULL);
+	json_object_put(parsed);
+	return 0;
+}

@@ -34,6 +34,25 @@
 		next.disabled = busy;
 	}
 
+	/*
+	 * The header's "user · printer" line fits whatever fonts the browser
+	 * has: the printer's name is cut short (or left out) first; an address
+	 * too long even alone wraps onto a second line.  Measured, because the
+	 * widths depend on the fonts.
+	 */
+	function fitHeader() {
+		var where = $('where'), dev = $('device-name'), room;
+		ui.setClass(where, 'wrap', false);
+		dev.style.maxWidth = '';
+		if (where.scrollWidth <= where.clientWidth)
+			return;
+		room = where.clientWidth - $('who').offsetWidth - 8;
+		if (room >= 60 || !SP.state.user)
+			dev.style.maxWidth = Math.max(room, 0) + 'px';
+		else
+			ui.setClass(where, 'wrap', true);
+	}
+
 	/* "Not you?" stands for "Sign out" where single sign-on is at play: it
 	 * also keeps the printer's user from being signed in again this visit. */
 	function renderHeader() {
@@ -47,6 +66,7 @@
 		ui.show($('btn-sso-forget'), signedIn && SP.sso.stored());
 		ui.show($('btn-notyou'), signedIn && sso);
 		ui.show($('btn-signout'), signedIn && !sso);
+		fitHeader();
 	}
 
 	function go(name) {
@@ -78,9 +98,31 @@
 		renderFooter();
 	}
 
+	/* #diagnostics: the field diagnostics screen, for whoever installs or
+	 * services the printer (README); it stays the place to return to. */
+	function diagnostics() {
+		return window.location.hash === '#diagnostics';
+	}
+
+	/* That screen and its stylesheet are loaded only when asked for, so a
+	 * person's visit does not carry them. */
+	function openDiagnostics() {
+		var css, js;
+		if (SP.screens.diagnostics)
+			return go('diagnostics');
+		css = ui.el('link', { rel: 'stylesheet', href: 'css/diagnostics.css' });
+		js = ui.el('script', { src: 'js/screens/diagnostics.js' });
+		js.onload = function () { go('diagnostics'); };
+		document.getElementsByTagName('head')[0].appendChild(css);
+		document.body.appendChild(js);
+	}
+
 	function signedIn(user) {
 		SP.state.user = user;
-		go('compose');
+		if (diagnostics())
+			openDiagnostics();
+		else
+			go('compose');
 	}
 
 	/* A 401 from any call: the session ended (idle timeout, sign-out elsewhere). */
@@ -99,6 +141,7 @@
 		var w = width || window.innerWidth || 800;
 		ui.setClass(document.body, 'canvas-1024', w >= 1000);
 		ui.setClass(document.body, 'canvas-800', w < 1000);
+		fitHeader();
 	}
 
 	/* The printer (who and what it is, who is logged in) and the service (a
@@ -120,6 +163,7 @@
 				SP.state.device = info;
 				ui.text($('device-name'), info.name || info.model || 'Printer');
 				adaptCanvas(info.width);
+				fitHeader();
 			}
 			ready();
 		});
@@ -146,7 +190,9 @@
 		if (!err && data && data.user) {
 			signedIn(data.user);
 		} else if (err && err.status === 401) {
-			if (SP.sso.canLaunch())
+			if (diagnostics())
+				openDiagnostics();
+			else if (SP.sso.canLaunch())
 				launchSso();
 			else
 				go('signin');
@@ -227,6 +273,13 @@
 		    t.type !== 'checkbox' && t.type !== 'radio' && footer.next && !busy) {
 			e.preventDefault();
 			footer.next.fn();
+		}
+	});
+	ui.on(window, 'resize', fitHeader);
+	ui.on(window, 'hashchange', function () {
+		if (diagnostics() && current !== 'start') {
+			SP.screens.progress.stop();
+			openDiagnostics();
 		}
 	});
 	ui.on($('btn-jobs'), 'click', function () { go('jobs'); });

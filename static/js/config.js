@@ -1,5 +1,6 @@
 /*
- * config.js - the weblet's one setting.
+ * config.js - the weblet's settings: where the printer's services are, and
+ * how long a scan may keep the weblet waiting.
  *
  * deviceBase: where the printer's EIP web services answer (DESIGN 3.3).
  *   ''                  same origin: the local stack, where nginx serves
@@ -9,5 +10,12 @@
 var SP = window.SP || {};
 window.SP = SP;
 SP.config = {
-	deviceBase: ''
+	deviceBase: '',
+	/* How long the weblet waits on the printer during a scan before it
+	 * stops and says so: no change in what the printer reports; a build
+	 * job waiting for the next original; Completed without its reasons
+	 * (then the scan is taken as done and scanpost checks the files). */
+	scanQuietSeconds: 120,
+	nextOriginalSeconds: 600,
+	settleSeconds: 30
 };

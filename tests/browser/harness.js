@@ -33,6 +33,15 @@ const DEMO_PASSWORD = process.env.DEMO_PASSWORD ||
 	fs.readFileSync(path.join(VAR, 'demo-password'), 'utf8').trim();
 
 const SIZES = [{ width: 800, height: 480 }, { width: 1024, height: 600 }];
+/* The fonts Chromium may use: 'installed' (what the machine has; the stack
+ * installs fonts-liberation and fonts-dejavu-core), or 'dejavu' (only
+ * DejaVu, as on a fresh Debian without Chromium's recommended fonts:
+ * fonts/dejavu-only.conf). */
+const FONTS = process.env.FONTS || 'installed';
+const FONT_CONFIGS = {
+	installed: null,
+	dejavu: path.join(__dirname, 'fonts', 'dejavu-only.conf')
+};
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /* ---- the browser ------------------------------------------------------ */
@@ -43,10 +52,14 @@ function spkiHash(certFile) {
 	return crypto.createHash('sha256').update(der).digest('base64');
 }
 
-/* Playwright gives each launch a fresh, temporary user-data-dir. */
-function launch() {
+/* Playwright gives each launch a fresh, temporary user-data-dir.  fonts:
+ * a key of FONT_CONFIGS (FONTS by default). */
+function launch(fonts = FONTS) {
+	assert.ok(fonts in FONT_CONFIGS, `FONTS must be one of ${Object.keys(FONT_CONFIGS)}`);
 	return chromium.launch({
 		executablePath: CHROMIUM,
+		env: FONT_CONFIGS[fonts] ? Object.assign({}, process.env,
+			{ FONTCONFIG_FILE: FONT_CONFIGS[fonts] }) : process.env,
 		headless: true,
 		args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic',
 		       '--no-first-run', '--disable-background-networking',
@@ -84,7 +97,10 @@ async function ok(method, url, body) {
 const device = {
 	reset: () => ok('POST', DEVICE_SIM_URL + '/_sim/reset'),
 	config: (knobs) => ok('POST', DEVICE_SIM_URL + '/_sim/config', knobs),
-	state: () => ok('GET', DEVICE_SIM_URL + '/_sim/state')
+	state: () => ok('GET', DEVICE_SIM_URL + '/_sim/state'),
+	/* The person at the printer's panel: 'start' (the next original is in)
+	 * or 'done' (no more originals), while a job waits for one. */
+	panel: (button) => ok('POST', DEVICE_SIM_URL + '/_sim/panel', { button })
 };
 
 const rmail = {
@@ -140,15 +156,15 @@ async function visit(browser, size) {
 	fs.mkdirSync(dir, { recursive: true });
 
 	/* ready: the selector that says the weblet has settled (by default the
-	 * sign-in or the compose screen). */
-	async function open(ready) {
+	 * sign-in or the compose screen); at: what follows the site's URL. */
+	async function open(ready, at = '/') {
 		const page = await ctx.newPage();
 		page.on('pageerror', (e) => problems.push('script error: ' + e.message));
 		page.on('console', (m) => {
 			if (/Content.Security.Policy/i.test(m.text()))
 				problems.push('CSP: ' + m.text());
 		});
-		await page.goto(SP_URL + '/');
+		await page.goto(SP_URL + at);
 		await page.waitForSelector(ready ||
 			'#screen-signin:not([hidden]), #screen-compose:not([hidden])');
 		return page;
@@ -274,7 +290,7 @@ function subject(what, size) {
 }
 
 module.exports = {
-	SP_URL, RMAIL_URL, DEVICE_SIM_URL, DEMO_USER, DEMO_PASSWORD, SIZES, ARTIFACTS,
+	SP_URL, RMAIL_URL, DEVICE_SIM_URL, DEMO_USER, DEMO_PASSWORD, SIZES, ARTIFACTS, FONTS,
 	launch, checkStack, device, rmail, visit, screen, next, signIn, compose, choose,
 	composeToSend, outcome, expectSent, api, jobBySubject, rmailMessage, subject
 };

@@ -42,10 +42,12 @@ if (!fs.existsSync(ca)) {
  * the stack's local test CA, and only it beyond the system's. */
 env.NODE_EXTRA_CA_CERTS = ca;
 
+/* Every *.test.js here, in name order: each test sets up what it needs. */
+const tests = fs.readdirSync(here).filter((f) => f.endsWith('.test.js')).sort()
+	.map((f) => path.join(here, f));
+
 fs.mkdirSync(path.join(here, 'artifacts'), { recursive: true });
 const r = spawnSync(process.execPath,
-	['--test', '--test-reporter=tap', '--test-concurrency=1',
-	 path.join(here, 'static.test.js'), path.join(here, 'weblet.test.js'),
-	 path.join(here, 'options.test.js'), path.join(here, 'sso.test.js')],
+	['--test', '--test-reporter=tap', '--test-concurrency=1'].concat(tests),
 	{ cwd: here, env, stdio: 'inherit' });
 process.exit(r.status === null ? 1 : r.status);

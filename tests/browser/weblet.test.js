@@ -266,8 +266,11 @@ for (const size of h.SIZES) {
 			await h.signIn(page);
 			await h.composeToSend(page, { to: 'frank@example.org', subject: subj });
 			assert.equal(await h.outcome(page), 'Not sent');
+			/* Xerox's sources name no jam reason: the job ends JobAborted,
+			 * told in words as an abort (jobstate.js). */
 			assert.equal(await page.textContent('#progress-error-text'),
-				     'Paper jam: clear it and scan again.');
+				     'The printer stopped the scan before it was finished. ' +
+				     'Check the printer, then scan again.');
 			assert.deepEqual(await page.$$eval('#progress-choices button',
 				(b) => b.map((x) => x.textContent)), ['Scan again', 'Edit', 'Cancel job']);
 			await v.shot(page, 'paper-jam');

@@ -19,22 +19,6 @@
 	var JOB_POLL_MS = 1000;     /* GET /api/v1/jobs/{id} once submitted */
 	var DEVICE_ERRORS_MAX = 8;  /* consecutive unanswered polls before giving up */
 
-	/* Why the printer stopped (JobStateReasons), in words, most telling
-	 * first: a jam arrives as "JobAborted PaperJam". */
-	var REASON_ORDER = ['PaperJam', 'JobCanceledByUser', 'FileTransferFailed',
-			    'InputScanSizeNotDetermined', 'InvalidTemplate', 'DocumentFeederEmpty',
-			    'JobAborted'];
-	var REASONS = {
-		PaperJam: 'Paper jam: clear it and scan again.',
-		JobCanceledByUser: 'Scan canceled.',
-		FileTransferFailed: 'The scan could not be uploaded.',
-		InputScanSizeNotDetermined: 'The printer could not tell the size of the ' +
-			'original. Choose an original size and scan again.',
-		InvalidTemplate: 'The printer could not use these scan settings.',
-		DocumentFeederEmpty: 'There is nothing in the document feeder.',
-		JobAborted: 'The printer stopped the scan.'
-	};
-
 	/* Job states of the API (DESIGN 3.1) once submitted. */
 	var JOB_STATES = {
 		queued: ['queued', 'Queued: scanpost will send it in a moment.'],
@@ -109,7 +93,8 @@
 			to: r.lists.to, cc: r.lists.cc, bcc: r.lists.bcc,
 			subject: d.subject, body: d.body,
 			registered: SP.settings.toJson(SP.settings.registered, SP.state.registered),
-			scan: SP.settings.toJson(SP.settings.scan, SP.state.scan)
+			scan: SP.settings.toJson(SP.settings.scan, SP.state.scan),
+			device: SP.device.jobDevice()
 		};
 	}
 
@@ -240,65 +225,106 @@
 				}
 				stage('scan');
 				status('Scanning…');
-				watchScan(r, deviceJob, 0);
+				watchScan(r, deviceJob, { errors: 0, seen: '', since: 0 });
 			});
 		});
 	}
 
-	function stopReason(reasons) {
-		var i;
-		for (i = 0; i < REASON_ORDER.length; i++)
-			if (contains(reasons, REASON_ORDER[i]))
-				return REASONS[REASON_ORDER[i]];
-		return 'The scan stopped' + (reasons.length ? ' (' + reasons.join(', ') + ').' : '.');
+	/* Polling is bounded (config.js): an unchanged report for
+	 * scanQuietSeconds, or a wait for the next original longer than
+	 * nextOriginalSeconds, ends in words; Completed without reasons is
+	 * taken as done after settleSeconds (submit checks the files). */
+	function limit(name) {
+		return SP.config[name] * 1000;
 	}
 
-	function contains(list, v) {
-		for (var i = 0; i < list.length; i++)
-			if (list[i] === v)
-				return true;
-		return false;
+	function scanStatus(info) {
+		if (info.total > 0 && info.images >= info.total) {
+			scanned(info.images);
+			stage('upload');
+			status('Uploading the scan…');
+		} else if (info.images > 0) {
+			stage('scan', 'Scanning page ' + info.images);
+			status('Scanning page ' + info.images + '…');
+		}
 	}
 
-	function watchScan(r, deviceJob, errors) {
+	function quiet(c, seconds, what) {
+		var n = SP.config[seconds];
+		if (c.waited < limit(seconds))
+			return false;
+		dropTemplate();
+		fail('scan', what + ' for ' + (n < 120 ? n + ' seconds' : Math.round(n / 60) +
+					       ' minutes') + ', so scanpost stopped waiting.',
+		     'Check the printer. Nothing was sent.', ['again', 'cancel']);
+		return true;
+	}
+
+	/* What each verdict of SP.jobState does; true when watching goes on. */
+	var VERDICTS = {
+		scanning: function (c) {
+			scanStatus(c.info);
+			return !quiet(c, 'scanQuietSeconds', 'The printer has not reported any ' +
+				      'progress on the scan');
+		},
+		settling: function (c) {
+			if (c.waited >= limit('settleSeconds'))
+				return VERDICTS.done(c);
+			scanStatus({ images: c.info.images, total: c.info.images });
+			return true;
+		},
+		next_original: function (c) {
+			stage('scan', 'Waiting for the next original');
+			status('Place the next original, then press Start on the printer. ' +
+			       'When there are no more pages, finish the job on the printer.');
+			return !quiet(c, 'nextOriginalSeconds', 'The printer waited for the next ' +
+				      'original');
+		},
+		done: function (c) {
+			scanned(c.info.images);
+			dropTemplate();
+			submit(c.r);
+			return false;
+		},
+		canceled: function (c) {
+			dropTemplate();
+			fail('scan', c.judged.words, null, ['again', 'edit', 'cancel']);
+			return false;
+		},
+		failed: function (c) {
+			dropTemplate();
+			fail('scan', c.judged.words, 'Nothing was sent. Choose what to do next.',
+			     ['again', 'edit', 'cancel']);
+			return false;
+		}
+	};
+
+	/* w: {errors, seen, since}: unanswered polls in a row, and since when
+	 * the printer's report has been what it is. */
+	function watchScan(r, deviceJob, w) {
 		SP.device.jobDetails(deviceJob, function (err, info) {
+			var now = new Date().getTime(), judged, seen;
 			if (!alive(r))
 				return;
 			if (err) {
-				if (errors + 1 >= DEVICE_ERRORS_MAX) {
+				if (w.errors + 1 >= DEVICE_ERRORS_MAX) {
 					dropTemplate();
 					return fail('scan', 'The printer stopped answering about the ' +
 						    'scan: ' + err.message, null, ['again', 'cancel']);
 				}
-				return later(r, DEVICE_POLL_MS, function () {
-					watchScan(r, deviceJob, errors + 1);
-				});
+				w.errors += 1;
+				return later(r, DEVICE_POLL_MS, function () { watchScan(r, deviceJob, w); });
 			}
-			if (info.state === 'Completed' &&
-			    (info.reasons.length === 0 || contains(info.reasons, 'JobCompletedSuccessfully'))) {
-				scanned(info.images);
-				dropTemplate();
-				return submit(r);
+			judged = SP.jobState.judge(info);
+			seen = [judged.verdict, info.state, info.reasons.join(' '), info.images].join('|');
+			if (seen !== w.seen) {
+				w.seen = seen;
+				w.since = now;
 			}
-			if (info.state === 'Completed' || info.state === 'ProcessingStopped' ||
-			    info.state === 'Aborted' || info.state === 'Canceled') {
-				dropTemplate();
-				return fail('scan', stopReason(info.reasons),
-					    contains(info.reasons, 'JobCanceledByUser') ? null
-					    : 'Nothing was sent. Choose what to do next.',
-					    ['again', 'edit', 'cancel']);
-			}
-			if (info.total > 0 && info.images >= info.total) {
-				scanned(info.images);
-				stage('upload');
-				status('Uploading the scan…');
-			} else if (info.images > 0) {
-				stage('scan', 'Scanning page ' + info.images);
-				status('Scanning page ' + info.images + '…');
-			}
-			if (contains(info.reasons, 'NextOriginalWait'))
-				status('Place the next page, then press Start on the printer.');
-			later(r, DEVICE_POLL_MS, function () { watchScan(r, deviceJob, 0); });
+			w.errors = 0;
+			if (VERDICTS[judged.verdict]({ r: r, info: info, judged: judged,
+						      waited: now - w.since }))
+				later(r, DEVICE_POLL_MS, function () { watchScan(r, deviceJob, w); });
 		});
 	}
 

@@ -466,7 +466,9 @@ check "the deleted template is gone" bash -c "! grep -q other.xst '$WORK/resp.xm
 
 # ---- scans ------------------------------------------------------------------------------
 
-sim_config '{"pages":2,"page_delay_ms":600}' >/dev/null
+# 2 s a page: a poll (curl + python) can take most of a second on a loaded
+# machine, and the check below must see page 1 while the job runs.
+sim_config '{"pages":2,"page_delay_ms":2000}' >/dev/null
 start_scan scanpost.xst
 if [[ "$JOB" =~ ^[0-9]+$ ]]; then ok "InitiateScanWithTemplate answers a JobID"; else bad "InitiateScanWithTemplate answers a JobID"; fi
 check "the answer is InitiateScanWithTemplateResponse/JobID (responses.tsv)" xpath InitiateScanWithTemplateResponse/JobID

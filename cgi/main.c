@@ -102,7 +102,8 @@ static int request_authorize(struct req *r)
 		return -1;
 	}
 	SHA256(r->cookie_secret, 32, hash);
-	rc = sessions_touch(r->w->db, hash, r->w->api->cfg.session_idle_timeout, &r->session);
+	rc = sessions_touch(r->w->db, hash, r->w->api->cfg.session_idle_timeout,
+	                    r->w->api->cfg.session_touch_interval, &r->session);
 	if (rc < 0) {
 		sp_log(LOG_ERROR, "session_lookup_failed", "error", db_error(r->w->db), NULL);
 		reply_error(r, APIERR_NOT_READY, NULL);

@@ -54,6 +54,8 @@ static const struct cfg_key keys[] = {
      "URL the printer reaches scanpost at (upload URLs are built on it)"},
     {"session_idle_timeout", CFG_INT, "900", 30, 86400, S(session_idle_timeout),
      "seconds of inactivity that end a session"},
+    {"session_touch_interval", CFG_INT, "15", 0, 300, S(session_touch_interval),
+     "seconds between writes of a session's last activity (idle expiry is exact to it)"},
     {"session_max_lifetime", CFG_INT, "28800", 60, 604800, S(session_max_lifetime),
      "seconds after sign-in at which a session ends however active"},
     {"upload_ttl", CFG_INT, "1800", 30, 86400, S(upload_ttl),
@@ -233,6 +235,13 @@ int config_load(struct sp_config *cfg, const char *path, char *err, size_t errle
 	if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
 	    strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error")) {
 		snprintf(err, errlen, "config: log_level must be debug, info, warn or error");
+		goto fail;
+	}
+	/* A session written less often than it idles out would end while used. */
+	if (cfg->session_touch_interval * 2 > cfg->session_idle_timeout) {
+		snprintf(
+		    err, errlen,
+		    "config: session_touch_interval must be at most half of session_idle_timeout");
 		goto fail;
 	}
 	return 0;

@@ -29,6 +29,7 @@ struct sp_config {
 	long api_max_body;
 	char *public_base_url;
 	long session_idle_timeout;
+	long session_touch_interval;
 	long session_max_lifetime;
 	long upload_ttl;
 	long upload_max_bytes;

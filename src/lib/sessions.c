@@ -14,13 +14,21 @@ static const struct db_stmt stmt_session_insert = {
     " now() + make_interval(secs => $6::bigint), now() + make_interval(secs => $7::bigint))",
     7};
 
+/* A request finds its session with a read; the row is written only when
+ * last_seen_at is older than the touch interval.  PostgreSQL gives a
+ * statement that changes no row no transaction id, so its commit flushes no
+ * WAL: a status poll costs no durable write, and idle expiry is exact to
+ * the interval (last_seen_at lags the last request by less than it). */
 static const struct db_stmt stmt_session_touch = {
     "session_touch",
-    "UPDATE scanpost.sessions SET last_seen_at = now()"
+    "WITH s AS (SELECT id, rmail_user, last_seen_at FROM scanpost.sessions"
     " WHERE secret_hash = $1 AND ended_at IS NULL AND expires_at > now()"
-    " AND last_seen_at > now() - make_interval(secs => $2::bigint)"
-    " RETURNING id, rmail_user",
-    2};
+    " AND last_seen_at > now() - make_interval(secs => $2::bigint)),"
+    " t AS (UPDATE scanpost.sessions x SET last_seen_at = now() FROM s"
+    " WHERE x.id = s.id AND s.last_seen_at <= now() - make_interval(secs => $3::bigint)"
+    " AND x.ended_at IS NULL)"
+    " SELECT id, rmail_user FROM s",
+    3};
 
 static const struct db_stmt stmt_session_token = {
     "session_token",
@@ -48,15 +56,16 @@ int sessions_create(struct db *db, const struct session_new *s)
 }
 
 int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeout,
-                   struct session *out)
+                   long touch_interval, struct session *out)
 {
-	char idle[32];
-	const char *v[2] = {(const char *)secret_hash, idle};
-	int len[2] = {32, 0}, fmt[2] = {1, 0};
+	char idle[32], every[32];
+	const char *v[3] = {(const char *)secret_hash, idle, every};
+	int len[3] = {32, 0, 0}, fmt[3] = {1, 0, 0};
 	PGresult *res;
 	int rc = 1;
 
 	snprintf(idle, sizeof(idle), "%ld", idle_timeout);
+	snprintf(every, sizeof(every), "%ld", touch_interval);
 	if ((res = db_run(db, &stmt_session_touch, v, len, fmt, 0)) == NULL)
 		return -1;
 	if (PQntuples(res) == 1) {

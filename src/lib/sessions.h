@@ -33,11 +33,13 @@ struct session_new {
 /* Inserts the row, in the caller's transaction (lifecycle_session_start). */
 int sessions_create(struct db *db, const struct session_new *s);
 
-/* Finds the open session of a cookie and marks it active now.  Sessions
- * idle longer than idle_timeout or past their lifetime are not found.
- * 0 found (out filled), 1 not found, -1 database error. */
+/* Finds the open session of a cookie and marks it active now, writing the
+ * row only when it was last marked touch_interval seconds ago or more (so
+ * idle expiry is exact to touch_interval; 0 writes at every request).
+ * Sessions idle longer than idle_timeout or past their lifetime are not
+ * found.  0 found (out filled), 1 not found, -1 database error. */
 int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeout,
-                   struct session *out);
+                   long touch_interval, struct session *out);
 
 /* The AAD a session's token is sealed with: "scanpost-token:" + the
  * session id, so a sealed token moved to another row does not open. */

@@ -48,6 +48,12 @@ void ctl_sso_usage(FILE *out);
 int ctl_rmail(struct ctl *c, int argc, char **argv);
 void ctl_rmail_usage(FILE *out);
 
+/* retention run [--dry-run]; audit export ... (ctl_retention.c) */
+int ctl_retention(struct ctl *c, int argc, char **argv);
+void ctl_retention_usage(FILE *out);
+int ctl_audit(struct ctl *c, int argc, char **argv);
+void ctl_audit_usage(FILE *out);
+
 /* One line of --help: the syntax and what it does, in two columns. */
 void ctl_usage_line(FILE *out, const char *syntax, const char *doc);
 

@@ -30,6 +30,10 @@ struct sp_config {
 	char *public_base_url;
 	long session_idle_timeout;
 	long session_touch_interval;
+	long retention_jobs_days;
+	long retention_sessions_days;
+	long retention_audit_days;
+	char *audit_export_dir;
 	long session_max_lifetime;
 	long upload_ttl;
 	long upload_max_bytes;

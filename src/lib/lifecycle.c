@@ -35,6 +35,7 @@ static const char *const result_text[LC__MAX] = {
     [LC_DOCUMENT_GONE] = "the document was deleted",
     [LC_TOKEN_GONE] = "the RMail token of the job's session is gone",
     [LC_DB_ERROR] = "database error",
+    [LC_EXPORT_FAILED] = "the audit events could not be written out; none was deleted",
 };
 
 const char *lifecycle_strerror(enum lc_result rc)

@@ -70,6 +70,7 @@ enum lc_result {
 	LC_DOCUMENT_GONE,    /* requeue: the document was deleted, it cannot be sent */
 	LC_TOKEN_GONE,       /* requeue: the session's RMail token is gone */
 	LC_DB_ERROR,         /* nothing changed; db_error() says why */
+	LC_EXPORT_FAILED,    /* retention: the audit lines could not be written; nothing purged */
 	LC__MAX
 };
 
@@ -242,5 +243,42 @@ enum lc_result lifecycle_requeue(struct db *db, const char *job_id, const struct
  * LC_WRONG_STATE when state is not a finished one. */
 enum lc_result lifecycle_purge_jobs(struct db *db, const char *state, long days, int dry_run,
                                     const struct lc_who *who, long *count);
+
+/* ---- retention (lifecycle_retention.c; `scanpostctl retention run`) ------ */
+
+/* Keep periods in days; 0 keeps for ever. */
+struct lc_retention {
+	long job_days;     /* finished jobs unchanged this long (rows and all) */
+	long session_days; /* ended sessions no job points at any more */
+	long audit_days;   /* audit events, once written out */
+};
+
+struct lc_retention_counts {
+	long jobs, sessions, audit;
+};
+
+/* Where audit events go before they are deleted: line() gets one JSON
+ * object (no newline) per event, in id order; done() makes them durable.
+ * Each answers 0, or non-zero to stop (nothing is then deleted). */
+struct lc_audit_sink {
+	int (*line)(void *ctx, const char *json, size_t len);
+	int (*done)(void *ctx);
+	void *ctx;
+};
+
+/* retention: purges what the keep periods say, jobs (as lifecycle_purge_jobs,
+ * every finished state), then sessions, then audit events through out, one
+ * transaction each with its `retention_purged` (or `jobs_purged`) row, and
+ * records the settings applied for the view scanpost.retention_due.  With
+ * dry_run nothing changes and counts say what is due.  LC_EXPORT_FAILED
+ * when out refused: the audit events stay. */
+enum lc_result lifecycle_retention(struct db *db, const struct lc_retention *keep, int dry_run,
+                                   const struct lc_audit_sink *out, const struct lc_who *who,
+                                   struct lc_retention_counts *counts);
+
+/* Writes the audit events older than older_than_days (0: all) through out,
+ * deleting nothing.  0, -1 database error, -2 out refused. */
+int lifecycle_audit_write(struct db *db, long older_than_days, const struct lc_audit_sink *out,
+                          long *count);
 
 #endif

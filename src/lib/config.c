@@ -19,93 +19,105 @@ struct cfg_key {
 	long min, max; /* CFG_INT bounds; for CFG_STRING, min = 1 means not empty */
 	size_t offset;
 	const char *doc;
+	int reload; /* CFG_RELOAD: a running program takes a new value at SIGHUP */
 };
+
+/* Keys a running program may change under its requests: read afresh by
+ * each request, job or janitor run.  Every other key (sockets, thread
+ * counts, connections, keyrings, TLS) is read once at start: a new value
+ * there needs a restart, and config_reload says which. */
+#define CFG_RESTART 0
+#define CFG_RELOAD  1
 
 #define S(f) offsetof(struct sp_config, f)
 
 static const struct cfg_key keys[] = {
     {"db_conninfo", CFG_STRING, "dbname=scanpost", 1, 0, S(db_conninfo),
-     "libpq connection string of the scanpost database"},
+     "libpq connection string of the scanpost database", CFG_RESTART},
     {"log_level", CFG_STRING, "info", 1, 0, S(log_level),
-     "least level logged: debug, info, warn or error"},
+     "least level logged: debug, info, warn or error", CFG_RELOAD},
     {"doc_keyring", CFG_STRING, "/etc/scanpost/keys/doc", 1, 0, S(doc_keyring),
-     "directory of the master keys that wrap document keys"},
+     "directory of the master keys that wrap document keys", CFG_RESTART},
     {"token_keyring", CFG_STRING, "/etc/scanpost/keys/token", 1, 0, S(token_keyring),
-     "directory of the master keys that seal RMail tokens"},
+     "directory of the master keys that seal RMail tokens", CFG_RESTART},
     {"sql_dir", CFG_STRING, SCANPOST_SQL_DIR, 1, 0, S(sql_dir),
-     "directory of the numbered migrations (scanpostctl migrate)"},
+     "directory of the numbered migrations (scanpostctl migrate)", CFG_RESTART},
     {"rmail_base_url", CFG_STRING, "https://webapi.r1.rpost.net", 1, 0, S(rmail_base_url),
-     "base URL of the RMail API (https only)"},
+     "base URL of the RMail API (https only)", CFG_RESTART},
     {"rmail_ca_file", CFG_STRING, "", 0, 0, S(rmail_ca_file),
-     "CA bundle that verifies the RMail server; empty = the system store"},
+     "CA bundle that verifies the RMail server; empty = the system store", CFG_RESTART},
     {"rmail_timeout", CFG_INT, "30", 1, 3600, S(rmail_timeout),
-     "seconds before an RMail call without progress is abandoned"},
+     "seconds before an RMail call without progress is abandoned", CFG_RELOAD},
     {"rmail_app_name", CFG_STRING, "scanpost", 1, 0, S(rmail_app_name),
-     "value of the X-RPost-App option sent with every mail"},
+     "value of the X-RPost-App option sent with every mail", CFG_RELOAD},
     {"rmail_status_settle", CFG_INT, "60", 0, 3600, S(rmail_status_settle),
-     "seconds after a send attempt before RMail's MessageStatus is trusted to list it"},
+     "seconds after a send attempt before RMail's MessageStatus is trusted to list it", CFG_RELOAD},
     {"api_socket", CFG_STRING, "/run/scanpost/api.sock", 0, 0, S(api_socket),
-     "unix socket scanpost-api listens on; empty = FastCGI socket on stdin"},
+     "unix socket scanpost-api listens on; empty = FastCGI socket on stdin", CFG_RESTART},
     {"api_workers", CFG_INT, "4", 1, 256, S(api_workers),
-     "worker threads of scanpost-api, each with its own database connection"},
+     "worker threads of scanpost-api, each with its own database connection", CFG_RESTART},
     {"api_max_body", CFG_INT, "65536", 1024, 16777216, S(api_max_body),
-     "largest JSON request body in bytes (413 above)"},
+     "largest JSON request body in bytes (413 above)", CFG_RELOAD},
     {"public_base_url", CFG_STRING, "https://localhost", 1, 0, S(public_base_url),
-     "URL the printer reaches scanpost at (upload URLs are built on it)"},
+     "URL the printer reaches scanpost at (upload URLs are built on it)", CFG_RESTART},
     {"session_idle_timeout", CFG_INT, "900", 30, 86400, S(session_idle_timeout),
-     "seconds of inactivity that end a session"},
+     "seconds of inactivity that end a session", CFG_RELOAD},
     {"session_touch_interval", CFG_INT, "15", 0, 300, S(session_touch_interval),
-     "seconds between writes of a session's last activity (idle expiry is exact to it)"},
+     "seconds between writes of a session's last activity (idle expiry is exact to it)",
+     CFG_RELOAD},
     {"session_max_lifetime", CFG_INT, "28800", 60, 604800, S(session_max_lifetime),
-     "seconds after sign-in at which a session ends however active"},
+     "seconds after sign-in at which a session ends however active", CFG_RELOAD},
     {"upload_ttl", CFG_INT, "1800", 30, 86400, S(upload_ttl),
-     "seconds an upload URL stays valid; unsubmitted jobs then expire"},
+     "seconds an upload URL stays valid; unsubmitted jobs then expire", CFG_RELOAD},
     {"upload_max_bytes", CFG_INT, "1073741824", 1024, LONG_MAX, S(upload_max_bytes),
-     "largest total of a job's uploaded files in bytes (413 above)"},
+     "largest total of a job's uploaded files in bytes (413 above)", CFG_RELOAD},
     {"sender_inflight", CFG_INT, "4", 1, 256, S(sender_inflight),
-     "jobs one scanpost-sender sends at the same time"},
+     "jobs one scanpost-sender sends at the same time", CFG_RESTART},
     {"sender_poll_interval", CFG_INT, "5", 1, 3600, S(sender_poll_interval),
-     "seconds between queue polls when no NOTIFY arrives"},
+     "seconds between queue polls when no NOTIFY arrives", CFG_RELOAD},
     {"sender_lease", CFG_INT, "300", 10, 86400, S(sender_lease),
-     "seconds a claimed job stays leased before the rescuer requeues it"},
+     "seconds a claimed job stays leased before the rescuer requeues it", CFG_RESTART},
     {"sender_max_attempts", CFG_INT, "6", 1, 100, S(sender_max_attempts),
-     "send attempts before a job fails"},
+     "send attempts before a job fails", CFG_RELOAD},
     {"sender_retry_base", CFG_INT, "2", 1, 3600, S(sender_retry_base),
-     "seconds of the first retry delay; doubles per attempt, with jitter"},
+     "seconds of the first retry delay; doubles per attempt, with jitter", CFG_RELOAD},
     {"large_mail_threshold", CFG_INT, "20971520", 1, LONG_MAX, S(large_mail_threshold),
-     "document bytes above which RMail large-file transfer is used"},
+     "document bytes above which RMail large-file transfer is used", CFG_RELOAD},
     {"retention_jobs_days", CFG_INT, "90", 0, 36500, S(retention_jobs_days),
-     "days a finished job's row is kept (retention run; 0 = for ever)"},
+     "days a finished job's row is kept (retention run; 0 = for ever)", CFG_RELOAD},
     {"retention_sessions_days", CFG_INT, "30", 0, 36500, S(retention_sessions_days),
-     "days an ended session's row is kept once no job points at it (0 = for ever)"},
+     "days an ended session's row is kept once no job points at it (0 = for ever)", CFG_RELOAD},
     {"retention_audit_days", CFG_INT, "365", 0, 36500, S(retention_audit_days),
-     "days an audit event is kept; older ones are written to audit_export_dir, then deleted"},
+     "days an audit event is kept; older ones are written to audit_export_dir, then deleted",
+     CFG_RELOAD},
     {"audit_export_dir", CFG_STRING, "/var/lib/scanpost/audit", 1, 0, S(audit_export_dir),
-     "folder where retention run writes audit events (JSON lines) before deleting them"},
+     "folder where retention run writes audit events (JSON lines) before deleting them",
+     CFG_RELOAD},
     {"failed_retention", CFG_INT, "604800", 0, 31536000, S(failed_retention),
-     "seconds a failed job's document is kept for a retry, then deleted"},
+     "seconds a failed job's document is kept for a retry, then deleted", CFG_RELOAD},
     {"key_rotation_period", CFG_INT, "86400", 3600, 31536000, S(key_rotation_period),
-     "seconds between master key rotations: the backup exposure window"},
+     "seconds between master key rotations: the backup exposure window", CFG_RELOAD},
     {"janitor_interval", CFG_INT, "30", 1, 3600, S(janitor_interval),
-     "seconds between janitor runs (expiry, leases, retention)"},
+     "seconds between janitor runs (expiry, leases, retention)", CFG_RELOAD},
     {"sso_socket", CFG_STRING, "", 0, 0, S(sso_socket),
-     "unix socket of scanpost-ssod; empty = single sign-on off"},
+     "unix socket of scanpost-ssod; empty = single sign-on off", CFG_RESTART},
     {"sso_keyring", CFG_STRING, "/etc/scanpost/keys/sso", 1, 0, S(sso_keyring),
-     "directory of the SSO vault's master keys (scanpost-ssod only)"},
+     "directory of the SSO vault's master keys (scanpost-ssod only)", CFG_RESTART},
     {"sso_idp_certs", CFG_STRING, "/etc/scanpost/sso-idp.pem", 1, 0, S(sso_idp_certs),
-     "PEM file: the identity provider's token-signing certificate(s) (scanpost-ssod)"},
+     "PEM file: the identity provider's token-signing certificate(s) (scanpost-ssod)", CFG_RELOAD},
     {"sso_idp_issuer", CFG_STRING, "", 0, 0, S(sso_idp_issuer),
-     "Issuer of the printers' security tokens, exactly (scanpost-ssod)"},
+     "Issuer of the printers' security tokens, exactly (scanpost-ssod)", CFG_RELOAD},
     {"sso_audience", CFG_STRING, "", 0, 0, S(sso_audience),
-     "Audience the printers' tokens name, unless a printer has its own (scanpost-ssod)"},
+     "Audience the printers' tokens name, unless a printer has its own (scanpost-ssod)",
+     CFG_RELOAD},
     {"sso_service_provider", CFG_STRING, "", 0, 0, S(sso_service_provider),
-     "ServiceProvider the weblet asks the printer's GetSecurityToken for"},
+     "ServiceProvider the weblet asks the printer's GetSecurityToken for", CFG_RELOAD},
     {"sso_security_token_key", CFG_STRING, "", 0, 0, S(sso_security_token_key),
-     "SecurityTokenKey the weblet presents to the printer (not a secret: see README)"},
+     "SecurityTokenKey the weblet presents to the printer (not a secret: see README)", CFG_RELOAD},
     {"sso_assertion_max_age", CFG_INT, "3600", 60, 86400, S(sso_assertion_max_age),
-     "seconds after its IssueInstant a printer's security token is still accepted"},
+     "seconds after its IssueInstant a printer's security token is still accepted", CFG_RELOAD},
     {"sso_ticket_lifetime", CFG_INT, "1800", 60, 28800, S(sso_ticket_lifetime),
-     "seconds one visit may use the proof of its verified token"},
+     "seconds one visit may use the proof of its verified token", CFG_RELOAD},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -256,6 +268,54 @@ int config_load(struct sp_config *cfg, const char *path, char *err, size_t errle
 fail:
 	config_free(cfg);
 	return -1;
+}
+
+static int same_value(const struct cfg_key *k, const struct sp_config *a, const struct sp_config *b)
+{
+	const char *pa = (const char *)a + k->offset, *pb = (const char *)b + k->offset;
+
+	if (k->type == CFG_STRING)
+		return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
+	return *(const long *)pa == *(const long *)pb;
+}
+
+static void list_add(char *list, size_t len, const char *name)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, len - n, "%s%s", n ? ", " : "", name);
+}
+
+int config_reload(struct sp_config *live, const char *path, char *applied, size_t alen,
+                  char *restart, size_t rlen, char *err, size_t errlen)
+{
+	struct sp_config fresh;
+
+	applied[0] = restart[0] = '\0';
+	if (config_load(&fresh, path, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &keys[i];
+		char *lp = (char *)live + k->offset, *fp = (char *)&fresh + k->offset;
+
+		if (same_value(k, live, &fresh))
+			continue;
+		if (k->reload != CFG_RELOAD) {
+			list_add(restart, rlen, k->name);
+			continue;
+		}
+		list_add(applied, alen, k->name);
+		if (k->type == CFG_STRING) {
+			char *old = *(char **)lp;
+
+			*(char **)lp = *(char **)fp;
+			*(char **)fp = old; /* freed with fresh */
+		} else {
+			*(long *)lp = *(long *)fp;
+		}
+	}
+	config_free(&fresh);
+	return 0;
 }
 
 void config_free(struct sp_config *cfg)

@@ -24,9 +24,11 @@ struct api {
 	struct sp_config cfg;
 };
 
-/* One per worker thread. */
+/* One per worker thread, in one of the two pools (main.c). */
 struct worker {
 	struct api *api;
+	int listen_fd;      /* the pool's FastCGI socket */
+	int uploads;        /* the upload pool: /scan/ routes only; else never them */
 	struct db *db;
 	struct rmail *rmail;
 	struct keycache doc_keys;   /* wraps document keys */

@@ -129,7 +129,7 @@ static int put_file(const char *upload, const uint8_t *doc, size_t len, long pau
 	params[0] = "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY;
 	params[1] = cl;
 	params[2] = NULL;
-	if ((q = fcgi_begin(regress_api_socket(), "POST", upload, params)) == NULL)
+	if ((q = fcgi_begin(regress_upload_socket(), "POST", upload, params)) == NULL)
 		return -1;
 	fcgi_send(q, head, strlen(head));
 	fcgi_send(q, doc, len / 2);
@@ -170,7 +170,7 @@ static int filing(const char *upload, const char *op, const char *dir, const cha
 	params[0] = "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY;
 	params[1] = cl;
 	params[2] = NULL;
-	if ((q = fcgi_begin(regress_api_socket(), "POST", upload, params)) == NULL)
+	if ((q = fcgi_begin(regress_upload_socket(), "POST", upload, params)) == NULL)
 		return -1;
 	fcgi_send(q, head, strlen(head));
 	if (file)
@@ -376,6 +376,86 @@ static void test_a_slow_upload_survives_a_key_rotation(void)
 	free(doc);
 }
 
+/* Issue 10, bounded waits: while one upload holds its link, a second POST
+ * to it is 409 at once (the row is locked NOWAIT), and the API's own
+ * pool answers meanwhile. */
+static char busy_upload[200];
+static int busy_status, busy_session_status;
+static double busy_seconds;
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void second_upload_and_a_status(void)
+{
+	static const uint8_t small[] = "%PDF-1.4 a second try";
+	struct fcgi_answer a;
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	busy_status =
+	    put_file(busy_upload, small, sizeof(small) - 1, 0, NULL, &a) == 0 ? a.status : 0;
+	busy_seconds = seconds_since(&t0);
+	fcgi_answer_free(&a);
+	busy_session_status = call("GET", "/api/v1/session", NULL, &a) == 0 ? a.status : 0;
+	fcgi_answer_free(&a);
+}
+
+static void test_a_second_upload_to_a_busy_link_is_409_at_once(void)
+{
+	struct fcgi_answer a;
+	char id[40];
+	uint8_t *doc = regress_document(200000, 7);
+
+	regress_reset();
+	stub_reset();
+	sign_in();
+	create_job(id, busy_upload);
+	CU_ASSERT_EQUAL_FATAL(
+	    put_file(busy_upload, doc, 200000, 1500, second_upload_and_a_status, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 200);
+	fcgi_answer_free(&a);
+	CU_ASSERT_EQUAL(busy_status, 409);
+	CU_ASSERT(busy_seconds < 1.0);
+	CU_ASSERT_EQUAL(busy_session_status, 200);
+	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.job_files WHERE job_id = $1::uuid", id),
+	                1);
+	free(doc);
+}
+
+/* Issue 10, separate pools: an upload sent to the API's socket, or an API
+ * call to the uploads' socket, is not served there (404). */
+static void test_each_pool_serves_only_its_own_routes(void)
+{
+	const char *params[] = {NULL};
+	struct fcgi_answer a;
+	struct fcgi_req *q;
+	char id[40], upload[200];
+
+	regress_reset();
+	sign_in();
+	create_job(id, upload);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q = fcgi_begin(regress_api_socket(), "POST", upload, params));
+	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 404);
+	fcgi_answer_free(&a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+	    q = fcgi_begin(regress_upload_socket(), "GET", "/api/v1/session", params));
+	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 404);
+	fcgi_answer_free(&a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+	    q = fcgi_begin(regress_upload_socket(), "GET", "/healthz", params));
+	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 404);
+	fcgi_answer_free(&a);
+}
+
 /* Hole 5 through the handler: the link expires while the body arrives. */
 static void test_an_upload_outliving_its_link_is_403_and_keeps_nothing(void)
 {
@@ -504,6 +584,9 @@ static CU_TestInfo tests[] = {
     {"filing bookkeeping comes and goes, documents stay",
      test_filing_bookkeeping_comes_and_goes_documents_stay},
     {"sign-out cancels what waits for its scan", test_sign_out_cancels_what_waits_for_its_scan},
+    {"a second upload to a busy link is 409 at once",
+     test_a_second_upload_to_a_busy_link_is_409_at_once},
+    {"each pool serves only its own routes", test_each_pool_serves_only_its_own_routes},
     CU_TEST_INFO_NULL,
 };
 

@@ -18,5 +18,4 @@ void h_session_sso_ticket(struct req *r);
 void h_session_get(struct req *r);
 void h_session_delete(struct req *r);
 
-
 #endif

@@ -13,22 +13,18 @@
 #include <string.h>
 
 #include "jobstate.h"
+#include "request.h"
 
-/* The statuses scanpost answers; anything else is counted as "other". */
-static const int counted_status[] = {200, 201, 202, 204, 400, 401, 403, 404,
-                                     405, 408, 409, 413, 415, 429, 502, 503};
-#define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
-
-static atomic_ulong requests[ROUTE__MAX + 1][NSTATUS + 1];
+/* By route and by status, as request.c's list of statuses has them (the
+ * last column: any other). */
+static atomic_ulong requests[ROUTE__MAX + 1][REPLY_STATUS_MAX + 1];
 
 void metrics_count(enum route_id route, int status)
 {
-	size_t s = NSTATUS;
+	int i = reply_status_index(status);
+	size_t s = i < 0 ? REPLY_STATUS_MAX : (size_t)i;
 	unsigned r = (unsigned)route < ROUTE__MAX ? (unsigned)route : ROUTE__MAX;
 
-	for (size_t i = 0; i < NSTATUS; i++)
-		if (counted_status[i] == status)
-			s = i;
 	atomic_fetch_add_explicit(&requests[r][s], 1, memory_order_relaxed);
 }
 
@@ -102,14 +98,14 @@ char *metrics_exposition(struct db *db, size_t *len)
 	              "status.\n# TYPE scanpost_http_requests_total counter\n");
 	for (unsigned route = 0; route <= ROUTE__MAX; route++) {
 		const struct route *rt = route_by_id((enum route_id)route);
-		for (size_t s = 0; s <= NSTATUS; s++) {
+		for (size_t s = 0; s <= REPLY_STATUS_MAX; s++) {
 			unsigned long n =
 			    atomic_load_explicit(&requests[route][s], memory_order_relaxed);
 			if (n == 0)
 				continue;
 			char status[16];
-			if (s < NSTATUS)
-				snprintf(status, sizeof(status), "%d", counted_status[s]);
+			if (s < REPLY_STATUS_MAX)
+				snprintf(status, sizeof(status), "%d", reply_status_at(s));
 			else
 				snprintf(status, sizeof(status), "other");
 			text_addf(&t,

@@ -261,7 +261,7 @@ const char *regress_upload_socket(void)
 	return upload_sock;
 }
 
-static int socket_answers(const char *path)
+int regress_socket_answers(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
@@ -305,7 +305,7 @@ int regress_api_start(const char *rmail_url)
 	}
 	for (int i = 0; i < 200; i++) {
 		/* The upload pool starts after the API's: both answer then. */
-		if (socket_answers(api_sock) && socket_answers(upload_sock))
+		if (regress_socket_answers(api_sock) && regress_socket_answers(upload_sock))
 			return 0;
 		if (waitpid(api_pid, NULL, WNOHANG) == api_pid) {
 			fprintf(stderr, "regress: scanpost-api exited at start (see %s)\n", log);

@@ -108,22 +108,6 @@ static void assert_clean_exit(struct run *r, int want, const char *words)
 	free(text);
 }
 
-static int socket_answers(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-
-	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
 static char api_env[700], upload_env[700], api_sock[600], upload_sock[600];
 
 /* The api's sockets for these tests, apart from the other tests' ones. */
@@ -146,7 +130,7 @@ static void test_api_with_a_missing_keyring_exits_1_with_the_reason(void)
 	sockets();
 	CU_ASSERT_EQUAL_FATAL(spawn(&r, "cgi/scanpost-api", "api.conf", env), 0);
 	assert_clean_exit(&r, 1, "scanpost-api: ");
-	CU_ASSERT_FALSE(socket_answers(api_sock));
+	CU_ASSERT_FALSE(regress_socket_answers(api_sock));
 }
 
 /* The API pool's workers run when the upload pool cannot listen: they are
@@ -162,7 +146,7 @@ static void test_api_stops_the_started_pool_when_the_second_fails(void)
 	         regress_dir());
 	CU_ASSERT_EQUAL_FATAL(spawn(&r, "cgi/scanpost-api", "api.conf", env), 0);
 	assert_clean_exit(&r, 1, "cannot listen on");
-	CU_ASSERT_FALSE(socket_answers(api_sock));
+	CU_ASSERT_FALSE(regress_socket_answers(api_sock));
 }
 
 static void test_api_with_one_socket_for_both_pools_is_refused(void)
@@ -193,7 +177,7 @@ static void test_api_with_the_database_down_answers_503_and_stops_cleanly(void)
 	sockets();
 	CU_ASSERT_EQUAL_FATAL(spawn(&r, "cgi/scanpost-api", "api.conf", env), 0);
 	for (int i = 0; i < 200 && !up; i++) {
-		up = socket_answers(api_sock) && socket_answers(upload_sock);
+		up = regress_socket_answers(api_sock) && regress_socket_answers(upload_sock);
 		if (!up)
 			nanosleep(&pause, NULL);
 	}

@@ -71,11 +71,10 @@
 #include "multipart.h"
 #include "template.h"
 
-#define READ_BUF (64 * 1024)
-/* upload_min_rate is an average, judged once this many seconds passed:
- * a printer's first bytes may wait for its scanner. */
-#define RATE_GRACE_SECONDS 30
-#define FIELD_MAX          511
+/* FCGX_GetStr returns only when this much arrived (or the body ended):
+ * small enough that a slow body is judged often (upload_min_rate). */
+#define READ_BUF  (16 * 1024)
+#define FIELD_MAX 511
 /* A lock, bookkeeping file or job log is a few KiB; more is no such file. */
 #define EXTRA_FILE_MAX (1024 * 1024)
 
@@ -400,7 +399,8 @@ static int on_part_end(void *arg)
 }
 
 /* Whether the body arrives slower than upload_min_rate on average (after
- * RATE_GRACE_SECONDS): such an upload holds an upload worker, a database
+ * upload_rate_window seconds: a printer's first bytes may wait for its
+ * scanner): such an upload holds an upload worker, a database
  * connection and an open transaction for nothing (DESIGN 3.7, bounded
  * waits).  nginx's client_body_timeout ends one that stops altogether. */
 static bool upload_too_slow(const struct upload *u, const struct timespec *t0, uint64_t got)
@@ -413,7 +413,8 @@ static bool upload_too_slow(const struct upload *u, const struct timespec *t0, u
 		return false;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
-	return secs > RATE_GRACE_SECONDS && (double)got < (double)min_rate * secs;
+	return secs > (double)u->r->w->api->cfg.upload_rate_window &&
+	       (double)got < (double)min_rate * secs;
 }
 
 /* Feeds the whole body to the parser; the reason of a failure is in u. */

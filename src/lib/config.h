@@ -31,6 +31,7 @@ struct sp_config {
 	char *upload_socket;
 	long upload_workers;
 	long upload_min_rate;
+	long upload_rate_window;
 	long db_lock_timeout_ms;
 	long db_idle_tx_timeout;
 	long api_max_body;

@@ -428,6 +428,55 @@ static void test_a_second_upload_to_a_busy_link_is_409_at_once(void)
 	free(doc);
 }
 
+/* Issue 10, bounded waits: a body slower than upload_min_rate (4096 B/s in
+ * the run's api.conf, judged after upload_rate_window = 2 s) is 408 and
+ * keeps nothing; the worker is free again. */
+static void test_an_upload_slower_than_the_minimum_rate_is_408(void)
+{
+	enum { PIECE = 1024, PIECES = 24 };
+	static const char head[] =
+	    "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"theOperation\"\r\n\r\n"
+	    "PutFile\r\n--" BOUNDARY "\r\nContent-Disposition: form-data;"
+	    " name=\"destDir\"\r\n\r\n/\r\n--" BOUNDARY
+	    "\r\nContent-Disposition: form-data; name=\"destName\"\r\n\r\nslow.pdf\r\n"
+	    "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"sendfile\";"
+	    " filename=\"slow.pdf\"\r\nContent-Type: application/pdf\r\n\r\n";
+	static const char tail[] = "\r\n--" BOUNDARY "--\r\n";
+	struct timespec pause = {0, 400 * 1000 * 1000};
+	const char *params[3];
+	struct fcgi_answer a;
+	struct fcgi_req *q;
+	char id[40], upload[200], cl[40];
+	uint8_t *doc = regress_document(PIECE * PIECES, 11);
+
+	regress_reset();
+	sign_in();
+	create_job(id, upload);
+	snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu",
+	         sizeof(head) - 1 + (size_t)PIECE * PIECES + sizeof(tail) - 1);
+	params[0] = "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY;
+	params[1] = cl;
+	params[2] = NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+	    q = fcgi_begin(regress_upload_socket(), "POST", upload, params));
+	fcgi_send(q, head, sizeof(head) - 1);
+	/* 2.5 KiB/s: the first 16 KiB read ends after ~6 s, past the window. */
+	for (int i = 0; i < PIECES; i++) {
+		if (fcgi_send(q, doc + i * PIECE, PIECE) != 0)
+			break; /* answered already */
+		nanosleep(&pause, NULL);
+	}
+	fcgi_send(q, tail, sizeof(tail) - 1);
+	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 408);
+	fcgi_answer_free(&a);
+	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.job_files WHERE job_id = $1::uuid", id),
+	                0);
+	CU_ASSERT_EQUAL(
+	    rows("SELECT count(*) FROM scanpost.document_chunks WHERE job_id = $1::uuid", id), 0);
+	free(doc);
+}
+
 /* Issue 10, separate pools: an upload sent to the API's socket, or an API
  * call to the uploads' socket, is not served there (404). */
 static void test_each_pool_serves_only_its_own_routes(void)
@@ -587,6 +636,8 @@ static CU_TestInfo tests[] = {
     {"a second upload to a busy link is 409 at once",
      test_a_second_upload_to_a_busy_link_is_409_at_once},
     {"each pool serves only its own routes", test_each_pool_serves_only_its_own_routes},
+    {"an upload slower than the minimum rate is 408",
+     test_an_upload_slower_than_the_minimum_rate_is_408},
     CU_TEST_INFO_NULL,
 };
 

@@ -229,6 +229,35 @@ static void test_a_bad_config_is_exit_2(void)
 	assert_clean_exit(&r, 2, "api_workers");
 }
 
+/* db_set_limits: every connection made after it carries lock_timeout and
+ * idle_in_transaction_session_timeout; the server ends a transaction that
+ * sits idle longer. */
+static void test_db_limits_reach_the_server_and_end_an_idle_transaction(void)
+{
+	static const struct db_stmt show_lock = {"regress_show_lock", "SHOW lock_timeout", 0};
+	static const struct db_stmt show_idle = {"regress_show_idle",
+	                                         "SHOW idle_in_transaction_session_timeout", 0};
+	static const struct db_stmt one = {"regress_one", "SELECT 1", 0};
+	struct timespec idle = {1, 600 * 1000 * 1000};
+	struct db *db = regress_db("scanpost_api");
+	PGresult *res;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	db_set_limits(db, 1500, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res = db_run(db, &show_lock, NULL, NULL, NULL, 0));
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "1500ms");
+	PQclear(res);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res = db_run(db, &show_idle, NULL, NULL, NULL, 0));
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "1s");
+	PQclear(res);
+	CU_ASSERT_EQUAL_FATAL(db_begin(db), 0);
+	nanosleep(&idle, NULL);
+	CU_ASSERT_EQUAL(db_exec(db, &one, NULL), -1); /* the server ended it */
+	db_rollback(db);
+	CU_ASSERT_EQUAL(db_exec(db, &one, NULL), 0); /* and the next call reconnects */
+	db_free(db);
+}
+
 static CU_TestInfo tests[] = {
     {"api with a missing keyring exits 1 with the reason",
      test_api_with_a_missing_keyring_exits_1_with_the_reason},
@@ -244,6 +273,8 @@ static CU_TestInfo tests[] = {
     {"ssod without its socket exits 1 with the reason",
      test_ssod_without_its_socket_exits_1_with_the_reason},
     {"a bad config is exit 2", test_a_bad_config_is_exit_2},
+    {"db limits reach the server and end an idle transaction",
+     test_db_limits_reach_the_server_and_end_an_idle_transaction},
     CU_TEST_INFO_NULL,
 };
 

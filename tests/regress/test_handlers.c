@@ -477,6 +477,37 @@ static void test_an_upload_slower_than_the_minimum_rate_is_408(void)
 	free(doc);
 }
 
+/* Issue 10, bounded waits: a row lock the api cannot get ends its wait at
+ * db_lock_timeout_ms (1000 in the run's api.conf) with 503, instead of
+ * holding the worker for as long as the other transaction lasts. */
+static void test_a_held_row_lock_is_503_after_the_lock_timeout(void)
+{
+	static const struct db_stmt hold = {"regress_hold_sessions",
+	                                    "SELECT 1 FROM scanpost.sessions FOR UPDATE", 0};
+	struct db *owner = regress_db("scanpost_owner");
+	struct fcgi_answer a;
+	struct timespec t0;
+	double secs;
+
+	regress_reset();
+	sign_in();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(owner);
+	CU_ASSERT_EQUAL_FATAL(db_begin(owner), 0);
+	CU_ASSERT_EQUAL_FATAL(db_exec(owner, &hold, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CU_ASSERT_EQUAL_FATAL(call("DELETE", "/api/v1/session", NULL, &a), 0);
+	secs = seconds_since(&t0);
+	CU_ASSERT_EQUAL(a.status, 503);
+	CU_ASSERT(secs >= 0.9 && secs < 5.0);
+	fcgi_answer_free(&a);
+	db_rollback(owner);
+	db_free(owner);
+	/* The lock gone, the same session signs out. */
+	CU_ASSERT_EQUAL_FATAL(call("DELETE", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 204);
+	fcgi_answer_free(&a);
+}
+
 /* Issue 10, separate pools: an upload sent to the API's socket, or an API
  * call to the uploads' socket, is not served there (404). */
 static void test_each_pool_serves_only_its_own_routes(void)
@@ -636,6 +667,8 @@ static CU_TestInfo tests[] = {
     {"a second upload to a busy link is 409 at once",
      test_a_second_upload_to_a_busy_link_is_409_at_once},
     {"each pool serves only its own routes", test_each_pool_serves_only_its_own_routes},
+    {"a held row lock is 503 after the lock timeout",
+     test_a_held_row_lock_is_503_after_the_lock_timeout},
     {"an upload slower than the minimum rate is 408",
      test_an_upload_slower_than_the_minimum_rate_is_408},
     CU_TEST_INFO_NULL,

@@ -8,7 +8,9 @@
  * with one key overridden through its SCANPOST_<KEY> variable.
  */
 #include <CUnit/Basic.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 
 #include "fcgi_client.h"
 #include "regress.h"
+#include "rmail.h"
 
 struct run {
 	pid_t pid;
@@ -258,6 +261,49 @@ static void test_db_limits_reach_the_server_and_end_an_idle_transaction(void)
 	db_free(db);
 }
 
+/* A listener that takes connections and never says a word: RMail hanging. */
+static int silent_listener(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		return -1;
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Every RMail call has a total limit; the sign-in's is rmail_signin_timeout:
+ * an RMail that accepts and never answers costs the person that long, not
+ * rmail_timeout without progress nor the connect timeout (10 s). */
+static void test_a_hanging_rmail_sign_in_ends_at_its_total_limit(void)
+{
+	struct rmail_result res;
+	struct timespec t0, t1;
+	char url[64], *token = NULL;
+	long expires = 0;
+	int port = 0, fd = silent_listener(&port);
+	struct rmail *rm;
+	double secs;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d", port);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rm = rmail_new(url, "", 30));
+	rmail_set_limits(rm, 900, 2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CU_ASSERT_NOT_EQUAL(rmail_get_token(rm, "dana@example.org", "pw", &token, &expires, &res),
+	                    0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CU_ASSERT(secs >= 1.5 && secs < 5.0);
+	CU_ASSERT_EQUAL(res.err, RMAIL_UNAVAILABLE);
+	CU_ASSERT_PTR_NULL(token);
+	rmail_free(rm);
+	close(fd);
+}
+
 static CU_TestInfo tests[] = {
     {"api with a missing keyring exits 1 with the reason",
      test_api_with_a_missing_keyring_exits_1_with_the_reason},
@@ -273,6 +319,8 @@ static CU_TestInfo tests[] = {
     {"ssod without its socket exits 1 with the reason",
      test_ssod_without_its_socket_exits_1_with_the_reason},
     {"a bad config is exit 2", test_a_bad_config_is_exit_2},
+    {"a hanging RMail sign-in ends at its total limit",
+     test_a_hanging_rmail_sign_in_ends_at_its_total_limit},
     {"db limits reach the server and end an idle transaction",
      test_db_limits_reach_the_server_and_end_an_idle_transaction},
     CU_TEST_INFO_NULL,

@@ -256,6 +256,9 @@ static void upload_setup(struct upload *u, const char *doc, size_t bytes, long r
 	curl_easy_setopt(u->c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(u->c, CURLOPT_MIMEPOST, u->mime);
 	curl_easy_setopt(u->c, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)rate);
+	/* The smallest buffer libcurl allows: it sends at most this much at
+	 * once and then waits, so the body trickles rather than bursts. */
+	curl_easy_setopt(u->c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	curl_easy_setopt(u->c, CURLOPT_TIMEOUT, 300L);
 	curl_easy_setopt(u->c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(u->c, CURLOPT_WRITEDATA, &u->body);

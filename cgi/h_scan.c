@@ -593,6 +593,56 @@ static void reply_filing(struct req *r, int status, const char *xrx)
 	reply_raw(r, status, "text/plain; charset=us-ascii", xrx, xrx ? strlen(xrx) : 0);
 }
 
+/* The lifecycle owns the upload's transaction (lifecycle.h): begun with
+ * the job locked, committed only if the link is still valid then.  0 with
+ * the transaction open, or -1 answered. */
+static int upload_begin(struct upload *u, const uint8_t token_hash[32], char *owner,
+                        size_t ownerlen)
+{
+	struct req *r = u->r;
+
+	switch (lifecycle_upload_begin(r->w->db, u->job_id, token_hash, &u->stored_before, owner,
+	                               ownerlen)) {
+	case LC_OK:
+		return 0;
+	case LC_BUSY:
+		sp_log(LOG_WARN, "upload_refused", "job_id", u->job_id, "reason",
+		       lifecycle_strerror(LC_BUSY), NULL);
+		reply_filing(r, 409, "XRXERROR");
+		return -1;
+	case LC_DB_ERROR:
+		sp_log(LOG_ERROR, "upload_lock_failed", "error", db_error(r->w->db), NULL);
+		reply_filing(r, 503, "XRXERROR");
+		return -1;
+	default:
+		sp_log(LOG_WARN, "upload_refused", "job_id", u->job_id, "reason",
+		       "unknown, expired or used upload link", NULL);
+		reply_filing(r, 403, "XRXERROR");
+		return -1;
+	}
+}
+
+/* The answer to a body that did not go through (upload_parse). */
+static void reply_upload_failed(struct upload *u, enum mp_err e)
+{
+	static const struct {
+		int status;
+		const char *why;
+	} fails[] = {
+	    [UP_OK] = {400, "malformed multipart body"},
+	    [UP_MALFORMED] = {400, "unexpected filing field"},
+	    [UP_TOO_LARGE] = {413, "over upload_max_bytes"},
+	    [UP_BAD_TYPE] = {415, "not a PDF, TIFF or JPEG file"},
+	    [UP_STORE] = {503, "could not store"},
+	    [UP_TOO_SLOW] = {408, "slower than upload_min_rate"},
+	};
+
+	sp_log(u->fail == UP_STORE ? LOG_ERROR : LOG_WARN, "upload_failed", "job_id", u->job_id,
+	       "reason", fails[u->fail].why, "parser", mp_strerror(e), "error",
+	       u->fail == UP_STORE ? db_error(u->r->w->db) : "", NULL);
+	reply_filing(u->r, fails[u->fail].status, "XRXERROR");
+}
+
 void h_scan_upload(struct req *r)
 {
 	struct upload u;
@@ -623,50 +673,16 @@ void h_scan_upload(struct req *r)
 		reply_filing(r, 400, "XRXERROR");
 		goto out;
 	}
-	/* The lifecycle owns this transaction (lifecycle.h): begun with the
-	 * job locked, committed only if the link is still valid then. */
-	switch (lifecycle_upload_begin(r->w->db, u.job_id, token_hash, &u.stored_before, owner,
-	                               sizeof(owner))) {
-	case LC_OK:
-		in_tx = 1;
-		break;
-	case LC_BUSY:
-		sp_log(LOG_WARN, "upload_refused", "job_id", u.job_id, "reason",
-		       lifecycle_strerror(LC_BUSY), NULL);
-		reply_filing(r, 409, "XRXERROR");
+	if (upload_begin(&u, token_hash, owner, sizeof(owner)) != 0)
 		goto out;
-	case LC_DB_ERROR:
-		sp_log(LOG_ERROR, "upload_lock_failed", "error", db_error(r->w->db), NULL);
-		reply_filing(r, 503, "XRXERROR");
-		goto out;
-	default:
-		sp_log(LOG_WARN, "upload_refused", "job_id", u.job_id, "reason",
-		       "unknown, expired or used upload link", NULL);
-		reply_filing(r, 403, "XRXERROR");
-		goto out;
-	}
+	in_tx = 1;
 	/* The cap counts the bookkeeping files and the job log too. */
 	if (filingstore_extra_bytes(r->w->db, u.job_id, &extra) != 0)
 		goto store_failed;
 	u.stored_before += extra;
 
-	e = upload_parse(&u, mp);
-	if (e != MP_OK) {
-		static const struct {
-			int status;
-			const char *why;
-		} fails[] = {
-		    [UP_OK] = {400, "malformed multipart body"},
-		    [UP_MALFORMED] = {400, "unexpected filing field"},
-		    [UP_TOO_LARGE] = {413, "over upload_max_bytes"},
-		    [UP_BAD_TYPE] = {415, "not a PDF, TIFF or JPEG file"},
-		    [UP_STORE] = {503, "could not store"},
-		    [UP_TOO_SLOW] = {408, "slower than upload_min_rate"},
-		};
-		sp_log(u.fail == UP_STORE ? LOG_ERROR : LOG_WARN, "upload_failed", "job_id",
-		       u.job_id, "reason", fails[u.fail].why, "parser", mp_strerror(e), "error",
-		       u.fail == UP_STORE ? db_error(r->w->db) : "", NULL);
-		reply_filing(r, fails[u.fail].status, "XRXERROR");
+	if ((e = upload_parse(&u, mp)) != MP_OK) {
+		reply_upload_failed(&u, e);
 		goto out;
 	}
 	op = filing_op_of(u.op_text);

@@ -324,6 +324,22 @@ int main(int argc, char **argv)
 		            "api_socket and upload_socket must differ: the pools share no worker");
 		goto out;
 	}
+	/* An upload writes a sealed chunk every SP_CHUNK_SIZE bytes and is
+	 * idle in its transaction in between: at the slowest allowed rate
+	 * that gap must stay under the server's idle limit. */
+	if (api.cfg.upload_min_rate > 0 &&
+	    api.cfg.db_idle_tx_timeout <
+	        api.cfg.upload_rate_window + SP_CHUNK_SIZE / api.cfg.upload_min_rate) {
+		daemon_fail(
+		    &d,
+		    "db_idle_tx_timeout (%ld s) is shorter than an upload at upload_min_rate "
+		    "may be idle: at least %ld s (upload_rate_window + %d bytes / "
+		    "upload_min_rate)",
+		    api.cfg.db_idle_tx_timeout,
+		    api.cfg.upload_rate_window + SP_CHUNK_SIZE / api.cfg.upload_min_rate,
+		    SP_CHUNK_SIZE);
+		goto out;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0) {
 		daemon_fail(&d, "libcurl or libfcgi does not initialize");
 		goto out;

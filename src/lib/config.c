@@ -63,7 +63,8 @@ static const struct cfg_key keys[] = {
     {"db_lock_timeout_ms", CFG_INT, "2000", 1, 600000, S(db_lock_timeout_ms),
      "milliseconds scanpost-api waits for a row lock (PostgreSQL lock_timeout)"},
     {"db_idle_tx_timeout", CFG_INT, "300", 1, 86400, S(db_idle_tx_timeout),
-     "seconds an api transaction may sit idle (idle_in_transaction_session_timeout)"},
+     "seconds an api transaction may sit idle (idle_in_transaction_session_timeout); "
+     "at least upload_rate_window + 262144 / upload_min_rate"},
     {"api_max_body", CFG_INT, "65536", 1024, 16777216, S(api_max_body),
      "largest JSON request body in bytes (413 above)"},
     {"public_base_url", CFG_STRING, "https://localhost", 1, 0, S(public_base_url),

@@ -223,6 +223,19 @@ static void test_ssod_without_its_socket_exits_1_with_the_reason(void)
 	assert_clean_exit(&r, 1, "scanpost-ssod: sso_socket is empty");
 }
 
+/* A slow upload may be idle in its transaction for up to a chunk at the
+ * minimum rate: an idle limit shorter than that is refused at start. */
+static void test_api_refuses_an_idle_limit_shorter_than_a_slow_chunk(void)
+{
+	const char *env[] = {api_env, upload_env, "SCANPOST_UPLOAD_MIN_RATE=1024",
+	                     "SCANPOST_DB_IDLE_TX_TIMEOUT=60", NULL};
+	struct run r;
+
+	sockets();
+	CU_ASSERT_EQUAL_FATAL(spawn(&r, "cgi/scanpost-api", "api.conf", env), 0);
+	assert_clean_exit(&r, 1, "db_idle_tx_timeout");
+}
+
 static void test_a_bad_config_is_exit_2(void)
 {
 	const char *env[] = {"SCANPOST_API_WORKERS=0", NULL};
@@ -318,6 +331,8 @@ static CU_TestInfo tests[] = {
     {"sender stops cleanly on SIGTERM", test_sender_stops_cleanly_on_sigterm},
     {"ssod without its socket exits 1 with the reason",
      test_ssod_without_its_socket_exits_1_with_the_reason},
+    {"api refuses an idle limit shorter than a slow chunk",
+     test_api_refuses_an_idle_limit_shorter_than_a_slow_chunk},
     {"a bad config is exit 2", test_a_bad_config_is_exit_2},
     {"a hanging RMail sign-in ends at its total limit",
      test_a_hanging_rmail_sign_in_ends_at_its_total_limit},

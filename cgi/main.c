@@ -176,8 +176,10 @@ static void *worker_main(void *arg)
 	for (;;) {
 		if (FCGX_Accept_r(&fr) < 0)
 			break; /* the listening socket was shut down */
+		metrics_pool_busy(w->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, 1);
 		request_handle(w, &fr);
 		FCGX_Finish_r(&fr);
+		metrics_pool_busy(w->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, -1);
 	}
 	FCGX_Free(&fr, 1);
 	return NULL;
@@ -275,6 +277,7 @@ static int pool_start(struct daemon *d, struct api *api, struct pool *p)
 	for (long i = 0; i < p->nworkers; i++)
 		if (daemon_spawn(d, p->name, worker_main, &p->workers[i]) != 0)
 			return -1;
+	metrics_pool_size(p->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, p->nworkers);
 	sp_log(LOG_INFO, "pool_started", "pool", p->name, "socket",
 	       p->socket[0] ? p->socket : "stdin", "%workers", LOG_NUM(p->nworkers), NULL);
 	return 0;

@@ -28,6 +28,19 @@ void metrics_count(enum route_id route, int status)
 	atomic_fetch_add_explicit(&requests[r][s], 1, memory_order_relaxed);
 }
 
+static atomic_long pool_size[METRICS_POOL__MAX], pool_busy[METRICS_POOL__MAX];
+static const char *const pool_name[METRICS_POOL__MAX] = {"api", "upload"};
+
+void metrics_pool_size(enum metrics_pool pool, long workers)
+{
+	atomic_store(&pool_size[pool], workers);
+}
+
+void metrics_pool_busy(enum metrics_pool pool, int delta)
+{
+	atomic_fetch_add_explicit(&pool_busy[pool], delta, memory_order_relaxed);
+}
+
 static atomic_ullong upload_bytes;
 
 void metrics_upload_bytes(unsigned long long n)
@@ -117,6 +130,17 @@ char *metrics_exposition(struct db *db, size_t *len)
 	          "# HELP scanpost_upload_bytes_total Scanned bytes stored.\n"
 	          "# TYPE scanpost_upload_bytes_total counter\nscanpost_upload_bytes_total %llu\n",
 	          (unsigned long long)atomic_load(&upload_bytes));
+	text_addf(&t, "# HELP scanpost_workers Worker threads of each pool.\n"
+	              "# TYPE scanpost_workers gauge\n");
+	for (int p = 0; p < METRICS_POOL__MAX; p++)
+		text_addf(&t, "scanpost_workers{pool=\"%s\"} %ld\n", pool_name[p],
+		          (long)atomic_load(&pool_size[p]));
+	text_addf(&t, "# HELP scanpost_workers_busy Workers of each pool answering a request now "
+	              "(uploads hold theirs for as long as the printer sends).\n"
+	              "# TYPE scanpost_workers_busy gauge\n");
+	for (int p = 0; p < METRICS_POOL__MAX; p++)
+		text_addf(&t, "scanpost_workers_busy{pool=\"%s\"} %ld\n", pool_name[p],
+		          (long)atomic_load(&pool_busy[p]));
 	text_addf(&t, "# HELP scanpost_jobs Jobs by state.\n# TYPE scanpost_jobs gauge\n");
 	if ((res = db_run(db, &stmt_metrics_queue, NULL, NULL, NULL, 0)) != NULL) {
 		db_up = 1;

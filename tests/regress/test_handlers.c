@@ -380,7 +380,7 @@ static void test_a_slow_upload_survives_a_key_rotation(void)
  * to it is 409 at once (the row is locked NOWAIT), and the API's own
  * pool answers meanwhile. */
 static char busy_upload[200];
-static int busy_status, busy_session_status;
+static int busy_status, busy_session_status, busy_metrics_upload, busy_metrics_api;
 static double busy_seconds;
 
 static double seconds_since(const struct timespec *t0)
@@ -404,6 +404,13 @@ static void second_upload_and_a_status(void)
 	fcgi_answer_free(&a);
 	busy_session_status = call("GET", "/api/v1/session", NULL, &a) == 0 ? a.status : 0;
 	fcgi_answer_free(&a);
+	busy_metrics_upload = busy_metrics_api = 0;
+	if (call("GET", "/metrics", NULL, &a) == 0 && a.body) {
+		busy_metrics_upload =
+		    strstr(a.body, "scanpost_workers_busy{pool=\"upload\"} 1") != NULL;
+		busy_metrics_api = strstr(a.body, "scanpost_workers_busy{pool=\"api\"} 1") != NULL;
+	}
+	fcgi_answer_free(&a);
 }
 
 static void test_a_second_upload_to_a_busy_link_is_409_at_once(void)
@@ -423,6 +430,10 @@ static void test_a_second_upload_to_a_busy_link_is_409_at_once(void)
 	CU_ASSERT_EQUAL(busy_status, 409);
 	CU_ASSERT(busy_seconds < 1.0);
 	CU_ASSERT_EQUAL(busy_session_status, 200);
+	/* Meanwhile: the upload holds one upload worker; /metrics itself is
+	 * the one API worker busy. */
+	CU_ASSERT_TRUE(busy_metrics_upload);
+	CU_ASSERT_TRUE(busy_metrics_api);
 	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.job_files WHERE job_id = $1::uuid", id),
 	                1);
 	free(doc);

@@ -1,65 +1,15 @@
 /*
  * h_health.c - /healthz for nginx and monitors, /metrics for Prometheus
- * (text exposition format 0.0.4).  nginx lets /metrics through from
- * loopback only.
+ * (its figures: metrics.c).  nginx lets /metrics through from loopback
+ * only.
  */
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "handlers.h"
-#include "jobs_api.h"
-#include "jobstate.h"
 #include "log.h"
-
-/* The statuses scanpost answers; anything else is counted as "other". */
-static const int counted_status[] = {200, 201, 202, 204, 400, 401, 403, 404,
-                                     405, 409, 413, 415, 429, 502, 503};
-#define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
-
-static atomic_ulong requests[ROUTE__MAX + 1][NSTATUS + 1];
-
-void metrics_count(enum route_id route, int status)
-{
-	size_t s = NSTATUS;
-	unsigned r = (unsigned)route < ROUTE__MAX ? (unsigned)route : ROUTE__MAX;
-
-	for (size_t i = 0; i < NSTATUS; i++)
-		if (counted_status[i] == status)
-			s = i;
-	atomic_fetch_add_explicit(&requests[r][s], 1, memory_order_relaxed);
-}
-
-static atomic_ullong upload_bytes;
-
-void metrics_upload_bytes(unsigned long long n)
-{
-	atomic_fetch_add_explicit(&upload_bytes, n, memory_order_relaxed);
-}
+#include "metrics.h"
 
 static const struct db_stmt stmt_health_ping = {"health_ping", "SELECT 1", 0};
-
-/* Send figures come from the queue itself: right whichever of several
- * senders sent, and the same on every api host (PostgreSQL is the one
- * shared state, DESIGN 4). */
-static const struct db_stmt stmt_metrics_latency = {
-    "metrics_latency",
-    "SELECT count(*), coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY s), 0),"
-    " coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY s), 0) FROM"
-    " (SELECT extract(epoch FROM sent_at - submitted_at) AS s FROM scanpost.jobs"
-    "  WHERE state = $1 AND sent_at > now() - interval '1 hour') x",
-    1};
-
-static const struct db_stmt stmt_metrics_errors = {
-    "metrics_errors",
-    "SELECT last_error_code, count(*) FROM scanpost.jobs WHERE last_error_code IS NOT NULL"
-    " AND updated_at > now() - interval '1 hour' GROUP BY 1 ORDER BY 1",
-    0};
-
-static const struct db_stmt stmt_metrics_queue = {
-    "metrics_queue", "SELECT state, count(*) FROM scanpost.jobs GROUP BY state", 0};
 
 void h_healthz(struct req *r)
 {
@@ -75,100 +25,15 @@ void h_healthz(struct req *r)
 	json_object_put(o);
 }
 
-/* Appends to a growing text buffer; the exposition is small (few KB). */
-struct text {
-	char *buf;
-	size_t len, cap;
-};
-
-static void text_addf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void text_addf(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt,
-		              ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (t->buf && (size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t cap = (t->cap + (size_t)n + 1) * 2;
-		char *grown = realloc(t->buf, cap);
-		if (grown == NULL)
-			return;
-		t->buf = grown;
-		t->cap = cap;
-	}
-}
-
 void h_metrics(struct req *r)
 {
-	struct text t = {0};
-	PGresult *res;
-	int db_up = 0;
+	size_t len = 0;
+	char *text = metrics_exposition(r->w->db, &len);
 
-	text_addf(&t, "# HELP scanpost_http_requests_total Requests answered, by route and "
-	              "status.\n# TYPE scanpost_http_requests_total counter\n");
-	for (unsigned route = 0; route <= ROUTE__MAX; route++) {
-		const struct route *rt = route_by_id((enum route_id)route);
-		for (size_t s = 0; s <= NSTATUS; s++) {
-			unsigned long n =
-			    atomic_load_explicit(&requests[route][s], memory_order_relaxed);
-			if (n == 0)
-				continue;
-			char status[16];
-			if (s < NSTATUS)
-				snprintf(status, sizeof(status), "%d", counted_status[s]);
-			else
-				snprintf(status, sizeof(status), "other");
-			text_addf(&t,
-			          "scanpost_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n",
-			          rt ? rt->name : "unrouted", status, n);
-		}
+	if (text == NULL) {
+		reply_error(r, APIERR_NOT_READY, NULL);
+		return;
 	}
-	text_addf(&t,
-	          "# HELP scanpost_upload_bytes_total Scanned bytes stored.\n"
-	          "# TYPE scanpost_upload_bytes_total counter\nscanpost_upload_bytes_total %llu\n",
-	          (unsigned long long)atomic_load(&upload_bytes));
-	text_addf(&t, "# HELP scanpost_jobs Jobs by state.\n# TYPE scanpost_jobs gauge\n");
-	if ((res = db_run(r->w->db, &stmt_metrics_queue, NULL, NULL, NULL, 0)) != NULL) {
-		db_up = 1;
-		for (int i = 0; i < PQntuples(res); i++)
-			text_addf(&t, "scanpost_jobs{state=\"%s\"} %s\n", PQgetvalue(res, i, 0),
-			          PQgetvalue(res, i, 1));
-		PQclear(res);
-	}
-	const char *sent[1] = {job_state_name(JOB_SENT)};
-	if ((res = db_run(r->w->db, &stmt_metrics_latency, sent, NULL, NULL, 0)) != NULL) {
-		text_addf(
-		    &t,
-		    "# HELP scanpost_send_latency_seconds Submit to accepted by RMail, "
-		    "jobs sent in the last hour.\n# TYPE scanpost_send_latency_seconds summary\n"
-		    "scanpost_send_latency_seconds{quantile=\"0.5\"} %s\n"
-		    "scanpost_send_latency_seconds{quantile=\"0.99\"} %s\n"
-		    "scanpost_send_latency_seconds_count %s\n",
-		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
-	if ((res = db_run(r->w->db, &stmt_metrics_errors, NULL, NULL, NULL, 0)) != NULL) {
-		text_addf(&t, "# HELP scanpost_send_errors Jobs whose last RMail error in the last "
-		              "hour was of this kind.\n# TYPE scanpost_send_errors gauge\n");
-		for (int i = 0; i < PQntuples(res); i++)
-			text_addf(&t, "scanpost_send_errors{code=\"%s\"} %s\n",
-			          PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-		PQclear(res);
-	}
-	text_addf(&t,
-	          "# HELP scanpost_database_up Whether the database answered.\n"
-	          "# TYPE scanpost_database_up gauge\nscanpost_database_up %d\n",
-	          db_up);
-	reply_raw(r, 200, "text/plain; version=0.0.4", t.buf ? t.buf : "", t.len);
-	free(t.buf);
+	reply_raw(r, 200, "text/plain; version=0.0.4", text, len);
+	free(text);
 }

@@ -13,7 +13,9 @@
  * takes the lock.  HTTP errors are kept for what is not the protocol's
  * business: a bad or used upload link (403), a body over upload_max_bytes
  * (413), a document that is not PDF, TIFF or JPEG (415), a malformed body
- * (400), our own trouble (503); each with XRXERROR.
+ * (400), a second POST while another upload to the same link is in
+ * progress (409, at once: the job row is locked NOWAIT), a body slower
+ * than upload_min_rate (408), our own trouble (503); each with XRXERROR.
  *
  * Where scanpost answers otherwise than the sample, on purpose:
  *  - a document is never deleted or replaced by the device: GetFile and
@@ -55,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec.h"
 #include "docstore.h"
@@ -64,10 +67,13 @@
 #include "jobs_api.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metrics.h"
 #include "multipart.h"
 #include "template.h"
 
-#define READ_BUF  (64 * 1024)
+/* FCGX_GetStr returns only when this much arrived (or the body ended):
+ * small enough that a slow body is judged often (upload_min_rate). */
+#define READ_BUF  (16 * 1024)
 #define FIELD_MAX 511
 /* A lock, bookkeeping file or job log is a few KiB; more is no such file. */
 #define EXTRA_FILE_MAX (1024 * 1024)
@@ -86,7 +92,7 @@ static const struct {
 #define SNIFF_LEN 5
 
 /* Failures that are HTTP errors, not protocol answers. */
-enum upload_fail { UP_OK, UP_MALFORMED, UP_TOO_LARGE, UP_BAD_TYPE, UP_STORE };
+enum upload_fail { UP_OK, UP_MALFORMED, UP_TOO_LARGE, UP_BAD_TYPE, UP_STORE, UP_TOO_SLOW };
 
 enum field_id { F_NONE, F_OPERATION, F_DESTDIR, F_DESTNAME, F_DELDIR, F_FILE, F_IGNORED };
 
@@ -392,18 +398,47 @@ static int on_part_end(void *arg)
 	return 0;
 }
 
+/* Whether the body arrives slower than upload_min_rate on average (after
+ * upload_rate_window seconds: a printer's first bytes may wait for its
+ * scanner): such an upload holds an upload worker, a database
+ * connection and an open transaction for nothing (DESIGN 3.7, bounded
+ * waits).  nginx's client_body_timeout ends one that stops altogether. */
+static bool upload_too_slow(const struct upload *u, const struct timespec *t0, uint64_t got)
+{
+	long min_rate = u->r->w->api->cfg.upload_min_rate;
+	struct timespec now;
+	double secs;
+
+	if (min_rate <= 0)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
+	return secs > (double)u->r->w->api->cfg.upload_rate_window &&
+	       (double)got < (double)min_rate * secs;
+}
+
 /* Feeds the whole body to the parser; the reason of a failure is in u. */
 static enum mp_err upload_parse(struct upload *u, struct mp_parser *mp)
 {
 	uint8_t *buf = malloc(READ_BUF);
 	enum mp_err e = MP_OK;
+	struct timespec t0;
+	uint64_t got = 0;
 	int n;
 
 	if (buf == NULL)
 		return MP_ERR_NOMEM;
-	while ((n = FCGX_GetStr((char *)buf, READ_BUF, u->r->fcgi->in)) > 0)
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((n = FCGX_GetStr((char *)buf, READ_BUF, u->r->fcgi->in)) > 0) {
 		if ((e = mp_parser_feed(mp, buf, (size_t)n)) != MP_OK)
 			break;
+		got += (uint64_t)n;
+		if (upload_too_slow(u, &t0, got)) {
+			u->fail = UP_TOO_SLOW;
+			e = MP_ERR_ABORTED;
+			break;
+		}
+	}
 	if (e == MP_OK)
 		e = mp_parser_finish(mp);
 	OPENSSL_cleanse(buf, READ_BUF);
@@ -558,6 +593,56 @@ static void reply_filing(struct req *r, int status, const char *xrx)
 	reply_raw(r, status, "text/plain; charset=us-ascii", xrx, xrx ? strlen(xrx) : 0);
 }
 
+/* The lifecycle owns the upload's transaction (lifecycle.h): begun with
+ * the job locked, committed only if the link is still valid then.  0 with
+ * the transaction open, or -1 answered. */
+static int upload_begin(struct upload *u, const uint8_t token_hash[32], char *owner,
+                        size_t ownerlen)
+{
+	struct req *r = u->r;
+
+	switch (lifecycle_upload_begin(r->w->db, u->job_id, token_hash, &u->stored_before, owner,
+	                               ownerlen)) {
+	case LC_OK:
+		return 0;
+	case LC_BUSY:
+		sp_log(LOG_WARN, "upload_refused", "job_id", u->job_id, "reason",
+		       lifecycle_strerror(LC_BUSY), NULL);
+		reply_filing(r, 409, "XRXERROR");
+		return -1;
+	case LC_DB_ERROR:
+		sp_log(LOG_ERROR, "upload_lock_failed", "error", db_error(r->w->db), NULL);
+		reply_filing(r, 503, "XRXERROR");
+		return -1;
+	default:
+		sp_log(LOG_WARN, "upload_refused", "job_id", u->job_id, "reason",
+		       "unknown, expired or used upload link", NULL);
+		reply_filing(r, 403, "XRXERROR");
+		return -1;
+	}
+}
+
+/* The answer to a body that did not go through (upload_parse). */
+static void reply_upload_failed(struct upload *u, enum mp_err e)
+{
+	static const struct {
+		int status;
+		const char *why;
+	} fails[] = {
+	    [UP_OK] = {400, "malformed multipart body"},
+	    [UP_MALFORMED] = {400, "unexpected filing field"},
+	    [UP_TOO_LARGE] = {413, "over upload_max_bytes"},
+	    [UP_BAD_TYPE] = {415, "not a PDF, TIFF or JPEG file"},
+	    [UP_STORE] = {503, "could not store"},
+	    [UP_TOO_SLOW] = {408, "slower than upload_min_rate"},
+	};
+
+	sp_log(u->fail == UP_STORE ? LOG_ERROR : LOG_WARN, "upload_failed", "job_id", u->job_id,
+	       "reason", fails[u->fail].why, "parser", mp_strerror(e), "error",
+	       u->fail == UP_STORE ? db_error(u->r->w->db) : "", NULL);
+	reply_filing(u->r, fails[u->fail].status, "XRXERROR");
+}
+
 void h_scan_upload(struct req *r)
 {
 	struct upload u;
@@ -588,44 +673,16 @@ void h_scan_upload(struct req *r)
 		reply_filing(r, 400, "XRXERROR");
 		goto out;
 	}
-	/* The lifecycle owns this transaction (lifecycle.h): begun with the
-	 * job locked, committed only if the link is still valid then. */
-	switch (lifecycle_upload_begin(r->w->db, u.job_id, token_hash, &u.stored_before, owner,
-	                               sizeof(owner))) {
-	case LC_OK:
-		in_tx = 1;
-		break;
-	case LC_DB_ERROR:
-		sp_log(LOG_ERROR, "upload_lock_failed", "error", db_error(r->w->db), NULL);
-		reply_filing(r, 503, "XRXERROR");
+	if (upload_begin(&u, token_hash, owner, sizeof(owner)) != 0)
 		goto out;
-	default:
-		sp_log(LOG_WARN, "upload_refused", "job_id", u.job_id, "reason",
-		       "unknown, expired or used upload link", NULL);
-		reply_filing(r, 403, "XRXERROR");
-		goto out;
-	}
+	in_tx = 1;
 	/* The cap counts the bookkeeping files and the job log too. */
 	if (filingstore_extra_bytes(r->w->db, u.job_id, &extra) != 0)
 		goto store_failed;
 	u.stored_before += extra;
 
-	e = upload_parse(&u, mp);
-	if (e != MP_OK) {
-		static const struct {
-			int status;
-			const char *why;
-		} fails[] = {
-		    [UP_OK] = {400, "malformed multipart body"},
-		    [UP_MALFORMED] = {400, "unexpected filing field"},
-		    [UP_TOO_LARGE] = {413, "over upload_max_bytes"},
-		    [UP_BAD_TYPE] = {415, "not a PDF, TIFF or JPEG file"},
-		    [UP_STORE] = {503, "could not store"},
-		};
-		sp_log(u.fail == UP_STORE ? LOG_ERROR : LOG_WARN, "upload_failed", "job_id",
-		       u.job_id, "reason", fails[u.fail].why, "parser", mp_strerror(e), "error",
-		       u.fail == UP_STORE ? db_error(r->w->db) : "", NULL);
-		reply_filing(r, fails[u.fail].status, "XRXERROR");
+	if ((e = upload_parse(&u, mp)) != MP_OK) {
+		reply_upload_failed(&u, e);
 		goto out;
 	}
 	op = filing_op_of(u.op_text);

@@ -13,7 +13,4 @@ void h_job_submit(struct req *r);
 void h_job_delete(struct req *r);
 void h_scan_upload(struct req *r);
 
-/* Counts scanned bytes stored, for /metrics. */
-void metrics_upload_bytes(unsigned long long n);
-
 #endif

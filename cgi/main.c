@@ -1,7 +1,9 @@
 /*
- * main.c - scanpost-api: a libfcgi accept loop with N worker threads, each
- * with its own PostgreSQL connection and RMail client.  One route table,
- * one dispatch table, one place where sessions and CSRF are checked.
+ * main.c - scanpost-api: libfcgi accept loops in two pools of worker
+ * threads (the API's and the uploads', struct pool below), each worker
+ * with its own PostgreSQL connection and RMail client, started and
+ * stopped by the daemon skeleton (daemon.h).  One route table, one
+ * dispatch table, one place where sessions and CSRF are checked.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -19,9 +21,11 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "daemon.h"
 #include "handlers.h"
 #include "jobs_api.h"
 #include "log.h"
+#include "metrics.h"
 
 typedef void (*handler_fn)(struct req *r);
 
@@ -44,8 +48,6 @@ static const handler_fn dispatch[ROUTE__MAX] = {
     [ROUTE_SCAN_UPLOAD] = h_scan_upload,
     [ROUTE_SCAN_UPLOAD_APP] = h_scan_upload,
 };
-
-static int listen_fd = -1;
 
 static long elapsed_ms(const struct timespec *t0)
 {
@@ -140,6 +142,13 @@ static void request_handle(struct worker *w, FCGX_Request *fr)
 		goto done;
 	}
 	m = route_find(r.method, r.path, &r.route, r.params);
+	/* Each pool serves its own routes only (struct pool). */
+	if (m == ROUTE_FOUND && !(r.route->flags & ROUTE_STREAMS_BODY) != !w->uploads) {
+		sp_log(LOG_WARN, "wrong_pool", "route", r.route->name, "pool",
+		       w->uploads ? "upload" : "api", NULL);
+		r.route = NULL;
+		m = ROUTE_NO_PATH;
+	}
 	if (m != ROUTE_FOUND) {
 		reply_error(&r, m == ROUTE_NO_METHOD ? APIERR_METHOD : APIERR_NOT_FOUND, NULL);
 		goto done;
@@ -161,31 +170,34 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	FCGX_Request fr;
 
-	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+	if (FCGX_InitRequest(&fr, w->listen_fd, 0) != 0) {
 		sp_log(LOG_ERROR, "worker_init_failed", NULL);
 		return NULL;
 	}
 	for (;;) {
 		if (FCGX_Accept_r(&fr) < 0)
 			break; /* the listening socket was shut down */
+		metrics_pool_busy(w->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, 1);
 		request_handle(w, &fr);
 		FCGX_Finish_r(&fr);
+		metrics_pool_busy(w->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, -1);
 	}
 	FCGX_Free(&fr, 1);
 	return NULL;
 }
 
+/* Room for the connections nginx opens while every worker of a pool is
+ * busy: a full backlog is a 502 from nginx, and two hundred printers may
+ * start at once (the kernel caps it at net.core.somaxconn). */
+#define LISTEN_BACKLOG 1024
+
+/* A listener libfcgi accepts on (FCGX_InitRequest takes any listening
+ * fd).  Not FCGX_OpenSocket: it exits the process when bind fails. */
 static int open_listener(const char *path)
 {
 	if (path[0] == '\0')
 		return 0; /* FastCGI convention: the listening socket is stdin */
-	unlink(path);
-	int fd = FCGX_OpenSocket(path, 128);
-	if (fd < 0)
-		return -1;
-	/* nginx and scanpost-api share a group; nobody else may connect. */
-	chmod(path, 0660);
-	return fd;
+	return daemon_listen_unix(path, LISTEN_BACKLOG);
 }
 
 static void usage(FILE *out)
@@ -195,107 +207,162 @@ static void usage(FILE *out)
 	config_print_help(out);
 }
 
+/*
+ * Two pools that never share a worker (DESIGN 3.7): the API pool on
+ * api_socket answers /api/, /healthz and /metrics; the upload pool on
+ * upload_socket answers the printers' /scan/ uploads, which may last as
+ * long as a slow link makes them.  nginx sends each location to its
+ * socket (nginx/scanpost.conf); a request that reaches the other pool is
+ * 404 (request_handle), so a mistaken site cannot mix them again.
+ */
+struct pool {
+	const char *name;
+	const char *socket;
+	long nworkers;
+	int uploads;
+	int listen_fd;
+	struct worker *workers;
+	long nready; /* workers whose resources are allocated (freed at exit) */
+};
+
 /* Each worker follows the keyrings itself (keycache.h): no lock on the
  * hot path, and a rotation is seen by the next request.  The api only
  * seals tokens: it loads the token keyring's public halves, never a
  * private key (crypto.h, sp_seal_to). */
-static int load_keyrings(struct api *api, struct worker *w)
+static int worker_init(struct daemon *d, struct api *api, struct pool *p, struct worker *w)
 {
 	char err[512];
 
+	w->api = api;
+	w->listen_fd = p->listen_fd;
+	w->uploads = p->uploads;
 	if (keycache_init_public(&w->token_keys, api->cfg.token_keyring, err, sizeof(err)) != 0 ||
 	    keycache_init(&w->doc_keys, api->cfg.doc_keyring, err, sizeof(err)) != 0) {
-		fprintf(stderr, "scanpost-api: %s\n", err);
+		daemon_fail(d, "%s", err);
 		return -1;
 	}
+	w->db = db_new(api->cfg.db_conninfo);
+	w->rmail =
+	    rmail_new(api->cfg.rmail_base_url, api->cfg.rmail_ca_file, api->cfg.rmail_timeout);
+	if (w->db == NULL || w->rmail == NULL) {
+		daemon_fail(d, "out of memory");
+		return -1;
+	}
+	db_set_limits(w->db, api->cfg.db_lock_timeout_ms, api->cfg.db_idle_tx_timeout);
+	rmail_set_limits(w->rmail, api->cfg.rmail_call_timeout, api->cfg.rmail_signin_timeout);
+	/* Connect now so a wrong conninfo shows at start; a database that is
+	 * down is retried per request. */
+	if (db_ensure(w->db) != 0)
+		sp_log(LOG_WARN, "db_connect_failed", "pool", p->name, "error", db_error(w->db),
+		       NULL);
 	return 0;
+}
+
+/* Opens the pool's socket, readies its workers and starts them. */
+static int pool_start(struct daemon *d, struct api *api, struct pool *p)
+{
+	if ((p->listen_fd = open_listener(p->socket)) < 0) {
+		daemon_fail(d, "cannot listen on %s (%s pool): %s", p->socket, p->name,
+		            strerror(errno));
+		return -1;
+	}
+	if ((p->workers = calloc((size_t)p->nworkers, sizeof(*p->workers))) == NULL) {
+		daemon_fail(d, "out of memory");
+		return -1;
+	}
+	for (long i = 0; i < p->nworkers; i++) {
+		p->nready = i + 1;
+		if (worker_init(d, api, p, &p->workers[i]) != 0)
+			return -1;
+	}
+	for (long i = 0; i < p->nworkers; i++)
+		if (daemon_spawn(d, p->name, worker_main, &p->workers[i]) != 0)
+			return -1;
+	metrics_pool_size(p->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, p->nworkers);
+	sp_log(LOG_INFO, "pool_started", "pool", p->name, "socket",
+	       p->socket[0] ? p->socket : "stdin", "%workers", LOG_NUM(p->nworkers), NULL);
+	return 0;
+}
+
+static void pool_free(struct pool *p)
+{
+	for (long i = 0; i < p->nready; i++) {
+		db_free(p->workers[i].db);
+		rmail_free(p->workers[i].rmail);
+		keycache_free(&p->workers[i].doc_keys);
+		keycache_free(&p->workers[i].token_keys);
+	}
+	free(p->workers);
+	if (p->listen_fd > 0 && p->socket[0]) {
+		close(p->listen_fd);
+		unlink(p->socket);
+	}
+}
+
+/* Wakes the workers blocked in accept(); a request in progress ends first. */
+static void pools_stop(void *arg)
+{
+	struct pool *pools = arg;
+
+	FCGX_ShutdownPending();
+	for (int i = 0; i < 2; i++)
+		if (pools[i].listen_fd >= 0)
+			shutdown(pools[i].listen_fd, SHUT_RDWR);
 }
 
 int main(int argc, char **argv)
 {
+	static struct daemon d;
 	static struct api api;
-	struct worker *workers = NULL;
-	pthread_t *threads = NULL;
-	char err[512];
-	sigset_t stop;
-	int sig, rc = 1;
-	long n = 0;
+	static struct pool pools[2];
+	int rc = 1, status, curl_up = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-	}
-	if (config_load(&api.cfg, config_path_from_args(argc, argv), err, sizeof(err)) != 0) {
-		fprintf(stderr, "scanpost-api: %s\n", err);
-		return 2;
-	}
-	log_init("scanpost-api", api.cfg.log_level);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0)
-		goto out;
-	if ((listen_fd = open_listener(api.cfg.api_socket)) < 0) {
-		fprintf(stderr, "scanpost-api: cannot listen on %s: %s\n", api.cfg.api_socket,
-		        strerror(errno));
+	if (daemon_init(&d, "scanpost-api", argc, argv, usage, &api.cfg, &status) != 0)
+		return status;
+	pools[0] = (struct pool){"api", api.cfg.api_socket, api.cfg.api_workers, 0, -1, NULL, 0};
+	pools[1] =
+	    (struct pool){"upload", api.cfg.upload_socket, api.cfg.upload_workers, 1, -1, NULL, 0};
+	daemon_on_stop(&d, pools_stop, pools);
+	if (strcmp(api.cfg.api_socket, api.cfg.upload_socket) == 0) {
+		daemon_fail(&d,
+		            "api_socket and upload_socket must differ: the pools share no worker");
 		goto out;
 	}
-
-	/* Workers inherit this mask; only the main thread takes the signals. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	n = api.cfg.api_workers;
-	workers = calloc((size_t)n, sizeof(*workers));
-	threads = calloc((size_t)n, sizeof(*threads));
-	if (workers == NULL || threads == NULL)
+	/* An upload writes a sealed chunk every SP_CHUNK_SIZE bytes and is
+	 * idle in its transaction in between: at the slowest allowed rate
+	 * that gap must stay under the server's idle limit. */
+	if (api.cfg.upload_min_rate > 0 &&
+	    api.cfg.db_idle_tx_timeout <
+	        api.cfg.upload_rate_window + SP_CHUNK_SIZE / api.cfg.upload_min_rate) {
+		daemon_fail(
+		    &d,
+		    "db_idle_tx_timeout (%ld s) is shorter than an upload at upload_min_rate "
+		    "may be idle: at least %ld s (upload_rate_window + %d bytes / "
+		    "upload_min_rate)",
+		    api.cfg.db_idle_tx_timeout,
+		    api.cfg.upload_rate_window + SP_CHUNK_SIZE / api.cfg.upload_min_rate,
+		    SP_CHUNK_SIZE);
 		goto out;
-	for (long i = 0; i < n; i++) {
-		workers[i].api = &api;
-		if (load_keyrings(&api, &workers[i]) != 0)
-			goto out;
-		workers[i].db = db_new(api.cfg.db_conninfo);
-		workers[i].rmail =
-		    rmail_new(api.cfg.rmail_base_url, api.cfg.rmail_ca_file, api.cfg.rmail_timeout);
-		if (workers[i].db == NULL || workers[i].rmail == NULL)
-			goto out;
-		/* Connect now so a wrong conninfo shows at start; a database
-		 * that is down is retried per request. */
-		if (db_ensure(workers[i].db) != 0)
-			sp_log(LOG_WARN, "db_connect_failed", "error", db_error(workers[i].db),
-			       NULL);
 	}
-	for (long i = 0; i < n; i++)
-		if (pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0) {
-			n = i;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0) {
+		daemon_fail(&d, "libcurl or libfcgi does not initialize");
+		goto out;
+	}
+	curl_up = 1;
+	for (int i = 0; i < 2; i++)
+		if (pool_start(&d, &api, &pools[i]) != 0)
 			goto out;
-		}
-	sp_log(LOG_INFO, "started", "socket", api.cfg.api_socket, "%workers", LOG_NUM(n), NULL);
-
-	sigwait(&stop, &sig);
-	sp_log(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
-	/* Wakes the workers blocked in accept(); a request in progress ends first. */
-	FCGX_ShutdownPending();
-	shutdown(listen_fd, SHUT_RDWR);
+	sp_log(LOG_INFO, "started", "socket", api.cfg.api_socket, "upload_socket",
+	       api.cfg.upload_socket, "%workers", LOG_NUM(api.cfg.api_workers), "%upload_workers",
+	       LOG_NUM(api.cfg.upload_workers), NULL);
+	daemon_wait(&d);
 	rc = 0;
 out:
-	for (long i = 0; threads && i < n; i++)
-		pthread_join(threads[i], NULL);
-	for (long i = 0; workers && i < api.cfg.api_workers; i++) {
-		db_free(workers[i].db);
-		rmail_free(workers[i].rmail);
-		keycache_free(&workers[i].doc_keys);
-		keycache_free(&workers[i].token_keys);
-	}
-	free(workers);
-	free(threads);
-	if (listen_fd > 0 && api.cfg.api_socket && api.cfg.api_socket[0])
-		unlink(api.cfg.api_socket);
-	config_free(&api.cfg);
-	curl_global_cleanup();
-	if (rc == 0)
-		sp_log(LOG_INFO, "stopped", NULL);
-	return rc;
+	/* Joins only the threads that started, however far the start got. */
+	daemon_stop(&d);
+	for (int i = 0; i < 2; i++)
+		pool_free(&pools[i]);
+	if (curl_up)
+		curl_global_cleanup();
+	return daemon_exit(&d, rc);
 }

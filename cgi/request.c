@@ -62,6 +62,7 @@ static const struct {
     {403, "Forbidden"},
     {404, "Not Found"},
     {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
     {409, "Conflict"},
     {413, "Content Too Large"},
     {415, "Unsupported Media Type"},
@@ -69,6 +70,22 @@ static const struct {
     {502, "Bad Gateway"},
     {503, "Service Unavailable"},
 };
+
+_Static_assert(sizeof(status_texts) / sizeof(status_texts[0]) <= REPLY_STATUS_MAX,
+               "REPLY_STATUS_MAX is smaller than the status list");
+
+int reply_status_at(size_t i)
+{
+	return i < sizeof(status_texts) / sizeof(status_texts[0]) ? status_texts[i].status : 0;
+}
+
+int reply_status_index(int status)
+{
+	for (size_t i = 0; i < sizeof(status_texts) / sizeof(status_texts[0]); i++)
+		if (status_texts[i].status == status)
+			return (int)i;
+	return -1;
+}
 
 static const char *status_text(int status)
 {

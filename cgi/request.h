@@ -24,9 +24,11 @@ struct api {
 	struct sp_config cfg;
 };
 
-/* One per worker thread. */
+/* One per worker thread, in one of the two pools (main.c). */
 struct worker {
 	struct api *api;
+	int listen_fd; /* the pool's FastCGI socket */
+	int uploads;   /* the upload pool: /scan/ routes only; else never them */
 	struct db *db;
 	struct rmail *rmail;
 	struct keycache doc_keys;   /* wraps document keys */
@@ -100,6 +102,13 @@ void reply_raw(struct req *r, int status, const char *content_type, const char *
  * table's text.  The message must never hold a secret. */
 void reply_error(struct req *r, enum api_err err, const char *message);
 int api_err_status(enum api_err err);
+
+/* The HTTP statuses scanpost-api answers: the one list (request.c), which
+ * also gives each its reason phrase.  The status at index i (0 past the
+ * end), and the index of a status (-1 when it is not in the list). */
+#define REPLY_STATUS_MAX 32
+int reply_status_at(size_t i);
+int reply_status_index(int status);
 const char *api_err_code(enum api_err err);
 const char *api_err_message(enum api_err err);
 

@@ -22,10 +22,18 @@ struct sp_config {
 	char *rmail_base_url;
 	char *rmail_ca_file;
 	long rmail_timeout;
+	long rmail_call_timeout;
+	long rmail_signin_timeout;
 	char *rmail_app_name;
 	long rmail_status_settle;
 	char *api_socket;
 	long api_workers;
+	char *upload_socket;
+	long upload_workers;
+	long upload_min_rate;
+	long upload_rate_window;
+	long db_lock_timeout_ms;
+	long db_idle_tx_timeout;
 	long api_max_body;
 	char *public_base_url;
 	long session_idle_timeout;

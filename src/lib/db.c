@@ -13,6 +13,7 @@
 
 struct db {
 	char *conninfo;
+	char options[128]; /* libpq "options": the session's limits, or "" */
 	PGconn *conn;
 	const struct db_stmt *prepared[DB_MAX_PREPARED];
 	int nprepared;
@@ -81,7 +82,15 @@ int db_ensure(struct db *db)
 	if (db->conn)
 		PQfinish(db->conn);
 	db->nprepared = 0;
-	db->conn = PQconnectdb(db->conninfo);
+	if (db->options[0]) {
+		/* expand_dbname: conninfo is parsed as a connection string and
+		 * the limits are added to it (they override its own options). */
+		const char *const kw[] = {"dbname", "options", NULL};
+		const char *const val[] = {db->conninfo, db->options, NULL};
+		db->conn = PQconnectdbParams(kw, val, 1);
+	} else {
+		db->conn = PQconnectdb(db->conninfo);
+	}
 	if (db->conn)
 		PQsetNoticeProcessor(db->conn, notice_to_log, NULL);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -91,6 +100,18 @@ int db_ensure(struct db *db)
 		return -1;
 	}
 	return 0;
+}
+
+void db_set_limits(struct db *db, long lock_timeout_ms, long idle_tx_seconds)
+{
+	snprintf(db->options, sizeof(db->options),
+	         "-c lock_timeout=%ld -c idle_in_transaction_session_timeout=%ld", lock_timeout_ms,
+	         idle_tx_seconds * 1000);
+	if (db->conn) { /* takes effect on the next connection */
+		PQfinish(db->conn);
+		db->conn = NULL;
+		db->nprepared = 0;
+	}
 }
 
 static int is_prepared(const struct db *db, const struct db_stmt *st)

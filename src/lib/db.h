@@ -24,6 +24,13 @@ struct db;
 struct db *db_new(const char *conninfo);
 void db_free(struct db *db);
 
+/* Bounded waits (DESIGN 3.7): every connection made from now on has
+ * PostgreSQL's lock_timeout (a lock not had in time fails with SQLSTATE
+ * 55P03, DB_LOCK_NOT_AVAILABLE) and idle_in_transaction_session_timeout
+ * (the server ends a session whose transaction sits idle longer). */
+#define DB_LOCK_NOT_AVAILABLE "55P03"
+void db_set_limits(struct db *db, long lock_timeout_ms, long idle_tx_seconds);
+
 /* Makes sure the connection is up (reconnecting if it broke); 0 or -1. */
 int db_ensure(struct db *db);
 

@@ -10,6 +10,7 @@
  */
 #include "jobspec.h"
 #include "mailbox.h"
+#include "utf8.h"
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -298,40 +299,6 @@ static void key_for_display(char *out, size_t outlen, const char *key)
 
 /* ---- text --------------------------------------------------------------- */
 
-/*
- * Decodes one UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
- * U+10FFFF).  Returns its length, or 0 when s does not start a valid one.
- */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	size_t n, i;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xE0) == 0xC0) {
-		n = 2, c = s[0] & 0x1F, min = 0x80;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3, c = s[0] & 0x0F, min = 0x800;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* Whether code point c may appear in a string of class tc.  Controls are
  * C0, DEL and C1 (U+0080..U+009F). */
 static bool text_allows(enum text_class tc, uint32_t c)
@@ -356,7 +323,7 @@ static const char *text_check(const char *s, size_t len, enum text_class tc, siz
 	uint32_t cp;
 
 	while (i < len) {
-		n = utf8_decode(u + i, len - i, &cp);
+		n = utf8_decode(u + i, len - i, &cp); /* utf8.h */
 		if (n == 0)
 			return "is not valid UTF-8";
 		if (!text_allows(tc, cp))

@@ -76,5 +76,5 @@ int keyuse_lock_for_retire(struct db *db, const char *ring, const char *kid, lon
 	if (db_exec(db, &stmt_keyuse_retire, v) == 0)
 		return 0;
 	/* 55P03 lock_not_available: lock_timeout passed (SQL standard class 55). */
-	return strcmp(db_sqlstate(db), "55P03") == 0 ? 1 : -1;
+	return strcmp(db_sqlstate(db), DB_LOCK_NOT_AVAILABLE) == 0 ? 1 : -1;
 }

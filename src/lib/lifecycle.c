@@ -34,6 +34,7 @@ static const char *const result_text[LC__MAX] = {
     [LC_LEASE_LOST] = "the lease was taken over by another sender",
     [LC_DOCUMENT_GONE] = "the document was deleted",
     [LC_TOKEN_GONE] = "the RMail token of the job's session is gone",
+    [LC_BUSY] = "another upload to this link is in progress",
     [LC_DB_ERROR] = "database error",
     [LC_EXPORT_FAILED] = "the audit events could not be written out; none was deleted",
 };
@@ -101,7 +102,7 @@ static const struct db_stmt stmt_cancel = {
 static const struct db_stmt stmt_upload_lock = {
     "lc_upload_lock",
     "SELECT state, upload_expires_at > clock_timestamp(), uploaded_bytes, owner"
-    " FROM scanpost.jobs WHERE id = $1::uuid AND upload_token_hash = $2 FOR UPDATE",
+    " FROM scanpost.jobs WHERE id = $1::uuid AND upload_token_hash = $2 FOR UPDATE NOWAIT",
     2};
 
 static const struct db_stmt stmt_upload_fresh = {
@@ -446,8 +447,13 @@ enum lc_result lifecycle_upload_begin(struct db *db, const char *job_id,
 
 	if (db_begin(db) != 0)
 		return LC_DB_ERROR;
+	/* NOWAIT: a second POST to a link whose upload is in progress is
+	 * told so at once (409), instead of holding a worker for as long as
+	 * the first one lasts (DESIGN 3.7, bounded waits). */
 	if ((res = db_run(db, &stmt_upload_lock, v, lens, fmts, 0)) == NULL)
-		return lc_rollback(db, LC_DB_ERROR);
+		return lc_rollback(db, strcmp(db_sqlstate(db), DB_LOCK_NOT_AVAILABLE) == 0
+		                           ? LC_BUSY
+		                           : LC_DB_ERROR);
 	if (PQntuples(res) == 1) {
 		/* Files arrive while the job can still be submitted. */
 		int open = job_state_parse(PQgetvalue(res, 0, 0), &s) == 0 &&

@@ -69,6 +69,7 @@ enum lc_result {
 	LC_LEASE_LOST,       /* a sender's move after its lease was taken: nothing changed */
 	LC_DOCUMENT_GONE,    /* requeue: the document was deleted, it cannot be sent */
 	LC_TOKEN_GONE,       /* requeue: the session's RMail token is gone */
+	LC_BUSY,             /* upload: another upload to the link holds the job */
 	LC_DB_ERROR,         /* nothing changed; db_error() says why */
 	LC_EXPORT_FAILED,    /* retention: the audit lines could not be written; nothing purged */
 	LC__MAX
@@ -129,7 +130,8 @@ enum lc_result lifecycle_job_cancel(struct db *db, const char *job_id, const cha
  * (transaction open; *stored = bytes already kept, owner filled) when the
  * token matches, the link is unexpired and the job awaits its scan;
  * otherwise LC_NOT_FOUND / LC_WRONG_STATE / LC_EXPIRED / LC_DB_ERROR with
- * no transaction open. */
+ * no transaction open.  LC_BUSY, at once, when another upload to the same
+ * link holds the job (the row is locked NOWAIT: nothing waits for it). */
 enum lc_result lifecycle_upload_begin(struct db *db, const char *job_id,
                                       const uint8_t token_hash[32], uint64_t *stored, char *owner,
                                       size_t ownerlen);

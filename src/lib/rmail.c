@@ -18,7 +18,9 @@
 struct rmail {
 	char *base_url;
 	char *ca_file;
-	long timeout;
+	long timeout;    /* seconds without progress */
+	long call_max;   /* seconds one call may take in all */
+	long signin_max; /* seconds the sign-in (/Token) may take in all */
 	CURL *curl;
 	/* the answer of the call in progress */
 	char *answer;
@@ -49,6 +51,8 @@ struct rmail *rmail_new(const char *base_url, const char *ca_file, long timeout)
 	rm->base_url = strdup(base_url);
 	rm->ca_file = strdup(ca_file ? ca_file : "");
 	rm->timeout = timeout;
+	rm->call_max = RMAIL_CALL_MAX_DEFAULT;
+	rm->signin_max = RMAIL_SIGNIN_MAX_DEFAULT;
 	rm->curl = curl_easy_init();
 	if (rm->base_url == NULL || rm->ca_file == NULL || rm->curl == NULL) {
 		rmail_free(rm);
@@ -58,6 +62,12 @@ struct rmail *rmail_new(const char *base_url, const char *ca_file, long timeout)
 	while (n > 0 && rm->base_url[n - 1] == '/')
 		rm->base_url[--n] = '\0';
 	return rm;
+}
+
+void rmail_set_limits(struct rmail *rm, long call_max, long signin_max)
+{
+	rm->call_max = call_max;
+	rm->signin_max = signin_max;
 }
 
 void rmail_free(struct rmail *rm)
@@ -181,6 +191,10 @@ static void call_setup(struct rmail *rm, const char *path, struct curl_slist *he
 	/* A large upload may take long; what must not happen is a stall. */
 	curl_easy_setopt(rm->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(rm->curl, CURLOPT_LOW_SPEED_TIME, rm->timeout);
+	/* ... and no call waits without end, however slowly it moves
+	 * (DESIGN 3.7, bounded waits).  The sign-in has its own, shorter
+	 * limit: a person is waiting at the printer (rmail_get_token). */
+	curl_easy_setopt(rm->curl, CURLOPT_TIMEOUT, rm->call_max);
 	curl_easy_setopt(rm->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(rm->curl, CURLOPT_WRITEDATA, rm);
 	curl_easy_setopt(rm->curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -284,6 +298,7 @@ int rmail_get_token(struct rmail *rm, const char *user, const char *password, ch
 	}
 	/* Help index: the path is {url}/token, the body a form. */
 	call_setup(rm, "/Token", NULL);
+	curl_easy_setopt(rm->curl, CURLOPT_TIMEOUT, rm->signin_max);
 	curl_easy_setopt(rm->curl, CURLOPT_POSTFIELDS, form);
 	if (call_perform(rm, res) == 0)
 		rc = rmail_answer_token(res->http_status, rm->answer, rm->answer_len, token_out,

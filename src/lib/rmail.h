@@ -42,6 +42,14 @@ struct rmail;
 struct rmail *rmail_new(const char *base_url, const char *ca_file, long timeout);
 void rmail_free(struct rmail *rm);
 
+/* The total limits, in seconds, of every call and of the sign-in (/Token):
+ * a call that is still moving is abandoned at them too (RMAIL_UNAVAILABLE).
+ * The daemons set them from rmail_call_timeout and rmail_signin_timeout;
+ * until then these defaults hold. */
+#define RMAIL_CALL_MAX_DEFAULT   900
+#define RMAIL_SIGNIN_MAX_DEFAULT 10
+void rmail_set_limits(struct rmail *rm, long call_max, long signin_max);
+
 /* Called now and then during every transfer (at least once a second, even
  * while waiting for an answer); returning non-zero aborts the call, which
  * then gives RMAIL_ABORTED.  fn NULL removes it. */

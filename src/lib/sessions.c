@@ -79,7 +79,7 @@ int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeo
 
 void session_token_aad(const char *session_id, char out[SESSION_TOKEN_AAD_MAX])
 {
-	snprintf(out, SESSION_TOKEN_AAD_MAX, "scanpost-token:%s", session_id);
+	snprintf(out, SESSION_TOKEN_AAD_MAX, "%s%s", SESSION_TOKEN_AAD_PREFIX, session_id);
 }
 
 int session_token_seal(const struct keyring *kr, const char *session_id, const char *token,

@@ -41,9 +41,12 @@ int sessions_create(struct db *db, const struct session_new *s);
 int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeout,
                    long touch_interval, struct session *out);
 
-/* The AAD a session's token is sealed with: "scanpost-token:" + the
- * session id, so a sealed token moved to another row does not open. */
-#define SESSION_TOKEN_AAD_MAX (sizeof("scanpost-token:") + UUID_STR_LEN)
+/* The AAD a session's token is sealed with: this prefix + the session id,
+ * so a sealed token moved to another row does not open.  A contract
+ * between scanpost-api (seals) and scanpost-sender (opens): spelled here
+ * only (make check-owners). */
+#define SESSION_TOKEN_AAD_PREFIX "scanpost-token:"
+#define SESSION_TOKEN_AAD_MAX    (sizeof(SESSION_TOKEN_AAD_PREFIX) + UUID_STR_LEN)
 void session_token_aad(const char *session_id, char out[SESSION_TOKEN_AAD_MAX]);
 
 /* Seals token for its session: to the token keyring's primary public key

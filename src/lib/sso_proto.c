@@ -15,6 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 static const char *const op_names[SSO_OP__MAX] = {
     [SSO_OP_TICKET] = "ticket", [SSO_OP_STORE] = "store",     [SSO_OP_FETCH] = "fetch",
     [SSO_OP_FORGET] = "forget", [SSO_OP_REFUSED] = "refused",
@@ -124,76 +126,6 @@ static int hex4(struct lex *l, unsigned *out)
 	return 0;
 }
 
-/* Appends code point cp as UTF-8 (RFC 3629). */
-static int put_utf8(char *dst, size_t cap, size_t *o, unsigned cp)
-{
-	uint8_t b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (uint8_t)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (uint8_t)(0xc0 | cp >> 6);
-		b[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (uint8_t)(0xe0 | cp >> 12);
-		b[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (uint8_t)(0xf0 | cp >> 18);
-		b[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-		b[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if (*o + n >= cap)
-		return -1;
-	memcpy(dst + *o, b, n);
-	*o += n;
-	OPENSSL_cleanse(b, sizeof(b));
-	return 0;
-}
-
-/* Well-formed UTF-8 (RFC 3629, 4): no overlong forms, no surrogates. */
-static int utf8_valid(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = s[i];
-		size_t k;
-		unsigned cp, min;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			k = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			k = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			k = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return 0;
-		}
-		if (n - i <= k)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += k + 1;
-	}
-	return 1;
-}
-
 /*
  * A JSON string (RFC 8259, 7) into dst (cap bytes with the NUL).  \u0000
  * is refused: these values become C strings.  -1 on anything else wrong,
@@ -247,8 +179,13 @@ static int read_string(struct lex *l, char *dst, size_t cap)
 				return -1;
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		}
-		if (put_utf8(dst, cap, &o, cp) != 0)
+		uint8_t b[4];
+		size_t n = utf8_encode(cp, b);
+		if (n == 0 || o + n >= cap)
 			return -1;
+		memcpy(dst + o, b, n);
+		o += n;
+		OPENSSL_cleanse(b, sizeof(b));
 	}
 	dst[o] = '\0';
 	return utf8_valid((const uint8_t *)dst, o) ? 0 : -1;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Four sections of a dozen short lines, plus host and path: far below this. */
@@ -101,25 +103,6 @@ static bool is_alnum(unsigned char c)
 static bool is_file_name_char(unsigned char c)
 {
 	return is_alnum(c) || c == ' ' || c == '_' || c == '-' || c == '.';
-}
-
-/* Bytes a UTF-8 sequence starting with lead b claims (1 for a stray byte),
- * so one foreign character becomes one '_'. */
-static size_t utf8_span(const unsigned char *s)
-{
-	size_t n = 1, want;
-
-	if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		want = 4;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		want = 3;
-	else if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		want = 2;
-	else
-		return 1;
-	while (n < want && (s[n] & 0xC0) == 0x80)
-		n++;
-	return n;
 }
 
 void template_safe_file_name(const char *in, char *out, size_t outlen)

@@ -7,6 +7,7 @@
  * that can be missed.  The same thread runs the janitor: rescue expired
  * leases, expire idle sessions and stale uploads, purge old failed
  * documents.  SIGTERM: stop claiming, let sends in flight finish, exit 0.
+ * Start, signals and threads: the daemon skeleton (daemon.h).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "daemon.h"
 #include "db.h"
 #include "keycache.h"
 #include "lifecycle.h"
@@ -40,7 +42,6 @@ struct sender {
 struct worker {
 	struct sender *s;
 	int index;
-	pthread_t thread;
 };
 
 static void wake_all(struct sender *s)
@@ -88,6 +89,7 @@ static void *worker_main(void *arg)
 	ctx.rmail = rmail_new(s->cfg.rmail_base_url, s->cfg.rmail_ca_file, s->cfg.rmail_timeout);
 	if (ctx.db == NULL || ctx.rmail == NULL)
 		goto out;
+	rmail_set_limits(ctx.rmail, s->cfg.rmail_call_timeout, s->cfg.rmail_signin_timeout);
 
 	while (!s->stopping) {
 		unsigned long seen;
@@ -221,73 +223,58 @@ static void usage(FILE *out)
 	config_print_help(out);
 }
 
+/* SIGTERM: stop claiming, wake every sleeper; sends in flight finish. */
+static void sender_stop(void *arg)
+{
+	struct sender *s = arg;
+
+	s->stopping = 1;
+	wake_all(s);
+}
+
 int main(int argc, char **argv)
 {
+	static struct daemon d;
 	static struct sender s;
 	struct worker *workers = NULL;
-	pthread_t listener;
-	sigset_t stop;
 	char err[512];
-	int sig, rc = 1, listener_started = 0;
-	long n = 0;
+	int rc = 1, status, curl_up = 0;
 
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-	if (config_load(&s.cfg, config_path_from_args(argc, argv), err, sizeof(err)) != 0) {
-		fprintf(stderr, "scanpost-sender: %s\n", err);
-		return 2;
-	}
-	log_init("scanpost-sender", s.cfg.log_level);
-	/* Check both keyrings now so a broken one stops the start, not a job. */
-	if (keyrings_check(&s.cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "scanpost-sender: %s\n", err);
-		goto out;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		goto out;
+	if (daemon_init(&d, "scanpost-sender", argc, argv, usage, &s.cfg, &status) != 0)
+		return status;
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.wake, NULL);
-
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	n = s.cfg.sender_inflight;
-	if ((workers = calloc((size_t)n, sizeof(*workers))) == NULL)
+	daemon_on_stop(&d, sender_stop, &s);
+	/* Check both keyrings now so a broken one stops the start, not a job. */
+	if (keyrings_check(&s.cfg, err, sizeof(err)) != 0) {
+		daemon_fail(&d, "%s", err);
 		goto out;
-	if (pthread_create(&listener, NULL, listener_main, &s) != 0)
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		daemon_fail(&d, "libcurl does not initialize");
 		goto out;
-	listener_started = 1;
-	for (long i = 0; i < n; i++) {
+	}
+	curl_up = 1;
+	if ((workers = calloc((size_t)s.cfg.sender_inflight, sizeof(*workers))) == NULL) {
+		daemon_fail(&d, "out of memory");
+		goto out;
+	}
+	if (daemon_spawn(&d, "listener", listener_main, &s) != 0)
+		goto out;
+	for (long i = 0; i < s.cfg.sender_inflight; i++) {
 		workers[i].s = &s;
 		workers[i].index = (int)i;
-		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
-			n = i;
-			s.stopping = 1;
+		if (daemon_spawn(&d, "worker", worker_main, &workers[i]) != 0)
 			goto out;
-		}
 	}
-	sp_log(LOG_INFO, "started", "%inflight", LOG_NUM(n), "rmail", s.cfg.rmail_base_url, NULL);
-	sigwait(&stop, &sig);
-	sp_log(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	sp_log(LOG_INFO, "started", "%inflight", LOG_NUM(s.cfg.sender_inflight), "rmail",
+	       s.cfg.rmail_base_url, NULL);
+	daemon_wait(&d);
 	rc = 0;
 out:
-	s.stopping = 1;
-	if (workers || listener_started)
-		wake_all(&s);
-	for (long i = 0; workers && i < n; i++)
-		pthread_join(workers[i].thread, NULL);
-	if (listener_started)
-		pthread_join(listener, NULL);
+	daemon_stop(&d);
 	free(workers);
-	config_free(&s.cfg);
-	curl_global_cleanup();
-	if (rc == 0)
-		sp_log(LOG_INFO, "stopped", NULL);
-	return rc;
+	if (curl_up)
+		curl_global_cleanup();
+	return daemon_exit(&d, rc);
 }

@@ -11,7 +11,8 @@
  * (sso_ticket.h) that names the person for the rest of the visit; every
  * other operation carries that ticket.
  *
- * Threads: the main thread waits for SIGTERM/SIGINT; an acceptor hands
+ * Threads (started and joined by the daemon skeleton, daemon.h): the main
+ * thread waits for SIGTERM/SIGINT; an acceptor hands
  * connections to SSOD_WORKERS workers through a bounded queue (a
  * connection that finds the queue full is closed at once: the api sees
  * "unavailable" and the person types their password).  Each worker has its
@@ -37,6 +38,7 @@
 #include "audit.h"
 #include "codec.h"
 #include "config.h"
+#include "daemon.h"
 #include "db.h"
 #include "keycache.h"
 #include "log.h"
@@ -55,7 +57,6 @@ struct worker {
 	struct db *db;
 	struct keycache keys;
 	time_t last_prune;
-	pthread_t thread;
 };
 
 /* The connections accepted and not yet taken by a worker. */
@@ -444,35 +445,6 @@ static void *acceptor_main(void *arg)
 
 /* ---- start and stop ------------------------------------------------------ */
 
-static int open_listener(const char *path)
-{
-	struct sockaddr_un sa;
-	mode_t old;
-	int fd;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	unlink(path);
-	/* Created 0660 from the start: scanpost-api shares our group, nobody
-	 * else may connect, not even between bind and chmod. */
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0) {
-		umask(old);
-		close(fd);
-		return -1;
-	}
-	umask(old);
-	chmod(path, 0660);
-	return fd;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: scanpost-ssod [-c FILE]\n"
@@ -481,38 +453,41 @@ static void usage(FILE *out)
 	config_print_help(out);
 }
 
+/* Wakes the acceptor; workers finish the connections already queued, then
+ * leave (the acceptor refuses what comes after: queue.stopping). */
+static void ssod_stop(void *arg)
+{
+	(void)arg;
+	if (listen_fd >= 0)
+		shutdown(listen_fd, SHUT_RDWR);
+	pthread_mutex_lock(&queue.lock);
+	queue.stopping = 1;
+	pthread_cond_broadcast(&queue.ready);
+	pthread_mutex_unlock(&queue.lock);
+}
+
 int main(int argc, char **argv)
 {
+	static struct daemon d;
 	static struct sp_config cfg;
 	static struct worker workers[SSOD_WORKERS];
-	pthread_t acceptor;
 	char err[512];
-	sigset_t stop;
-	int sig, rc = 1, nstarted = 0, acceptor_started = 0, xmlsec_up = 0;
+	int rc = 1, status, xmlsec_up = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-	}
-	if (config_load(&cfg, config_path_from_args(argc, argv), err, sizeof(err)) != 0) {
-		fprintf(stderr, "scanpost-ssod: %s\n", err);
-		return 2;
-	}
-	log_init("scanpost-ssod", cfg.log_level);
+	if (daemon_init(&d, "scanpost-ssod", argc, argv, usage, &cfg, &status) != 0)
+		return status;
+	daemon_on_stop(&d, ssod_stop, NULL);
 	if (cfg.sso_socket[0] == '\0') {
-		fprintf(stderr, "scanpost-ssod: sso_socket is empty (single sign-on is off)\n");
+		daemon_fail(&d, "sso_socket is empty (single sign-on is off)");
 		goto out;
 	}
 	if (cfg.sso_idp_issuer[0] == '\0' || cfg.sso_audience[0] == '\0') {
-		fprintf(stderr,
-		        "scanpost-ssod: sso_idp_issuer and sso_audience must be set (README, "
-		        "single sign-on)\n");
+		daemon_fail(&d,
+		            "sso_idp_issuer and sso_audience must be set (README, single sign-on)");
 		goto out;
 	}
 	if (sso_assert_init() != 0) {
-		fprintf(stderr, "scanpost-ssod: libxml2/xmlsec do not initialize\n");
+		daemon_fail(&d, "libxml2/xmlsec do not initialize");
 		goto out;
 	}
 	xmlsec_up = 1;
@@ -520,7 +495,7 @@ int main(int argc, char **argv)
 		struct sso_idp_keys *k = idp_keys(&cfg, err, sizeof(err));
 
 		if (!k) {
-			fprintf(stderr, "scanpost-ssod: sso_idp_certs: %s\n", err);
+			daemon_fail(&d, "sso_idp_certs: %s", err);
 			goto out;
 		}
 		sp_log(LOG_INFO, "sso_idp_certs", "file", cfg.sso_idp_certs, "%certificates",
@@ -530,65 +505,41 @@ int main(int argc, char **argv)
 	for (int i = 0; i < SSOD_WORKERS; i++) {
 		workers[i].cfg = &cfg;
 		if (keycache_init(&workers[i].keys, cfg.sso_keyring, err, sizeof(err)) != 0) {
-			fprintf(stderr, "scanpost-ssod: sso_keyring: %s\n", err);
+			daemon_fail(&d, "sso_keyring: %s", err);
 			goto out;
 		}
-		if ((workers[i].db = db_new(cfg.db_conninfo)) == NULL)
+		if ((workers[i].db = db_new(cfg.db_conninfo)) == NULL) {
+			daemon_fail(&d, "out of memory");
 			goto out;
+		}
 		if (db_ensure(workers[i].db) != 0)
 			sp_log(LOG_WARN, "db_connect_failed", "error", db_error(workers[i].db),
 			       NULL);
 	}
-	if ((listen_fd = open_listener(cfg.sso_socket)) < 0) {
-		fprintf(stderr, "scanpost-ssod: cannot listen on %s: %s\n", cfg.sso_socket,
-		        strerror(errno));
+	if ((listen_fd = daemon_listen_unix(cfg.sso_socket, 64)) < 0) {
+		daemon_fail(&d, "cannot listen on %s: %s", cfg.sso_socket, strerror(errno));
 		goto out;
 	}
-
-	/* The threads inherit this mask; only the main thread takes the signals. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	for (; nstarted < SSOD_WORKERS; nstarted++)
-		if (pthread_create(&workers[nstarted].thread, NULL, worker_main,
-		                   &workers[nstarted]) != 0)
-			goto stop;
-	if (pthread_create(&acceptor, NULL, acceptor_main, NULL) != 0)
-		goto stop;
-	acceptor_started = 1;
+	for (int i = 0; i < SSOD_WORKERS; i++)
+		if (daemon_spawn(&d, "worker", worker_main, &workers[i]) != 0)
+			goto out;
+	if (daemon_spawn(&d, "acceptor", acceptor_main, NULL) != 0)
+		goto out;
 	sp_log(LOG_INFO, "started", "socket", cfg.sso_socket, "%workers", LOG_NUM(SSOD_WORKERS),
 	       NULL);
-
-	sigwait(&stop, &sig);
-	sp_log(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	daemon_wait(&d);
 	rc = 0;
-stop:
-	/* Wakes the acceptor; workers finish the connections already queued. */
-	shutdown(listen_fd, SHUT_RDWR);
-	if (acceptor_started) {
-		pthread_join(acceptor, NULL);
-	} else {
-		pthread_mutex_lock(&queue.lock);
-		queue.stopping = 1;
-		pthread_cond_broadcast(&queue.ready);
-		pthread_mutex_unlock(&queue.lock);
-	}
-	for (int i = 0; i < nstarted; i++)
-		pthread_join(workers[i].thread, NULL);
-	close(listen_fd);
-	unlink(cfg.sso_socket);
 out:
+	daemon_stop(&d);
+	if (listen_fd >= 0) {
+		close(listen_fd);
+		unlink(cfg.sso_socket);
+	}
 	for (int i = 0; i < SSOD_WORKERS; i++) {
 		db_free(workers[i].db);
 		keycache_free(&workers[i].keys);
 	}
 	if (xmlsec_up)
 		sso_assert_shutdown();
-	if (rc == 0)
-		sp_log(LOG_INFO, "stopped", NULL);
-	config_free(&cfg);
-	return rc;
+	return daemon_exit(&d, rc);
 }

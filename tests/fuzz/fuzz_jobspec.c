@@ -8,7 +8,7 @@
  * A broken invariant is an abort().
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_jobspec.c \
- *       src/lib/jobspec.c src/lib/template.c $(pkg-config --cflags --libs json-c)
+ *       src/lib/jobspec.c src/lib/template.c src/lib/utf8.c $(pkg-config --cflags --libs json-c)
  */
 #include <json-c/json.h>
 #include <stdint.h>

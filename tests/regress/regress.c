@@ -254,17 +254,24 @@ const char *regress_api_socket(void)
 	return api_sock;
 }
 
-static int api_answers(void)
+static char upload_sock[600];
+
+const char *regress_upload_socket(void)
+{
+	return upload_sock;
+}
+
+int regress_socket_answers(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
 
-	if (strlen(api_sock) >= sizeof(sa.sun_path)) {
+	if (strlen(path) >= sizeof(sa.sun_path)) {
 		if (fd >= 0)
 			close(fd);
 		return 0;
 	}
-	memcpy(sa.sun_path, api_sock, strlen(api_sock) + 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	if (fd >= 0)
 		close(fd);
@@ -280,6 +287,7 @@ int regress_api_start(const char *rmail_url)
 	snprintf(conf, sizeof(conf), "%s/api.conf", regress_dir());
 	snprintf(log, sizeof(log), "%s/api.log", regress_dir());
 	snprintf(api_sock, sizeof(api_sock), "%s/run/api.sock", regress_dir());
+	snprintf(upload_sock, sizeof(upload_sock), "%s/run/upload.sock", regress_dir());
 	snprintf(env, sizeof(env), "SCANPOST_RMAIL_BASE_URL=%s", rmail_url);
 	unlink(api_sock);
 	if ((api_pid = fork()) < 0)
@@ -296,7 +304,8 @@ int regress_api_start(const char *rmail_url)
 		_exit(127);
 	}
 	for (int i = 0; i < 200; i++) {
-		if (api_answers())
+		/* The upload pool starts after the API's: both answer then. */
+		if (regress_socket_answers(api_sock) && regress_socket_answers(upload_sock))
 			return 0;
 		if (waitpid(api_pid, NULL, WNOHANG) == api_pid) {
 			fprintf(stderr, "regress: scanpost-api exited at start (see %s)\n", log);

@@ -61,6 +61,10 @@ int regress_notified(const char *payload);
 int regress_api_start(const char *rmail_url);
 void regress_api_stop(void);
 const char *regress_api_socket(void);
+/* The upload pool's socket (/scan/ only, main.c). */
+const char *regress_upload_socket(void);
+/* Whether a unix socket at path accepts a connection: 1 or 0. */
+int regress_socket_answers(const char *path);
 
 /* Empties every scanpost table: each test starts from nothing. */
 void regress_reset(void);

@@ -129,7 +129,7 @@ static int put_file(const char *upload, const uint8_t *doc, size_t len, long pau
 	params[0] = "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY;
 	params[1] = cl;
 	params[2] = NULL;
-	if ((q = fcgi_begin(regress_api_socket(), "POST", upload, params)) == NULL)
+	if ((q = fcgi_begin(regress_upload_socket(), "POST", upload, params)) == NULL)
 		return -1;
 	fcgi_send(q, head, strlen(head));
 	fcgi_send(q, doc, len / 2);
@@ -170,7 +170,7 @@ static int filing(const char *upload, const char *op, const char *dir, const cha
 	params[0] = "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY;
 	params[1] = cl;
 	params[2] = NULL;
-	if ((q = fcgi_begin(regress_api_socket(), "POST", upload, params)) == NULL)
+	if ((q = fcgi_begin(regress_upload_socket(), "POST", upload, params)) == NULL)
 		return -1;
 	fcgi_send(q, head, strlen(head));
 	if (file)
@@ -376,6 +376,177 @@ static void test_a_slow_upload_survives_a_key_rotation(void)
 	free(doc);
 }
 
+/* Issue 10, bounded waits: while one upload holds its link, a second POST
+ * to it is 409 at once (the row is locked NOWAIT), and the API's own
+ * pool answers meanwhile. */
+static char busy_upload[200];
+static int busy_status, busy_session_status, busy_metrics_upload, busy_metrics_api;
+static double busy_seconds;
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void second_upload_and_a_status(void)
+{
+	static const uint8_t small[] = "%PDF-1.4 a second try";
+	struct fcgi_answer a;
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	busy_status =
+	    put_file(busy_upload, small, sizeof(small) - 1, 0, NULL, &a) == 0 ? a.status : 0;
+	busy_seconds = seconds_since(&t0);
+	fcgi_answer_free(&a);
+	busy_session_status = call("GET", "/api/v1/session", NULL, &a) == 0 ? a.status : 0;
+	fcgi_answer_free(&a);
+	busy_metrics_upload = busy_metrics_api = 0;
+	if (call("GET", "/metrics", NULL, &a) == 0 && a.body) {
+		busy_metrics_upload =
+		    strstr(a.body, "scanpost_workers_busy{pool=\"upload\"} 1") != NULL;
+		busy_metrics_api = strstr(a.body, "scanpost_workers_busy{pool=\"api\"} 1") != NULL;
+	}
+	fcgi_answer_free(&a);
+}
+
+static void test_a_second_upload_to_a_busy_link_is_409_at_once(void)
+{
+	struct fcgi_answer a;
+	char id[40];
+	uint8_t *doc = regress_document(200000, 7);
+
+	regress_reset();
+	stub_reset();
+	sign_in();
+	create_job(id, busy_upload);
+	CU_ASSERT_EQUAL_FATAL(
+	    put_file(busy_upload, doc, 200000, 1500, second_upload_and_a_status, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 200);
+	fcgi_answer_free(&a);
+	CU_ASSERT_EQUAL(busy_status, 409);
+	CU_ASSERT(busy_seconds < 1.0);
+	CU_ASSERT_EQUAL(busy_session_status, 200);
+	/* Meanwhile: the upload holds one upload worker; /metrics itself is
+	 * the one API worker busy. */
+	CU_ASSERT_TRUE(busy_metrics_upload);
+	CU_ASSERT_TRUE(busy_metrics_api);
+	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.job_files WHERE job_id = $1::uuid", id),
+	                1);
+	free(doc);
+}
+
+/* Issue 10, bounded waits: a body slower than upload_min_rate (4096 B/s in
+ * the run's api.conf, judged after upload_rate_window = 2 s) is 408 and
+ * keeps nothing; the worker is free again. */
+static void test_an_upload_slower_than_the_minimum_rate_is_408(void)
+{
+	enum { PIECE = 1024, PIECES = 24 };
+	static const char head[] =
+	    "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"theOperation\"\r\n\r\n"
+	    "PutFile\r\n--" BOUNDARY "\r\nContent-Disposition: form-data;"
+	    " name=\"destDir\"\r\n\r\n/\r\n--" BOUNDARY
+	    "\r\nContent-Disposition: form-data; name=\"destName\"\r\n\r\nslow.pdf\r\n"
+	    "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"sendfile\";"
+	    " filename=\"slow.pdf\"\r\nContent-Type: application/pdf\r\n\r\n";
+	static const char tail[] = "\r\n--" BOUNDARY "--\r\n";
+	struct timespec pause = {0, 400 * 1000 * 1000};
+	const char *params[3];
+	struct fcgi_answer a;
+	struct fcgi_req *q;
+	char id[40], upload[200], cl[40];
+	uint8_t *doc = regress_document(PIECE * PIECES, 11);
+
+	regress_reset();
+	sign_in();
+	create_job(id, upload);
+	snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu",
+	         sizeof(head) - 1 + (size_t)PIECE * PIECES + sizeof(tail) - 1);
+	params[0] = "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY;
+	params[1] = cl;
+	params[2] = NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+	    q = fcgi_begin(regress_upload_socket(), "POST", upload, params));
+	fcgi_send(q, head, sizeof(head) - 1);
+	/* 2.5 KiB/s: the first 16 KiB read ends after ~6 s, past the window. */
+	for (int i = 0; i < PIECES; i++) {
+		if (fcgi_send(q, doc + i * PIECE, PIECE) != 0)
+			break; /* answered already */
+		nanosleep(&pause, NULL);
+	}
+	fcgi_send(q, tail, sizeof(tail) - 1);
+	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 408);
+	fcgi_answer_free(&a);
+	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.job_files WHERE job_id = $1::uuid", id),
+	                0);
+	CU_ASSERT_EQUAL(
+	    rows("SELECT count(*) FROM scanpost.document_chunks WHERE job_id = $1::uuid", id), 0);
+	free(doc);
+}
+
+/* Issue 10, bounded waits: a row lock the api cannot get ends its wait at
+ * db_lock_timeout_ms (1000 in the run's api.conf) with 503, instead of
+ * holding the worker for as long as the other transaction lasts. */
+static void test_a_held_row_lock_is_503_after_the_lock_timeout(void)
+{
+	static const struct db_stmt hold = {"regress_hold_sessions",
+	                                    "SELECT 1 FROM scanpost.sessions FOR UPDATE", 0};
+	struct db *owner = regress_db("scanpost_owner");
+	struct fcgi_answer a;
+	struct timespec t0;
+	double secs;
+
+	regress_reset();
+	sign_in();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(owner);
+	CU_ASSERT_EQUAL_FATAL(db_begin(owner), 0);
+	CU_ASSERT_EQUAL_FATAL(db_exec(owner, &hold, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CU_ASSERT_EQUAL_FATAL(call("DELETE", "/api/v1/session", NULL, &a), 0);
+	secs = seconds_since(&t0);
+	CU_ASSERT_EQUAL(a.status, 503);
+	CU_ASSERT(secs >= 0.9 && secs < 5.0);
+	fcgi_answer_free(&a);
+	db_rollback(owner);
+	db_free(owner);
+	/* The lock gone, the same session signs out. */
+	CU_ASSERT_EQUAL_FATAL(call("DELETE", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 204);
+	fcgi_answer_free(&a);
+}
+
+/* Issue 10, separate pools: an upload sent to the API's socket, or an API
+ * call to the uploads' socket, is not served there (404). */
+static void test_each_pool_serves_only_its_own_routes(void)
+{
+	const char *params[] = {NULL};
+	struct fcgi_answer a;
+	struct fcgi_req *q;
+	char id[40], upload[200];
+
+	regress_reset();
+	sign_in();
+	create_job(id, upload);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q = fcgi_begin(regress_api_socket(), "POST", upload, params));
+	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 404);
+	fcgi_answer_free(&a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+	    q = fcgi_begin(regress_upload_socket(), "GET", "/api/v1/session", params));
+	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 404);
+	fcgi_answer_free(&a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+	    q = fcgi_begin(regress_upload_socket(), "GET", "/healthz", params));
+	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 404);
+	fcgi_answer_free(&a);
+}
+
 /* Hole 5 through the handler: the link expires while the body arrives. */
 static void test_an_upload_outliving_its_link_is_403_and_keeps_nothing(void)
 {
@@ -504,6 +675,13 @@ static CU_TestInfo tests[] = {
     {"filing bookkeeping comes and goes, documents stay",
      test_filing_bookkeeping_comes_and_goes_documents_stay},
     {"sign-out cancels what waits for its scan", test_sign_out_cancels_what_waits_for_its_scan},
+    {"a second upload to a busy link is 409 at once",
+     test_a_second_upload_to_a_busy_link_is_409_at_once},
+    {"each pool serves only its own routes", test_each_pool_serves_only_its_own_routes},
+    {"a held row lock is 503 after the lock timeout",
+     test_a_held_row_lock_is_503_after_the_lock_timeout},
+    {"an upload slower than the minimum rate is 408",
+     test_an_upload_slower_than_the_minimum_rate_is_408},
     CU_TEST_INFO_NULL,
 };
 

@@ -1,0 +1,30 @@
+/*
+ * metrics.h - scanpost-api's figures for /metrics (Prometheus text format
+ * 0.0.4): counters bumped by the workers without a lock, and the queue's
+ * figures read when asked.
+ */
+#ifndef SCANPOST_METRICS_H
+#define SCANPOST_METRICS_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "routes.h"
+
+/* Counts one answered request (route ROUTE__MAX: unrouted). */
+void metrics_count(enum route_id route, int status);
+/* Counts scanned bytes stored. */
+void metrics_upload_bytes(unsigned long long n);
+
+/* The worker pools (main.c): how many workers each has, and one more or
+ * one fewer of them busy with a request. */
+enum metrics_pool { METRICS_POOL_API, METRICS_POOL_UPLOAD, METRICS_POOL__MAX };
+void metrics_pool_size(enum metrics_pool pool, long workers);
+void metrics_pool_busy(enum metrics_pool pool, int delta);
+
+/* The whole exposition, malloc'd (the caller frees), its length in *len;
+ * the queue's figures are left out when the database does not answer
+ * (scanpost_database_up 0).  NULL when out of memory. */
+char *metrics_exposition(struct db *db, size_t *len);
+
+#endif

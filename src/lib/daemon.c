@@ -1,0 +1,173 @@
+/*
+ * daemon.c - the skeleton of the long-running programs (see daemon.h).
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int daemon_init(struct daemon *d, const char *name, int argc, char **argv, void (*usage)(FILE *out),
+                struct sp_config *cfg, int *status)
+{
+	char err[512];
+
+	memset(d, 0, sizeof(*d));
+	d->name = name;
+	d->cfg = cfg;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			*status = 0;
+			return -1;
+		}
+	if (config_load(cfg, config_path_from_args(argc, argv), err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", name, err);
+		config_free(cfg);
+		*status = 2;
+		return -1;
+	}
+	log_init(name, cfg->log_level);
+	/* Before any thread exists: they all inherit the mask, and only
+	 * daemon_wait takes these signals. */
+	sigemptyset(&d->signals);
+	sigaddset(&d->signals, SIGTERM);
+	sigaddset(&d->signals, SIGINT);
+	sigaddset(&d->signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &d->signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+void daemon_fail(struct daemon *d, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", d->name, msg);
+	sp_log(LOG_ERROR, "start_failed", "reason", msg, NULL);
+}
+
+void daemon_on_stop(struct daemon *d, daemon_hook fn, void *arg)
+{
+	d->stop_fn = fn;
+	d->stop_arg = arg;
+}
+
+void daemon_on_reload(struct daemon *d, daemon_hook fn, void *arg)
+{
+	d->reload_fn = fn;
+	d->reload_arg = arg;
+}
+
+int daemon_spawn(struct daemon *d, const char *what, void *(*fn)(void *), void *arg)
+{
+	int e;
+
+	if (d->nthreads == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		pthread_t *grown = realloc(d->threads, cap * sizeof(*grown));
+
+		if (grown == NULL) {
+			daemon_fail(d, "%s thread: out of memory", what);
+			return -1;
+		}
+		d->threads = grown;
+		d->cap = cap;
+	}
+	if ((e = pthread_create(&d->threads[d->nthreads], NULL, fn, arg)) != 0) {
+		daemon_fail(d, "cannot start a %s thread: %s", what, strerror(e));
+		return -1;
+	}
+	d->nthreads++;
+	return 0;
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP";
+}
+
+int daemon_wait(struct daemon *d)
+{
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(&d->signals, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		if (d->reload_fn)
+			d->reload_fn(d->reload_arg);
+		else
+			sp_log(LOG_INFO, "reload_ignored", "signal", signal_name(sig), "reason",
+			       "configuration reload is not supported; restart to apply", NULL);
+	}
+	sp_log(LOG_INFO, "stopping", "signal", signal_name(sig), NULL);
+	return sig;
+}
+
+void daemon_stop(struct daemon *d)
+{
+	if (d->stopped)
+		return;
+	d->stopped = 1;
+	if (d->stop_fn)
+		d->stop_fn(d->stop_arg);
+	for (size_t i = 0; i < d->nthreads; i++)
+		pthread_join(d->threads[i], NULL);
+	free(d->threads);
+	d->threads = NULL;
+	d->nthreads = d->cap = 0;
+}
+
+int daemon_exit(struct daemon *d, int status)
+{
+	daemon_stop(d);
+	config_free(d->cfg);
+	if (status == 0)
+		sp_log(LOG_INFO, "stopped", NULL);
+	return status;
+}
+
+int daemon_listen_unix(const char *path, int backlog)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	unlink(path);
+	/* Created 0660 from the start: nobody outside the group may connect,
+	 * not even between bind and chmod. */
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, backlog) != 0) {
+		int e = errno;
+
+		umask(old);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	umask(old);
+	chmod(path, 0660);
+	return fd;
+}

@@ -39,7 +39,7 @@ assert_match "queue list says: delayed, next try at ..., because ..." \
 
 # The DBA's view, read as the DBA's role (its grants, sql/010).
 row=$(db_scalar "SET ROLE scanpost_readonly; SELECT last_error_code || ' ' || may_be_at_rmail FROM scanpost.retrying WHERE id = '$JOB_ID'")
-assert_eq "scanpost.retrying lists it for scanpost_readonly" "rmail_unavailable f" "$row"
+assert_eq "scanpost.retrying lists it for scanpost_readonly" "rmail_unavailable false" "$row"
 
 sp_req GET /metrics
 assert_status "metrics" 200

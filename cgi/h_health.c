@@ -156,14 +156,15 @@ void h_metrics(struct req *r)
 	}
 	const char *queued[1] = {job_state_name(JOB_QUEUED)};
 	if ((res = db_run(r->w->db, &stmt_metrics_retrying, queued, NULL, NULL, 0)) != NULL) {
-		text_addf(&t,
-		          "# HELP scanpost_jobs_retrying Queued jobs waiting for another try after "
-		          "a failure.\n# TYPE scanpost_jobs_retrying gauge\n"
-		          "scanpost_jobs_retrying %s\n"
-		          "# HELP scanpost_oldest_retry_age_seconds Since the submit (or requeue) of "
-		          "the oldest retrying job.\n# TYPE scanpost_oldest_retry_age_seconds gauge\n"
-		          "scanpost_oldest_retry_age_seconds %s\n",
-		          PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		text_addf(
+		    &t,
+		    "# HELP scanpost_jobs_retrying Queued jobs waiting for another try after "
+		    "a failure.\n# TYPE scanpost_jobs_retrying gauge\n"
+		    "scanpost_jobs_retrying %s\n"
+		    "# HELP scanpost_oldest_retry_age_seconds Since the submit (or requeue) of "
+		    "the oldest retrying job.\n# TYPE scanpost_oldest_retry_age_seconds gauge\n"
+		    "scanpost_oldest_retry_age_seconds %s\n",
+		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 		PQclear(res);
 	}
 	const char *sent[1] = {job_state_name(JOB_SENT)};

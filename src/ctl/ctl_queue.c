@@ -20,7 +20,7 @@
 #define LIST_DEFAULT_LIMIT "50"
 #define LIST_MAX_LIMIT     10000
 #define PURGE_MAX_DAYS     36500
-#define OWNER_SHOWN        40 /* characters of an owner shown in the table */
+#define OWNER_SHOWN        40  /* characters of an owner shown in the table */
 #define WHY_SHOWN          200 /* characters of the last column: why a job waits */
 
 /* ---- statements ---------------------------------------------------------- */

@@ -289,8 +289,8 @@ enum lc_result lifecycle_retry(struct db *db, const struct queued_job *j, const 
 {
 	struct move_params p;
 	char delay[32];
-	const char *v[8] = {j->id,   lease_owner, NULL, delay, code, message, p.sources,
-	                    j->mail_maybe_sent ? "true" : "false"};
+	const char *v[8] = {j->id, lease_owner, NULL,      delay,
+	                    code,  message,     p.sources, j->mail_maybe_sent ? "true" : "false"};
 	struct json_object *d;
 	PGresult *res;
 	int n;
@@ -401,7 +401,8 @@ static enum lc_result leave_queue(struct db *db, enum job_move move, const struc
 	d = lc_detail("code", code);
 	lc_detail_int(d, "attempt", j->attempts);
 	if (lc_release_token(db, j->session_id, p.target, NULL) != 0 ||
-	    lc_audit(db, job_move_audit_event(move), j->owner, j->session_id, j->id, NULL, d) != 0 ||
+	    lc_audit(db, job_move_audit_event(move), j->owner, j->session_id, j->id, NULL, d) !=
+	        0 ||
 	    db_commit(db) != 0)
 		return lc_rollback(db, LC_DB_ERROR);
 	return LC_OK;

@@ -36,10 +36,8 @@
 #define DB_PATIENCE_SECONDS 60
 
 static const char *const outcome_names[] = {
-    [SEND_RETRY] = "retry",
-    [SEND_CHECK_LATER] = "check_later",
-    [SEND_DEFERRED] = "deferred",
-    [SEND_LEASE_LOST] = "lease_lost",
+    [SEND_RETRY] = "retry",       [SEND_CHECK_LATER] = "check_later",
+    [SEND_DEFERRED] = "deferred", [SEND_LEASE_LOST] = "lease_lost",
     [SEND_DB_ERROR] = "db_error",
 };
 
@@ -248,8 +246,8 @@ static enum send_outcome own_outage(struct attempt *a, const char *code, const c
 		return SEND_LEASE_LOST;
 	sp_log(LOG_WARN, "send_deferred", "job_id", a->job->id, "code", code, NULL);
 	RECORD(a, rc,
-	       lifecycle_defer(ctx->db, a->job, ctx->lease_owner, ctx->cfg->sender_retry_base * 1000,
-	                       code, message));
+	       lifecycle_defer(ctx->db, a->job, ctx->lease_owner,
+	                       ctx->cfg->sender_retry_base * 1000, code, message));
 	return outcome_of(rc, SEND_DEFERRED);
 }
 
@@ -306,7 +304,8 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	case V_RETRY:
 		if (horizon_passed(a)) {
 			char why[400];
-			snprintf(why, sizeof(why), "RMail could not take the message for %ld hours: %s",
+			snprintf(why, sizeof(why),
+			         "RMail could not take the message for %ld hours: %s",
 			         ctx->cfg->sender_give_up_after / 3600, msg);
 			return give_up(a, code, why);
 		}
@@ -334,8 +333,9 @@ static enum send_outcome record_sent(struct attempt *a, const char *tracking_id,
 {
 	enum lc_result rc;
 
-	RECORD(a, rc,
-	       lifecycle_mark_sent(a->ctx->db, a->job, a->ctx->lease_owner, tracking_id, large, how));
+	RECORD(
+	    a, rc,
+	    lifecycle_mark_sent(a->ctx->db, a->job, a->ctx->lease_owner, tracking_id, large, how));
 
 	if (rc == LC_OK) {
 		sp_log(LOG_INFO, "job_sent", "job_id", a->job->id, "tracking_id", tracking_id,

@@ -439,7 +439,8 @@ static void test_retry_requeues_whatever_the_attempts_and_defer_gives_the_claim_
 		CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender, "sender-a", 30, &j), LC_OK);
 		CU_ASSERT_EQUAL(j.attempts, attempt);
 		CU_ASSERT_EQUAL(
-		    lifecycle_retry(sender, &j, "sender-a", 1000, "rmail_unavailable", "503"), LC_OK);
+		    lifecycle_retry(sender, &j, "sender-a", 1000, "rmail_unavailable", "503"),
+		    LC_OK);
 		queued_job_free(&j);
 	}
 	CU_ASSERT_STRING_EQUAL(state_of(id), job_state_name(JOB_QUEUED));
@@ -450,9 +451,9 @@ static void test_retry_requeues_whatever_the_attempts_and_defer_gives_the_claim_
 	CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender, "sender-a", 30, &j), LC_OK);
 	CU_ASSERT_EQUAL(j.attempts, 6);
 	CU_ASSERT_EQUAL(lifecycle_defer(sender, &j, "sender-b", 1000, "x", "y"), LC_LEASE_LOST);
-	CU_ASSERT_EQUAL(lifecycle_defer(sender, &j, "sender-a", 1000, "database_unavailable",
-	                                "database down"),
-	                LC_OK);
+	CU_ASSERT_EQUAL(
+	    lifecycle_defer(sender, &j, "sender-a", 1000, "database_unavailable", "database down"),
+	    LC_OK);
 	CU_ASSERT_EQUAL(
 	    regress_long("SELECT attempts FROM scanpost.jobs WHERE id = $1::uuid", id, NULL), 5);
 	CU_ASSERT_EQUAL(regress_audit_rows("send_deferred", id), 1);

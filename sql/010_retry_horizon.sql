@@ -18,8 +18,9 @@ ALTER TABLE scanpost.jobs ADD COLUMN mail_requested_at timestamptz;
 ALTER TABLE scanpost.jobs ADD COLUMN requeued_at timestamptz;
 
 -- Until now any job tried before may have reached RMail (the sender asked
--- MessageStatus whenever attempts > 1): keep asking for those.
-UPDATE scanpost.jobs SET mail_requested_at = updated_at
+-- MessageStatus whenever attempts > 1), at any attempt since its submit:
+-- keep asking for those, over that whole window.
+UPDATE scanpost.jobs SET mail_requested_at = coalesce(submitted_at, created_at)
 	WHERE state IN ('queued', 'sending') AND attempts > 0;
 
 -- The sender stamps and clears mail_requested_at; the administrator's

@@ -52,7 +52,8 @@ static const struct db_stmt stmt_claim = {
     "     'registered', j.settings -> 'registered', 'scan', j.settings -> 'scan'),"
     "   extract(epoch FROM c.updated_at)::bigint,"
     "   extract(epoch FROM coalesce(j.requeued_at, j.submitted_at, j.created_at))::bigint,"
-    "   j.mail_requested_at IS NOT NULL",
+    "   j.mail_requested_at IS NOT NULL,"
+    "   coalesce(extract(epoch FROM j.mail_requested_at)::bigint, 0)",
     4};
 
 static const struct db_stmt stmt_renew = {
@@ -217,6 +218,7 @@ enum lc_result lifecycle_claim(struct db *db, const char *lease_owner, long leas
 	j->requeued_epoch = atol(PQgetvalue(res, 0, 7));
 	j->horizon_epoch = atol(PQgetvalue(res, 0, 8));
 	j->mail_maybe_sent = PQgetvalue(res, 0, 9)[0] == 't';
+	j->mail_requested_epoch = atol(PQgetvalue(res, 0, 10));
 	PQclear(res);
 	if (j->spec_json == NULL || uuid_parse(j->id, j->id_bin) != 0) {
 		queued_job_free(j);

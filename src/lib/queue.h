@@ -13,14 +13,16 @@ struct queued_job {
 	char session_id[40];
 	char owner[256];
 	int attempts, max_attempts;
-	long first_try_epoch; /* when it was submitted: MessageStatus looks from here */
-	long requeued_epoch;  /* when it last came back to the queue: any earlier
-	                         send attempt had ended by then */
-	long horizon_epoch;   /* when its retry horizon began: submit, or the last
-	                         administrator's requeue (sender_give_up_after) */
-	int mail_maybe_sent;  /* a Mail request went out and RMail has not said
-	                         it lacks the message: ask before sending, and
-	                         never call it failed */
+	long first_try_epoch;      /* when it was submitted: MessageStatus looks from here */
+	long requeued_epoch;       /* when it last came back to the queue: any earlier
+	                              send attempt had ended by then */
+	long horizon_epoch;        /* when its retry horizon began: submit, or the last
+	                              administrator's requeue (sender_give_up_after) */
+	int mail_maybe_sent;       /* a Mail request went out and RMail has not said
+	                              it lacks the message: ask before sending, and
+	                              never call it failed */
+	long mail_requested_epoch; /* when that request went out (every earlier
+	                              one was ruled out): MessageStatus looks from here */
 	/* The job as jobspec_from_json reads it, malloc'd: */
 	char *spec_json;
 };

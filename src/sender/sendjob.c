@@ -29,6 +29,10 @@
 /* Around the MessageStatus window: our clock and RMail's may differ. */
 #define STATUS_MARGIN_SECONDS 900
 
+/* Our own outages (error codes the person reads as "why it is delayed"). */
+#define OUTAGE_DB  "database_unavailable"
+#define OUTAGE_KEY "key_unavailable"
+
 /* How long a worker waits for its own database to come back to record an
  * outcome, at most (and never past two thirds of its lease): a short
  * outage then costs nothing; a longer one leaves the job to the rescuer,
@@ -72,7 +76,8 @@ struct attempt {
 	uint64_t total_bytes;
 	struct doc_reader *reader; /* the file being streamed */
 	int integrity_error;
-	int own_outage; /* our database failed under the transfer: not RMail's doing */
+	const char *outage; /* our own failure under the transfer, not RMail's doing:
+	                       OUTAGE_DB or OUTAGE_KEY, or NULL */
 	time_t lease_renewed;
 	int lease_lost;
 };
@@ -130,7 +135,8 @@ static long read_document(void *arg, uint8_t *buf, size_t len)
 		                     e == SP_CRYPTO_ERR_STATE || e == SP_CRYPTO_ERR_MISMATCH;
 		/* Anything else is a chunk that could not be read (the
 		 * database went away): our outage, no verdict on the job. */
-		a->own_outage = !a->integrity_error;
+		if (!a->integrity_error)
+			a->outage = OUTAGE_DB;
 	}
 	return n;
 }
@@ -236,18 +242,29 @@ static enum send_outcome give_up(struct attempt *a, const char *code, const char
 }
 
 /* Our own outage (the database, a key): back to the queue with no attempt
- * spent and no verdict, after a short delay. */
-static enum send_outcome own_outage(struct attempt *a, const char *code, const char *message)
+ * spent and no verdict, after a short delay (a database comes back in
+ * seconds; a key takes an administrator: a minute, or the backoff cap).
+ * Not forever: past the horizon it ends like any other failure. */
+static enum send_outcome own_outage(struct attempt *a, const char *code)
 {
 	struct send_ctx *ctx = a->ctx;
+	int key = strcmp(code, OUTAGE_KEY) == 0;
+	const char *message = key ? "scanpost could not find the key of this document; it "
+	                            "tries again shortly."
+	                          : "scanpost's database was unavailable; it tries again "
+	                            "shortly.";
+	long delay_ms = ctx->cfg->sender_retry_base * 1000;
 	enum lc_result rc;
 
 	if (a->lease_lost)
 		return SEND_LEASE_LOST;
+	if (horizon_passed(a))
+		return give_up(a, code, message);
+	if (key)
+		delay_ms =
+		    (ctx->cfg->sender_backoff_max < 60 ? ctx->cfg->sender_backoff_max : 60) * 1000;
 	sp_log(LOG_WARN, "send_deferred", "job_id", a->job->id, "code", code, NULL);
-	RECORD(a, rc,
-	       lifecycle_defer(ctx->db, a->job, ctx->lease_owner,
-	                       ctx->cfg->sender_retry_base * 1000, code, message));
+	RECORD(a, rc, lifecycle_defer(ctx->db, a->job, ctx->lease_owner, delay_ms, code, message));
 	return outcome_of(rc, SEND_DEFERRED);
 }
 
@@ -287,9 +304,8 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	if (a->integrity_error)
 		return give_up(a, "integrity_error",
 		               "The stored document failed its integrity check; nothing was sent.");
-	if (a->own_outage && !after_mail)
-		return own_outage(a, "database_unavailable",
-		                  "scanpost's database was unavailable; it tries again shortly.");
+	if (a->outage && !after_mail)
+		return own_outage(a, a->outage);
 	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
 		if (verdicts[i].err == res->err) {
 			v = after_mail ? verdicts[i].after_mail : verdicts[i].before_mail;
@@ -365,10 +381,14 @@ static int upload_files(struct attempt *a, struct rmail_result *res)
 		                   a->files[i].file_no, &a->reader);
 
 		if (rc != 0) {
-			/* A database failure may pass; a key that does not
-			 * unwrap (gone, or size or digest changed) never will. */
-			a->integrity_error = rc > 0;
-			a->own_outage = rc < 0;
+			/* A database failure may pass, and so may a master key
+			 * this worker cannot find (a keyring being rotated or
+			 * restored: the next claim follows the keys); a key that
+			 * does not unwrap (size or digest changed) never will. */
+			a->integrity_error = rc > 0 && rc != SP_CRYPTO_ERR_NOKEY;
+			a->outage = rc < 0                      ? OUTAGE_DB
+			            : rc == SP_CRYPTO_ERR_NOKEY ? OUTAGE_KEY
+			                                        : NULL;
 			own_failure(res, rc > 0 ? RMAIL_ABORTED : RMAIL_UNAVAILABLE,
 			            rc > 0 ? "document key unavailable" : "database unavailable");
 			return -1;
@@ -456,9 +476,13 @@ static enum send_outcome reconcile(struct attempt *a)
 	char tracking_id[128];
 	long now = (long)time(NULL);
 	int found = 0;
+	/* From the one Mail request not yet ruled out (an earlier one was,
+	 * by MessageStatus, before it went out); from the submit for a job
+	 * queued before migration 010 stamped requests. */
+	long since = j->mail_requested_epoch > 0 ? j->mail_requested_epoch : j->first_try_epoch;
 	int rc = rmail_find_by_customer_id(
-	    ctx->rmail, a->token, j->id, j->first_try_epoch - STATUS_MARGIN_SECONDS,
-	    now + STATUS_MARGIN_SECONDS, &found, tracking_id, sizeof(tracking_id), &res);
+	    ctx->rmail, a->token, j->id, since - STATUS_MARGIN_SECONDS, now + STATUS_MARGIN_SECONDS,
+	    &found, tracking_id, sizeof(tracking_id), &res);
 	enum rmail_lookup l = rmail_lookup_decide(rc == 0, found, now, j->requeued_epoch,
 	                                          ctx->cfg->rmail_status_settle);
 
@@ -505,9 +529,7 @@ static enum send_outcome attempt_run(struct attempt *a)
 		return fail_now(a, "invalid_job", "The stored job no longer validates.");
 	if ((rc = token_open(a)) != 0) {
 		if (rc < 0)
-			return own_outage(a, "database_unavailable",
-			                  "scanpost's database was unavailable; it tries again "
-			                  "shortly.");
+			return own_outage(a, OUTAGE_DB);
 		return fail_now(a, "rmail_auth_expired",
 		                "The RMail sign-in for this job is gone; sign in and resend.");
 	}
@@ -521,8 +543,7 @@ static enum send_outcome attempt_run(struct attempt *a)
 	}
 
 	if (docstore_files(ctx->db, j->id, &a->files, &a->nfiles) != 0)
-		return own_outage(a, "database_unavailable",
-		                  "scanpost's database was unavailable; it tries again shortly.");
+		return own_outage(a, OUTAGE_DB);
 	if (a->nfiles == 0 || a->nfiles > MAX_FILES)
 		return fail_now(a, "integrity_error", "The job's document is missing.");
 	if ((a->upload_ids = calloc(a->nfiles, sizeof(*a->upload_ids))) == NULL)
@@ -559,8 +580,7 @@ static enum send_outcome attempt_run(struct attempt *a)
 		return SEND_LEASE_LOST;
 	default:
 		json_object_put(mail);
-		return own_outage(a, "database_unavailable",
-		                  "scanpost's database was unavailable; it tries again shortly.");
+		return own_outage(a, OUTAGE_DB);
 	}
 	j->mail_maybe_sent = 1;
 	rc = rmail_send_mail(ctx->rmail, a->token, mail, tracking_id, sizeof(tracking_id), &res);

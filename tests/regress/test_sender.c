@@ -388,6 +388,33 @@ static void test_a_database_outage_costs_no_attempt(void)
 	CU_ASSERT_EQUAL(stub_last_upload_bytes(), 4 * 1024 * 1024);
 }
 
+/* A document key this worker cannot find (a keyring being rotated or
+ * restored) is our outage too: deferred without an attempt, and sent once
+ * the key is back. */
+static void test_a_missing_document_key_costs_no_attempt(void)
+{
+	char *kid;
+
+	queue_job();
+	kid = regress_text("SELECT dek_kid FROM scanpost.job_files WHERE job_id = $1::uuid", job,
+	                   NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(kid);
+	regress_exec("UPDATE scanpost.job_files SET dek_kid = 'k-not-here' WHERE job_id = $1::uuid",
+	             job, NULL);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_DEFERRED);
+	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_QUEUED)));
+	CU_ASSERT_TRUE(column_is("last_error_code", "key_unavailable"));
+	CU_ASSERT_EQUAL(number("attempts"), 0);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 0);
+	CU_ASSERT_EQUAL(stub_calls("/api/Upload"), 0);
+	regress_exec("UPDATE scanpost.job_files SET dek_kid = $2 WHERE job_id = $1::uuid", job, kid,
+	             NULL);
+	due_now();
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL(number("attempts"), 1);
+	free(kid);
+}
+
 /* A sender killed mid-send (its lease runs out) is our outage too: the
  * rescue gives the attempt back, unless a Mail request went out. */
 static void test_a_rescue_counts_only_a_mail_request(void)
@@ -433,6 +460,40 @@ static void test_a_retry_finds_an_earlier_try_and_sends_nothing(void)
 	                             " AND detail ->> 'how' = 'found_at_rmail'",
 	                             job, NULL),
 	                1);
+}
+
+/* A busy account's MessageStatus window can list more than the client
+ * reads (256 KiB): the window is searched in halves, newest first, and
+ * the job found there is recorded sent, not left unclear (the chaos run
+ * found this with 1,000 messages in a few minutes). */
+static void test_an_oversized_status_answer_is_searched_in_halves(void)
+{
+	size_t cap = 300 * 1024, n;
+	char *big = malloc(cap + 512), answer[400];
+	const char *entry = "{\"TrackingId\":\"OTHER\",\"CustomerTrackingId\":\"someone-else\","
+	                    "\"Status\":\"Delivered\"},";
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	n = (size_t)snprintf(big, cap, "{\"Status\":\"Success\",\"ResultContent\":[");
+	while (n + strlen(entry) < cap) {
+		memcpy(big + n, entry, strlen(entry));
+		n += strlen(entry);
+	}
+	snprintf(big + n, 512, "{\"TrackingId\":\"LAST\"}]}");
+	queue_job();
+	mail_requested_before();
+	settled_and_due();
+	snprintf(answer, sizeof(answer),
+	         "{\"Status\":\"Success\",\"ResultContent\":[{\"TrackingId\":\"HALF1\","
+	         "\"CustomerTrackingId\":\"%s\",\"Status\":\"Delivered\"}]}",
+	         job);
+	stub_script("/MessageStatus", 1, 200, big, -1);
+	stub_script("/MessageStatus", 1, 200, answer, -1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL(stub_calls("/MessageStatus"), 2);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 0);
+	CU_ASSERT_TRUE(column_is("tracking_id", "HALF1"));
+	free(big);
 }
 
 /* An unclear MessageStatus (an error) is no verdict either: the job checks
@@ -590,9 +651,12 @@ static CU_TestInfo tests[] = {
     {"the horizon fails only what RMail does not have",
      test_the_horizon_fails_only_what_rmail_does_not_have},
     {"a database outage costs no attempt", test_a_database_outage_costs_no_attempt},
+    {"a missing document key costs no attempt", test_a_missing_document_key_costs_no_attempt},
     {"a rescue counts only a Mail request", test_a_rescue_counts_only_a_mail_request},
     {"a retry finds an earlier try and sends nothing",
      test_a_retry_finds_an_earlier_try_and_sends_nothing},
+    {"an oversized MessageStatus answer is searched in halves",
+     test_an_oversized_status_answer_is_searched_in_halves},
     {"an unclear MessageStatus checks later without an attempt",
      test_an_unclear_message_status_checks_later_without_an_attempt},
     {"an empty window is proof only after the settle time",

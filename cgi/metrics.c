@@ -65,6 +65,15 @@ static const struct db_stmt stmt_metrics_errors = {
     " AND updated_at > now() - interval '1 hour' GROUP BY 1 ORDER BY 1",
     0};
 
+/* issue 10: queued jobs waiting for another try after a failure, and how
+ * long the oldest has been retrying (since submit or requeue). */
+static const struct db_stmt stmt_metrics_retrying = {
+    "metrics_retrying",
+    "SELECT count(*), coalesce(extract(epoch FROM now() -"
+    " min(coalesce(requeued_at, submitted_at)))::bigint, 0)"
+    " FROM scanpost.jobs WHERE state = $1 AND last_error_code IS NOT NULL",
+    1};
+
 static const struct db_stmt stmt_metrics_queue = {
     "metrics_queue", "SELECT state, count(*) FROM scanpost.jobs GROUP BY state", 0};
 
@@ -147,6 +156,19 @@ char *metrics_exposition(struct db *db, size_t *len)
 		for (int i = 0; i < PQntuples(res); i++)
 			text_addf(&t, "scanpost_jobs{state=\"%s\"} %s\n", PQgetvalue(res, i, 0),
 			          PQgetvalue(res, i, 1));
+		PQclear(res);
+	}
+	const char *queued[1] = {job_state_name(JOB_QUEUED)};
+	if ((res = db_run(db, &stmt_metrics_retrying, queued, NULL, NULL, 0)) != NULL) {
+		text_addf(
+		    &t,
+		    "# HELP scanpost_jobs_retrying Queued jobs waiting for another try after "
+		    "a failure.\n# TYPE scanpost_jobs_retrying gauge\n"
+		    "scanpost_jobs_retrying %s\n"
+		    "# HELP scanpost_oldest_retry_age_seconds Since the submit (or requeue) of "
+		    "the oldest retrying job.\n# TYPE scanpost_oldest_retry_age_seconds gauge\n"
+		    "scanpost_oldest_retry_age_seconds %s\n",
+		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 		PQclear(res);
 	}
 	const char *sent[1] = {job_state_name(JOB_SENT)};

@@ -20,7 +20,8 @@
 #define LIST_DEFAULT_LIMIT "50"
 #define LIST_MAX_LIMIT     10000
 #define PURGE_MAX_DAYS     36500
-#define OWNER_SHOWN        40 /* characters of an owner shown in the table */
+#define OWNER_SHOWN        40  /* characters of an owner shown in the table */
+#define WHY_SHOWN          200 /* characters of the last column: why a job waits */
 
 /* ---- statements ---------------------------------------------------------- */
 
@@ -29,10 +30,14 @@ static const struct db_stmt stmt_list = {
     "SELECT id, owner, state, attempts || '/' || max_attempts,"
     " to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " coalesce(last_error_code, '-'), coalesce(tracking_id, '-'),"
-    " extract(epoch FROM now() - created_at)::bigint"
+    " extract(epoch FROM now() - created_at)::bigint,"
+    /* issue 10: a queued job that failed before waits for its next try. */
+    " CASE WHEN state = $3 AND last_error_code IS NOT NULL THEN 'delayed, next try at '"
+    "   || to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    "   || ', because ' || coalesce(last_error, last_error_code) ELSE '' END"
     " FROM scanpost.jobs WHERE ($1::text IS NULL OR state = $1)"
     " ORDER BY created_at DESC LIMIT $2::integer",
-    2};
+    3};
 
 /* ---- options ------------------------------------------------------------- */
 
@@ -157,10 +162,10 @@ static int queue_list(struct ctl *c, int argc, char **argv)
 {
 	static const char *const head[] = {
 	    "ID",         "OWNER",       "STATE", "ATTEMPTS", "NEXT ATTEMPT (UTC)",
-	    "LAST ERROR", "TRACKING ID", "AGE"};
-	enum { NCOLS = 8 };
+	    "LAST ERROR", "TRACKING ID", "AGE",   "WAITING"};
+	enum { NCOLS = 9, AGE = 7 };
 	struct queue_args a;
-	const char *v[2];
+	const char *v[3];
 	PGresult *res;
 	int width[NCOLS];
 	long limit;
@@ -184,13 +189,14 @@ static int queue_list(struct ctl *c, int argc, char **argv)
 	}
 	v[0] = a.state;
 	v[1] = a.limit;
+	v[2] = job_state_name(JOB_QUEUED);
 	if ((res = db_run(c->db, &stmt_list, v, NULL, NULL, 0)) == NULL) {
 		ctl_error("listing jobs: %s", db_error(c->db));
 		return CTL_FAIL;
 	}
 
 	int rows = PQntuples(res);
-	char(*cells)[NCOLS][OWNER_SHOWN + 1] = calloc((size_t)rows + 1, sizeof(*cells));
+	char(*cells)[NCOLS][WHY_SHOWN + 1] = calloc((size_t)rows + 1, sizeof(*cells));
 
 	if (cells == NULL) {
 		PQclear(res);
@@ -200,10 +206,11 @@ static int queue_list(struct ctl *c, int argc, char **argv)
 	for (int k = 0; k < NCOLS; k++)
 		snprintf(cells[0][k], sizeof(cells[0][k]), "%s", head[k]);
 	for (int i = 0; i < rows; i++) {
-		for (int k = 0; k < NCOLS - 1; k++)
-			printable(PQgetvalue(res, i, k), cells[i + 1][k], sizeof(cells[0][k]));
-		format_age(atoll(PQgetvalue(res, i, NCOLS - 1)), cells[i + 1][NCOLS - 1],
-		           sizeof(cells[0][0]));
+		for (int k = 0; k < NCOLS; k++)
+			if (k != AGE)
+				printable(PQgetvalue(res, i, k), cells[i + 1][k],
+				          k == NCOLS - 1 ? sizeof(cells[0][k]) : OWNER_SHOWN + 1);
+		format_age(atoll(PQgetvalue(res, i, AGE)), cells[i + 1][AGE], OWNER_SHOWN + 1);
 	}
 	for (int k = 0; k < NCOLS; k++) {
 		width[k] = 0;
@@ -244,10 +251,13 @@ static int queue_retry(struct ctl *c, int argc, char **argv)
 	case LC_NOT_FOUND:
 		ctl_error("no job %s", id);
 		return CTL_FAIL;
-	case LC_WRONG_STATE:
-		ctl_error("job %s is %s, not %s: only failed jobs can be retried", id, state,
-		          job_state_name(JOB_FAILED));
+	case LC_WRONG_STATE: {
+		char from[JOB_STATE_LIST_LEN];
+
+		job_move_sources(JOB_MOVE_REQUEUE, from, sizeof(from));
+		ctl_error("job %s is %s: only jobs in %s can be retried", id, state, from);
 		return CTL_FAIL;
+	}
 	case LC_DOCUMENT_GONE:
 		ctl_error("job %s: its document was deleted, it cannot be sent again; "
 		          "the user must scan it again",

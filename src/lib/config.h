@@ -50,6 +50,8 @@ struct sp_config {
 	long sender_lease;
 	long sender_max_attempts;
 	long sender_retry_base;
+	long sender_backoff_max;
+	long sender_give_up_after;
 	long large_mail_threshold;
 	long failed_retention;
 	long key_rotation_period;

@@ -27,6 +27,8 @@ static const struct db_stmt stmt_job_insert = {
 	" 'updated_at', to_char(j.updated_at AT TIME ZONE 'UTC', "                                 \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                                       \
 	" 'attempts', j.attempts, 'tracking_id', j.tracking_id, 'large_mail', j.large_mail,"       \
+	" 'next_attempt_at', to_char(j.next_attempt_at AT TIME ZONE 'UTC', "                       \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                                       \
 	" 'subject', j.subject, 'to', to_json(j.to_addrs),"                                        \
 	" 'files', coalesce((SELECT json_agg(json_build_object('name', f.name, 'bytes',"           \
 	"   f.bytes, 'sha256', encode(f.sha256, 'hex')) ORDER BY f.file_no)"                       \

@@ -16,14 +16,16 @@ static const struct {
     [JOB_QUEUED] = {"queued", JOB_FLAG_NEEDS_TOKEN},
     [JOB_SENDING] = {"sending", JOB_FLAG_NEEDS_TOKEN},
     [JOB_SENT] = {"sent", JOB_FLAG_FINISHED},
-    [JOB_FAILED] = {"failed", JOB_FLAG_FINISHED},
+    [JOB_FAILED] = {"failed", JOB_FLAG_FINISHED | JOB_FLAG_RETAINED},
     [JOB_CANCELED] = {"canceled", JOB_FLAG_FINISHED},
     [JOB_EXPIRED] = {"expired", JOB_FLAG_FINISHED},
+    [JOB_DELIVERY_UNKNOWN] = {"delivery_unknown", JOB_FLAG_FINISHED | JOB_FLAG_RETAINED},
 };
 
 /* Only an upload is submitted; a failed job goes back to the queue through
- * the administrator's requeue (scanpostctl queue retry).  A job being sent
- * cannot be canceled: RMail may already have it. */
+ * the administrator's requeue (scanpostctl queue retry), and so does one
+ * whose delivery is unknown (its next claim asks RMail first).  A job
+ * being sent cannot be canceled: RMail may already have it. */
 static const struct {
 	const char *name;
 	unsigned from; /* S(state) bits */
@@ -36,9 +38,15 @@ static const struct {
     [JOB_MOVE_RETRY] = {"retry", S(JOB_SENDING), JOB_QUEUED, "send_retry"},
     /* No verdict: RMail may have it, MessageStatus is asked first. */
     [JOB_MOVE_CHECK_LATER] = {"check_later", S(JOB_SENDING), JOB_QUEUED, "send_check_later"},
+    /* Our own outage (database, keys): back to the queue, no attempt spent. */
+    [JOB_MOVE_DEFER] = {"defer", S(JOB_SENDING), JOB_QUEUED, "send_deferred"},
     [JOB_MOVE_RESCUE] = {"rescue", S(JOB_SENDING), JOB_QUEUED, "lease_rescued"},
     [JOB_MOVE_FAIL] = {"fail", S(JOB_SENDING), JOB_FAILED, "send_failed"},
-    [JOB_MOVE_REQUEUE] = {"requeue", S(JOB_FAILED), JOB_QUEUED, "job_retried"},
+    /* The retry horizon passed with no answer from RMail: never "failed". */
+    [JOB_MOVE_GIVE_UP_UNKNOWN] = {"give_up_unknown", S(JOB_SENDING), JOB_DELIVERY_UNKNOWN,
+                                  "delivery_unknown"},
+    [JOB_MOVE_REQUEUE] = {"requeue", S(JOB_FAILED) | S(JOB_DELIVERY_UNKNOWN), JOB_QUEUED,
+                          "job_retried"},
     [JOB_MOVE_CANCEL] = {"cancel", S(JOB_AWAITING_SCAN) | S(JOB_QUEUED), JOB_CANCELED,
                          "job_canceled"},
     [JOB_MOVE_EXPIRE] = {"expire", S(JOB_AWAITING_SCAN), JOB_EXPIRED, "upload_expired"},

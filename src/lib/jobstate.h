@@ -2,9 +2,14 @@
  * jobstate.h - job states and the named moves between them (DESIGN 3.1, 3.5):
  *
  *   awaiting_scan -submit-> queued -claim-> sending -mark_sent-> sent
- *        |                   |   ^            |-retry/check_later/rescue-> queued
- *        |-expire-> expired  |   |            `-fail-> failed
- *        |-cancel-> canceled <-cancel         failed -requeue-> queued
+ *        |                   |   ^            |-retry/check_later/defer/rescue-> queued
+ *        |-expire-> expired  |   |            |-fail-> failed
+ *        |-cancel-> canceled <-cancel         `-give_up_unknown-> delivery_unknown
+ *                                  failed, delivery_unknown -requeue-> queued
+ *
+ * delivery_unknown (issue 10): the retry horizon passed while RMail may
+ * have the message (a Mail request went out and RMail never said it does
+ * not have it).  Never called failed: the person may not send it again.
  *
  * This file is the one authority on states: every statement that moves a
  * job takes the move's source states and its target from this table
@@ -26,6 +31,7 @@ enum job_state {
 	JOB_FAILED,
 	JOB_CANCELED,
 	JOB_EXPIRED,
+	JOB_DELIVERY_UNKNOWN,
 	JOB_STATE__MAX
 };
 
@@ -33,6 +39,8 @@ enum job_state {
 enum job_state_flag {
 	JOB_FLAG_NEEDS_TOKEN = 1 << 0, /* the sender may still use the RMail token */
 	JOB_FLAG_FINISHED = 1 << 1,    /* nothing moves it on its own: an admin may purge it */
+	JOB_FLAG_RETAINED = 1 << 2,    /* finished, its document kept for failed_retention
+	                                  (an administrator's requeue) */
 };
 
 /* The named moves.  Each has its source states, its target, and the
@@ -43,6 +51,8 @@ enum job_move {
 	JOB_MOVE_MARK_SENT,
 	JOB_MOVE_RETRY,
 	JOB_MOVE_CHECK_LATER,
+	JOB_MOVE_DEFER,
+	JOB_MOVE_GIVE_UP_UNKNOWN,
 	JOB_MOVE_RESCUE,
 	JOB_MOVE_FAIL,
 	JOB_MOVE_REQUEUE,

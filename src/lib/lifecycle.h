@@ -191,11 +191,28 @@ enum lc_result lifecycle_mark_sent(struct db *db, const struct queued_job *j,
                                    const char *lease_owner, const char *tracking_id, int large_mail,
                                    const char *how);
 
-/* retry: a transient failure.  sending -> queued after delay_ms, with the
- * error kept for the person to read; or, once attempts reach max_attempts,
- * fail (below) instead, and *failed is set.  `send_retry` row. */
+/* retry: a transient failure of RMail's.  sending -> queued after
+ * delay_ms, with the error kept for the person to read ("delayed, next try
+ * at next_attempt_at, because last_error").  Whether the retry horizon has
+ * passed is the sender's question (queue_horizon_passed): this move never
+ * fails a job.  mail_requested_at is kept only while j->mail_maybe_sent.
+ * `send_retry` row. */
 enum lc_result lifecycle_retry(struct db *db, const struct queued_job *j, const char *lease_owner,
-                               long delay_ms, const char *code, const char *message, int *failed);
+                               long delay_ms, const char *code, const char *message);
+
+/* Before the Mail request goes out: mail_requested_at stamped and
+ * committed, so that whatever happens next (a dropped answer, a killed
+ * sender) the next claim asks MessageStatus first and the job is never
+ * called failed until RMail says it does not have it.  No state change,
+ * no audit row.  LC_LEASE_LOST: stop, another sender has it. */
+enum lc_result lifecycle_mail_requested(struct db *db, const struct queued_job *j,
+                                        const char *lease_owner);
+
+/* defer: our own outage (the database, a key), nothing RMail said.
+ * sending -> queued after delay_ms; the claim is not counted as an
+ * attempt.  `send_deferred` row (detail counted false). */
+enum lc_result lifecycle_defer(struct db *db, const struct queued_job *j, const char *lease_owner,
+                               long delay_ms, const char *code, const char *message);
 
 /* check later: no verdict yet (DESIGN 3.2, 3.5: RMail may have the message,
  * or MessageStatus could not say).  sending -> queued after delay_ms,
@@ -209,13 +226,24 @@ enum lc_result lifecycle_check_later(struct db *db, const struct queued_job *j,
                                      const char *code, const char *message);
 
 /* fail: sending -> failed with the reason; the document stays for
- * failed_retention (scanpostctl queue retry), the token is released. */
+ * failed_retention (scanpostctl queue retry), the token is released.
+ * Only for a job RMail does not have (j->mail_maybe_sent clear). */
 enum lc_result lifecycle_fail(struct db *db, const struct queued_job *j, const char *lease_owner,
                               const char *code, const char *message);
 
+/* give up unknown: the retry horizon passed while RMail may have the
+ * message.  sending -> delivery_unknown, kept like a failed job (document
+ * for failed_retention, token released), never called failed; a requeue
+ * asks MessageStatus before anything else. */
+enum lc_result lifecycle_give_up_unknown(struct db *db, const struct queued_job *j,
+                                         const char *lease_owner, const char *code,
+                                         const char *message);
+
 /* ---- the janitor (scanpost-sender) -------------------------------------- */
 
-/* rescue: sending jobs whose lease expired -> queued.  How many, or -1. */
+/* rescue: sending jobs whose lease expired -> queued.  The claim is not
+ * counted (a killed sender or a lost database is our outage) unless a
+ * Mail request went out during it.  How many, or -1. */
 int lifecycle_rescue_leases(struct db *db);
 /* expire: awaiting_scan jobs past their upload deadline -> expired, their
  * documents deleted.  Jobs whose upload is still running are left for the
@@ -225,13 +253,14 @@ int lifecycle_expire_uploads(struct db *db);
  * lifetime; and release every token no open session and no unsent job
  * needs.  How many sessions ended, or -1. */
 int lifecycle_expire_sessions(struct db *db, long idle_timeout);
-/* purge: the documents of jobs failed more than retention seconds ago are
- * deleted (the jobs stay, failed).  How many, or -1. */
+/* purge: the documents of jobs failed (or of unknown delivery) more than
+ * retention seconds ago are deleted (the jobs stay).  How many, or -1. */
 int lifecycle_purge_failed_documents(struct db *db, long retention);
 
 /* ---- the administrator (scanpostctl) ------------------------------------ */
 
-/* requeue: failed -> queued with attempts reset, when its document and its
+/* requeue: failed or delivery_unknown -> queued with attempts reset and a
+ * new retry horizon (requeued_at), when its document and its
  * session's token are still there.  *state receives the job's state when
  * that is the problem (LC_WRONG_STATE); *token_expired says whether RMail's
  * token has passed its expiry (the send may fail again). */

@@ -50,7 +50,10 @@ static const struct db_stmt stmt_claim = {
     "   json_build_object('to', j.to_addrs, 'cc', j.cc_addrs, 'bcc', j.bcc_addrs,"
     "     'subject', j.subject, 'body', j.body,"
     "     'registered', j.settings -> 'registered', 'scan', j.settings -> 'scan'),"
-    "   extract(epoch FROM c.updated_at)::bigint",
+    "   extract(epoch FROM c.updated_at)::bigint,"
+    "   extract(epoch FROM coalesce(j.requeued_at, j.submitted_at, j.created_at))::bigint,"
+    "   j.mail_requested_at IS NOT NULL,"
+    "   coalesce(extract(epoch FROM j.mail_requested_at)::bigint, 0)",
     4};
 
 static const struct db_stmt stmt_renew = {
@@ -67,14 +70,24 @@ static const struct db_stmt stmt_mark_sent = {
     " WHERE id = $1::uuid AND state = ANY ($6::text[]) AND lease_owner = $2",
     6};
 
+/* $8 false: RMail said it does not have the message (or no Mail request
+ * went out): mail_requested_at is cleared. */
 static const struct db_stmt stmt_retry = {
     "lc_retry",
     "UPDATE scanpost.jobs SET state = $3,"
     " next_attempt_at = now() + make_interval(secs => $4::double precision),"
     " last_error_code = $5, last_error = $6, lease_owner = NULL, lease_until = NULL,"
+    " mail_requested_at = CASE WHEN $8::boolean THEN mail_requested_at END,"
     " updated_at = now()"
     " WHERE id = $1::uuid AND state = ANY ($7::text[]) AND lease_owner = $2",
-    7};
+    8};
+
+/* Stamped and committed before the Mail request goes out (DESIGN 3.5). */
+static const struct db_stmt stmt_mail_requested = {
+    "lc_mail_requested",
+    "UPDATE scanpost.jobs SET mail_requested_at = now()"
+    " WHERE id = $1::uuid AND state = $3 AND lease_owner = $2",
+    3};
 
 /* $7 false: this claim is not counted as an attempt. */
 static const struct db_stmt stmt_check_later = {
@@ -87,6 +100,7 @@ static const struct db_stmt stmt_check_later = {
     " WHERE id = $1::uuid AND state = ANY ($8::text[]) AND lease_owner = $2",
     8};
 
+/* fail and give up unknown: the same columns, different targets. */
 static const struct db_stmt stmt_fail = {
     "lc_fail",
     "UPDATE scanpost.jobs SET state = $3, last_error_code = $4, last_error = $5,"
@@ -99,6 +113,8 @@ static const struct db_stmt stmt_rescue = {
     "WITH r AS (SELECT id, lease_owner FROM scanpost.jobs WHERE state = ANY ($1::text[])"
     "   AND lease_until < now() FOR UPDATE SKIP LOCKED)"
     " UPDATE scanpost.jobs j SET state = $2, lease_owner = NULL, lease_until = NULL,"
+    "   attempts = greatest(j.attempts - CASE WHEN j.mail_requested_at IS NULL"
+    "     OR j.mail_requested_at < j.updated_at THEN 1 ELSE 0 END, 0),"
     "   next_attempt_at = now(), updated_at = now()"
     " FROM r WHERE j.id = r.id RETURNING j.id, j.owner, j.session_id, r.lease_owner",
     2};
@@ -136,7 +152,7 @@ static const struct db_stmt stmt_requeue_check = {
 static const struct db_stmt stmt_requeue = {
     "lc_requeue",
     "UPDATE scanpost.jobs SET state = $2, attempts = 0, next_attempt_at = now(),"
-    " lease_owner = NULL, lease_until = NULL, updated_at = now()"
+    " lease_owner = NULL, lease_until = NULL, updated_at = now(), requeued_at = now()"
     " WHERE id = $1::uuid AND state = ANY ($3::text[])",
     3};
 
@@ -200,6 +216,9 @@ enum lc_result lifecycle_claim(struct db *db, const char *lease_owner, long leas
 	j->first_try_epoch = atol(PQgetvalue(res, 0, 5));
 	j->spec_json = strdup(PQgetvalue(res, 0, 6));
 	j->requeued_epoch = atol(PQgetvalue(res, 0, 7));
+	j->horizon_epoch = atol(PQgetvalue(res, 0, 8));
+	j->mail_maybe_sent = PQgetvalue(res, 0, 9)[0] == 't';
+	j->mail_requested_epoch = atol(PQgetvalue(res, 0, 10));
 	PQclear(res);
 	if (j->spec_json == NULL || uuid_parse(j->id, j->id_bin) != 0) {
 		queued_job_free(j);
@@ -268,18 +287,16 @@ enum lc_result lifecycle_mark_sent(struct db *db, const struct queued_job *j,
 }
 
 enum lc_result lifecycle_retry(struct db *db, const struct queued_job *j, const char *lease_owner,
-                               long delay_ms, const char *code, const char *message, int *failed)
+                               long delay_ms, const char *code, const char *message)
 {
 	struct move_params p;
 	char delay[32];
-	const char *v[7] = {j->id, lease_owner, NULL, delay, code, message, p.sources};
+	const char *v[8] = {j->id, lease_owner, NULL,      delay,
+	                    code,  message,     p.sources, j->mail_maybe_sent ? "true" : "false"};
 	struct json_object *d;
 	PGresult *res;
 	int n;
 
-	*failed = j->attempts >= j->max_attempts;
-	if (*failed)
-		return lifecycle_fail(db, j, lease_owner, code, message);
 	lc_move_params(JOB_MOVE_RETRY, &p);
 	v[2] = p.target;
 	snprintf(delay, sizeof(delay), "%ld.%03ld", delay_ms / 1000, delay_ms % 1000);
@@ -300,9 +317,11 @@ enum lc_result lifecycle_retry(struct db *db, const struct queued_job *j, const 
 	return LC_OK;
 }
 
-enum lc_result lifecycle_check_later(struct db *db, const struct queued_job *j,
-                                     const char *lease_owner, long delay_ms, int counted,
-                                     const char *code, const char *message)
+/* check later and defer: back to the queue, the claim counted or not. */
+static enum lc_result requeue_from_sending(struct db *db, enum job_move move,
+                                           const struct queued_job *j, const char *lease_owner,
+                                           long delay_ms, int counted, const char *code,
+                                           const char *message)
 {
 	struct move_params p;
 	char delay[32];
@@ -312,8 +331,7 @@ enum lc_result lifecycle_check_later(struct db *db, const struct queued_job *j,
 	PGresult *res;
 	int n;
 
-	/* Never a verdict, whatever the attempts: no fail from here. */
-	lc_move_params(JOB_MOVE_CHECK_LATER, &p);
+	lc_move_params(move, &p);
 	v[2] = p.target;
 	snprintf(delay, sizeof(delay), "%ld.%03ld", delay_ms / 1000, delay_ms % 1000);
 	if (db_begin(db) != 0)
@@ -327,15 +345,45 @@ enum lc_result lifecycle_check_later(struct db *db, const struct queued_job *j,
 	lc_detail_int(d, "attempt", j->attempts);
 	json_object_object_add(d, "counted", json_object_new_boolean(counted != 0));
 	lc_detail_int(d, "delay_ms", delay_ms);
-	if (lc_audit(db, job_move_audit_event(JOB_MOVE_CHECK_LATER), j->owner, j->session_id, j->id,
-	             NULL, d) != 0 ||
+	if (lc_audit(db, job_move_audit_event(move), j->owner, j->session_id, j->id, NULL, d) !=
+	        0 ||
 	    db_commit(db) != 0)
 		return lc_rollback(db, LC_DB_ERROR);
 	return LC_OK;
 }
 
-enum lc_result lifecycle_fail(struct db *db, const struct queued_job *j, const char *lease_owner,
-                              const char *code, const char *message)
+enum lc_result lifecycle_check_later(struct db *db, const struct queued_job *j,
+                                     const char *lease_owner, long delay_ms, int counted,
+                                     const char *code, const char *message)
+{
+	/* Never a verdict, whatever the attempts: no fail from here. */
+	return requeue_from_sending(db, JOB_MOVE_CHECK_LATER, j, lease_owner, delay_ms, counted,
+	                            code, message);
+}
+
+enum lc_result lifecycle_defer(struct db *db, const struct queued_job *j, const char *lease_owner,
+                               long delay_ms, const char *code, const char *message)
+{
+	return requeue_from_sending(db, JOB_MOVE_DEFER, j, lease_owner, delay_ms, 0, code, message);
+}
+
+enum lc_result lifecycle_mail_requested(struct db *db, const struct queued_job *j,
+                                        const char *lease_owner)
+{
+	const char *v[3] = {j->id, lease_owner, job_state_name(job_move_target(JOB_MOVE_CLAIM))};
+	PGresult *res;
+	int n;
+
+	if ((n = lc_rows(db, &stmt_mail_requested, v, &res)) < 0)
+		return LC_DB_ERROR;
+	PQclear(res);
+	return n > 0 ? LC_OK : LC_LEASE_LOST;
+}
+
+/* fail and give up unknown: the job leaves the queue, its document kept
+ * for failed_retention, its token released. */
+static enum lc_result leave_queue(struct db *db, enum job_move move, const struct queued_job *j,
+                                  const char *lease_owner, const char *code, const char *message)
 {
 	struct move_params p;
 	const char *v[6] = {j->id, lease_owner, NULL, code, message, p.sources};
@@ -343,7 +391,7 @@ enum lc_result lifecycle_fail(struct db *db, const struct queued_job *j, const c
 	PGresult *res;
 	int n;
 
-	lc_move_params(JOB_MOVE_FAIL, &p);
+	lc_move_params(move, &p);
 	v[2] = p.target;
 	if (db_begin(db) != 0 || lc_lock_session(db, j->session_id) != 0)
 		return lc_rollback(db, LC_DB_ERROR);
@@ -354,12 +402,25 @@ enum lc_result lifecycle_fail(struct db *db, const struct queued_job *j, const c
 		return lc_rollback(db, LC_LEASE_LOST);
 	d = lc_detail("code", code);
 	lc_detail_int(d, "attempt", j->attempts);
-	if (lc_release_token(db, j->session_id, "failed", NULL) != 0 ||
-	    lc_audit(db, job_move_audit_event(JOB_MOVE_FAIL), j->owner, j->session_id, j->id, NULL,
-	             d) != 0 ||
+	if (lc_release_token(db, j->session_id, p.target, NULL) != 0 ||
+	    lc_audit(db, job_move_audit_event(move), j->owner, j->session_id, j->id, NULL, d) !=
+	        0 ||
 	    db_commit(db) != 0)
 		return lc_rollback(db, LC_DB_ERROR);
 	return LC_OK;
+}
+
+enum lc_result lifecycle_fail(struct db *db, const struct queued_job *j, const char *lease_owner,
+                              const char *code, const char *message)
+{
+	return leave_queue(db, JOB_MOVE_FAIL, j, lease_owner, code, message);
+}
+
+enum lc_result lifecycle_give_up_unknown(struct db *db, const struct queued_job *j,
+                                         const char *lease_owner, const char *code,
+                                         const char *message)
+{
+	return leave_queue(db, JOB_MOVE_GIVE_UP_UNKNOWN, j, lease_owner, code, message);
 }
 
 /* ---- the janitor ----------------------------------------------------------- */
@@ -480,8 +541,9 @@ int lifecycle_purge_failed_documents(struct db *db, long retention)
 	const char *v[2] = {states, r};
 	int done = 0;
 
-	/* Only a failed job keeps its document once it left the queue. */
-	snprintf(states, sizeof(states), "{%s}", job_state_name(job_move_target(JOB_MOVE_FAIL)));
+	/* Only a failed job, or one whose delivery is unknown, keeps its
+	 * document once it left the queue. */
+	job_state_list(JOB_FLAG_RETAINED, states, sizeof(states));
 	snprintf(r, sizeof(r), "%ld", retention);
 	while (done < JANITOR_BATCH) {
 		PGresult *res;

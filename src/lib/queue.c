@@ -13,9 +13,9 @@ void queued_job_free(struct queued_job *j)
 	j->spec_json = NULL;
 }
 
-long queue_backoff_ms(long base, int attempt, long retry_after)
+long queue_backoff_ms(long base, int attempt, long retry_after, long cap_seconds)
 {
-	const long cap = 3600 * 1000;
+	const long cap = (cap_seconds > 0 ? cap_seconds : 1) * 1000;
 	long delay = base * 1000;
 	uint32_t rnd = 0;
 
@@ -29,4 +29,9 @@ long queue_backoff_ms(long base, int attempt, long retry_after)
 	if (retry_after >= 0 && delay < retry_after * 1000)
 		delay = retry_after * 1000;
 	return delay;
+}
+
+int queue_horizon_passed(long horizon_epoch, long give_up_after, long now)
+{
+	return horizon_epoch > 0 && now - horizon_epoch >= give_up_after;
 }

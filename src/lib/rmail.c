@@ -381,6 +381,41 @@ int rmail_send_mail(struct rmail *rm, const char *token, struct json_object *mai
 	return rmail_answer_mail(rm->answer, rm->answer_len, tracking_id, tidlen, res);
 }
 
+/* A window whose MessageStatus answer is larger than RMAIL_MAX_ANSWER (a
+ * busy account lists every message it sent in the window) is searched in
+ * halves, newest first, down to this many seconds. */
+#define STATUS_WINDOW_MIN 2
+
+static int find_in_window(struct rmail *rm, const char *token, const char *customer_id, long start,
+                          long end, int *found, char *tracking_id, size_t tidlen,
+                          struct rmail_result *res)
+{
+	struct json_object *body = rmail_status_window_json(start, end);
+	long mid;
+	int rc;
+
+	if (body == NULL) {
+		result_set(res, RMAIL_ABORTED, 0, "out of memory");
+		return -1;
+	}
+	rc = post_json(rm, token, "/api/v1/Receipt/MessageStatus", body, 0, res);
+	json_object_put(body);
+	if (rc != 0 && rm->answer_overflow && end - start >= STATUS_WINDOW_MIN) {
+		mid = start + (end - start) / 2;
+		if (find_in_window(rm, token, customer_id, mid, end, found, tracking_id, tidlen,
+		                   res) != 0)
+			return -1;
+		if (*found)
+			return 0;
+		return find_in_window(rm, token, customer_id, start, mid, found, tracking_id,
+		                      tidlen, res);
+	}
+	if (rc != 0 || rmail_answer_status(rm->answer, rm->answer_len, customer_id, found,
+	                                   tracking_id, tidlen, res) != 0)
+		return -1;
+	return 0;
+}
+
 int rmail_find_by_customer_id(struct rmail *rm, const char *token, const char *customer_id,
                               long from, long to, int *found, char *tracking_id, size_t tidlen,
                               struct rmail_result *res)
@@ -390,17 +425,9 @@ int rmail_find_by_customer_id(struct rmail *rm, const char *token, const char *c
 	for (long end = to; end > from && !*found; end -= RMAIL_STATUS_WINDOW_MAX) {
 		long start =
 		    end - RMAIL_STATUS_WINDOW_MAX > from ? end - RMAIL_STATUS_WINDOW_MAX : from;
-		struct json_object *body = rmail_status_window_json(start, end);
-		int rc;
 
-		if (body == NULL) {
-			result_set(res, RMAIL_ABORTED, 0, "out of memory");
-			return -1;
-		}
-		rc = post_json(rm, token, "/api/v1/Receipt/MessageStatus", body, 0, res);
-		json_object_put(body);
-		if (rc != 0 || rmail_answer_status(rm->answer, rm->answer_len, customer_id, found,
-		                                   tracking_id, tidlen, res) != 0)
+		if (find_in_window(rm, token, customer_id, start, end, found, tracking_id, tidlen,
+		                   res) != 0)
 			return -1;
 	}
 	return 0;

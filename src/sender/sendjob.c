@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "docstore.h"
 #include "jobspec.h"
@@ -28,20 +29,32 @@
 /* Around the MessageStatus window: our clock and RMail's may differ. */
 #define STATUS_MARGIN_SECONDS 900
 
+/* Our own outages (error codes the person reads as "why it is delayed"). */
+#define OUTAGE_DB  "database_unavailable"
+#define OUTAGE_KEY "key_unavailable"
+
+/* How long a worker waits for its own database to come back to record an
+ * outcome, at most (and never past two thirds of its lease): a short
+ * outage then costs nothing; a longer one leaves the job to the rescuer,
+ * which counts no attempt for it either (lifecycle.h). */
+#define DB_PATIENCE_SECONDS 60
+
 static const char *const outcome_names[] = {
-    [SEND_RETRY] = "retry",
-    [SEND_CHECK_LATER] = "check_later",
-    [SEND_LEASE_LOST] = "lease_lost",
+    [SEND_RETRY] = "retry",       [SEND_CHECK_LATER] = "check_later",
+    [SEND_DEFERRED] = "deferred", [SEND_LEASE_LOST] = "lease_lost",
     [SEND_DB_ERROR] = "db_error",
 };
 
-/* A job sent or failed is named by its state (jobstate.c owns the names). */
+/* A job sent, failed or of unknown delivery is named by its state
+ * (jobstate.c owns the names). */
 const char *send_outcome_name(enum send_outcome o)
 {
 	if (o == SEND_SENT)
 		return job_state_name(JOB_SENT);
 	if (o == SEND_FAILED)
 		return job_state_name(JOB_FAILED);
+	if (o == SEND_DELIVERY_UNKNOWN)
+		return job_state_name(JOB_DELIVERY_UNKNOWN);
 	return outcome_names[o];
 }
 
@@ -63,6 +76,8 @@ struct attempt {
 	uint64_t total_bytes;
 	struct doc_reader *reader; /* the file being streamed */
 	int integrity_error;
+	const char *outage; /* our own failure under the transfer, not RMail's doing:
+	                       OUTAGE_DB or OUTAGE_KEY, or NULL */
 	time_t lease_renewed;
 	int lease_lost;
 };
@@ -118,6 +133,10 @@ static long read_document(void *arg, uint8_t *buf, size_t len)
 		int e = docr_error(a->reader);
 		a->integrity_error = e == SP_CRYPTO_ERR_AUTH || e == SP_CRYPTO_ERR_TRUNCATED ||
 		                     e == SP_CRYPTO_ERR_STATE || e == SP_CRYPTO_ERR_MISMATCH;
+		/* Anything else is a chunk that could not be read (the
+		 * database went away): our outage, no verdict on the job. */
+		if (!a->integrity_error)
+			a->outage = OUTAGE_DB;
 	}
 	return n;
 }
@@ -150,14 +169,119 @@ static const struct {
     {RMAIL_ABORTED, V_FAIL, V_FAIL, "rmail_aborted"},
 };
 
+/* The retry delay of this attempt: exponential from sender_retry_base,
+ * capped at sender_backoff_max, RMail's Retry-After honoured. */
+static long backoff_ms(const struct attempt *a, long retry_after)
+{
+	const struct sp_config *cfg = a->ctx->cfg;
+
+	return queue_backoff_ms(cfg->sender_retry_base, a->job->attempts, retry_after,
+	                        cfg->sender_backoff_max);
+}
+
 /* The retry delay, and never less than the settle time when the next
  * claim will ask MessageStatus about a send that may have gone out. */
 static long later_ms(const struct attempt *a, long retry_after)
 {
-	long d = queue_backoff_ms(a->ctx->cfg->sender_retry_base, a->job->attempts, retry_after);
+	long d = backoff_ms(a, retry_after);
 	long settle = a->ctx->cfg->rmail_status_settle * 1000;
 
 	return d < settle ? settle : d;
+}
+
+/* Whether the job's retry horizon (sender_give_up_after) has passed. */
+static int horizon_passed(const struct attempt *a)
+{
+	return queue_horizon_passed(a->job->horizon_epoch, a->ctx->cfg->sender_give_up_after,
+	                            (long)time(NULL));
+}
+
+/* Whether to try a database write again after LC_DB_ERROR: waits a second
+ * while the lease is safely ours and DB_PATIENCE_SECONDS have not passed. */
+static int db_patience(struct attempt *a, time_t since)
+{
+	time_t now = time(NULL);
+	long lease = a->ctx->cfg->sender_lease;
+
+	if (a->lease_lost || now - since >= DB_PATIENCE_SECONDS ||
+	    now - a->lease_renewed >= lease * 2 / 3)
+		return 0;
+	sleep(1);
+	return 1;
+}
+
+/* rc = call, a lifecycle move, again while the database is out (db_patience). */
+#define RECORD(a, rc, call)                                                                        \
+	do {                                                                                       \
+		time_t since_ = time(NULL);                                                        \
+		while (((rc) = (call)) == LC_DB_ERROR && db_patience((a), since_))                 \
+			;                                                                          \
+	} while (0)
+
+/* The job leaves the queue for good with code and message: failed when
+ * RMail does not have it, delivery_unknown when it may (never failed
+ * then: the person must not send it again on our word). */
+static enum send_outcome give_up(struct attempt *a, const char *code, const char *message)
+{
+	struct send_ctx *ctx = a->ctx;
+	enum lc_result rc;
+	char msg[480];
+
+	if (!a->job->mail_maybe_sent) {
+		sp_log(LOG_WARN, "job_failed", "job_id", a->job->id, "code", code, NULL);
+		RECORD(a, rc, lifecycle_fail(ctx->db, a->job, ctx->lease_owner, code, message));
+		return outcome_of(rc, SEND_FAILED);
+	}
+	snprintf(msg, sizeof(msg),
+	         "RMail may already have this message, but did not confirm it (%s). Look in "
+	         "RMail's sent items before sending it again.",
+	         message);
+	sp_log(LOG_WARN, "job_delivery_unknown", "job_id", a->job->id, "code", code, NULL);
+	RECORD(a, rc, lifecycle_give_up_unknown(ctx->db, a->job, ctx->lease_owner, code, msg));
+	return outcome_of(rc, SEND_DELIVERY_UNKNOWN);
+}
+
+/* Our own outage (the database, a key): back to the queue with no attempt
+ * spent and no verdict, after a short delay (a database comes back in
+ * seconds; a key takes an administrator: a minute, or the backoff cap).
+ * Not forever: past the horizon it ends like any other failure. */
+static enum send_outcome own_outage(struct attempt *a, const char *code)
+{
+	struct send_ctx *ctx = a->ctx;
+	int key = strcmp(code, OUTAGE_KEY) == 0;
+	const char *message = key ? "scanpost could not find the key of this document; it "
+	                            "tries again shortly."
+	                          : "scanpost's database was unavailable; it tries again "
+	                            "shortly.";
+	long delay_ms = ctx->cfg->sender_retry_base * 1000;
+	enum lc_result rc;
+
+	if (a->lease_lost)
+		return SEND_LEASE_LOST;
+	if (horizon_passed(a))
+		return give_up(a, code, message);
+	if (key)
+		delay_ms =
+		    (ctx->cfg->sender_backoff_max < 60 ? ctx->cfg->sender_backoff_max : 60) * 1000;
+	sp_log(LOG_WARN, "send_deferred", "job_id", a->job->id, "code", code, NULL);
+	RECORD(a, rc, lifecycle_defer(ctx->db, a->job, ctx->lease_owner, delay_ms, code, message));
+	return outcome_of(rc, SEND_DEFERRED);
+}
+
+/* No verdict: RMail may have the message.  Check later, or once the
+ * horizon has passed, give up as delivery_unknown. */
+static enum send_outcome check_later(struct attempt *a, long retry_after, int counted,
+                                     const char *code, const char *message)
+{
+	struct send_ctx *ctx = a->ctx;
+	enum lc_result rc;
+
+	if (horizon_passed(a))
+		return give_up(a, code, message);
+	RECORD(a, rc,
+	       lifecycle_check_later(ctx->db, a->job, ctx->lease_owner, later_ms(a, retry_after),
+	                             counted, code, message));
+	return outcome_of(rc, SEND_CHECK_LATER);
 }
 
 /* Records a failed RMail call at step (after_mail: the Mail request went out). */
@@ -167,9 +291,8 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	struct send_ctx *ctx = a->ctx;
 	enum verdict v = V_FAIL;
 	const char *code = "rmail_rejected";
-	char msg[320];
 	enum lc_result rc;
-	int failed = 0;
+	char msg[320];
 
 	if (a->lease_lost)
 		return SEND_LEASE_LOST;
@@ -179,31 +302,38 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 	       rmail_strerror(res->err), "%http_status", LOG_NUM(res->http_status), "%attempt",
 	       LOG_NUM(a->job->attempts), NULL);
 	if (a->integrity_error)
-		return outcome_of(lifecycle_fail(ctx->db, a->job, ctx->lease_owner,
-		                                 "integrity_error",
-		                                 "The stored document failed its integrity check; "
-		                                 "nothing was sent."),
-		                  SEND_FAILED);
+		return give_up(a, "integrity_error",
+		               "The stored document failed its integrity check; nothing was sent.");
+	if (a->outage && !after_mail)
+		return own_outage(a, a->outage);
 	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
 		if (verdicts[i].err == res->err) {
 			v = after_mail ? verdicts[i].after_mail : verdicts[i].before_mail;
 			code = verdicts[i].code;
 		}
+	/* RMail answered this Mail request with a refusal (a 429, a 401, its
+	 * own "no"): it did not take it.  An earlier one was ruled out by
+	 * MessageStatus before this request went out. */
+	if (after_mail && v != V_CHECK_LATER)
+		a->job->mail_maybe_sent = 0;
 	switch (v) {
 	case V_RETRY:
-		rc = lifecycle_retry(ctx->db, a->job, ctx->lease_owner,
-		                     queue_backoff_ms(ctx->cfg->sender_retry_base, a->job->attempts,
-		                                      res->retry_after),
-		                     code, msg, &failed);
-		return outcome_of(rc, failed ? SEND_FAILED : SEND_RETRY);
+		if (horizon_passed(a)) {
+			char why[400];
+			snprintf(why, sizeof(why),
+			         "RMail could not take the message for %ld hours: %s",
+			         ctx->cfg->sender_give_up_after / 3600, msg);
+			return give_up(a, code, why);
+		}
+		RECORD(a, rc,
+		       lifecycle_retry(ctx->db, a->job, ctx->lease_owner,
+		                       backoff_ms(a, res->retry_after), code, msg));
+		return outcome_of(rc, SEND_RETRY);
 	case V_CHECK_LATER:
 		/* The attempt counts (it may have reached RMail), but no
 		 * verdict: the next claim asks MessageStatus first. */
 		sp_log(LOG_INFO, "send_unconfirmed", "job_id", a->job->id, NULL);
-		return outcome_of(lifecycle_check_later(ctx->db, a->job, ctx->lease_owner,
-		                                        later_ms(a, res->retry_after), 1, code,
-		                                        msg),
-		                  SEND_CHECK_LATER);
+		return check_later(a, res->retry_after, 1, code, msg);
 	case V_FAIL:
 		break;
 	}
@@ -211,15 +341,17 @@ static enum send_outcome rmail_failure(struct attempt *a, const struct rmail_res
 		snprintf(msg, sizeof(msg),
 		         "RMail no longer accepts the sign-in; sign in again "
 		         "and resend.");
-	return outcome_of(lifecycle_fail(ctx->db, a->job, ctx->lease_owner, code, msg),
-	                  SEND_FAILED);
+	return give_up(a, code, msg);
 }
 
 static enum send_outcome record_sent(struct attempt *a, const char *tracking_id, int large,
                                      const char *how)
 {
-	enum lc_result rc =
-	    lifecycle_mark_sent(a->ctx->db, a->job, a->ctx->lease_owner, tracking_id, large, how);
+	enum lc_result rc;
+
+	RECORD(
+	    a, rc,
+	    lifecycle_mark_sent(a->ctx->db, a->job, a->ctx->lease_owner, tracking_id, large, how));
 
 	if (rc == LC_OK) {
 		sp_log(LOG_INFO, "job_sent", "job_id", a->job->id, "tracking_id", tracking_id,
@@ -249,9 +381,14 @@ static int upload_files(struct attempt *a, struct rmail_result *res)
 		                   a->files[i].file_no, &a->reader);
 
 		if (rc != 0) {
-			/* A database failure may pass; a key that does not
-			 * unwrap (gone, or size or digest changed) never will. */
-			a->integrity_error = rc > 0;
+			/* A database failure may pass, and so may a master key
+			 * this worker cannot find (a keyring being rotated or
+			 * restored: the next claim follows the keys); a key that
+			 * does not unwrap (size or digest changed) never will. */
+			a->integrity_error = rc > 0 && rc != SP_CRYPTO_ERR_NOKEY;
+			a->outage = rc < 0                      ? OUTAGE_DB
+			            : rc == SP_CRYPTO_ERR_NOKEY ? OUTAGE_KEY
+			                                        : NULL;
 			own_failure(res, rc > 0 ? RMAIL_ABORTED : RMAIL_UNAVAILABLE,
 			            rc > 0 ? "document key unavailable" : "database unavailable");
 			return -1;
@@ -321,10 +458,7 @@ static struct json_object *mail_body(struct attempt *a, bool large)
 
 static enum send_outcome fail_now(struct attempt *a, const char *code, const char *message)
 {
-	enum lc_result rc = lifecycle_fail(a->ctx->db, a->job, a->ctx->lease_owner, code, message);
-
-	sp_log(LOG_WARN, "job_failed", "job_id", a->job->id, "code", code, NULL);
-	return outcome_of(rc, SEND_FAILED);
+	return give_up(a, code, message);
 }
 
 /*
@@ -342,9 +476,13 @@ static enum send_outcome reconcile(struct attempt *a)
 	char tracking_id[128];
 	long now = (long)time(NULL);
 	int found = 0;
+	/* From the one Mail request not yet ruled out (an earlier one was,
+	 * by MessageStatus, before it went out); from the submit for a job
+	 * queued before migration 010 stamped requests. */
+	long since = j->mail_requested_epoch > 0 ? j->mail_requested_epoch : j->first_try_epoch;
 	int rc = rmail_find_by_customer_id(
-	    ctx->rmail, a->token, j->id, j->first_try_epoch - STATUS_MARGIN_SECONDS,
-	    now + STATUS_MARGIN_SECONDS, &found, tracking_id, sizeof(tracking_id), &res);
+	    ctx->rmail, a->token, j->id, since - STATUS_MARGIN_SECONDS, now + STATUS_MARGIN_SECONDS,
+	    &found, tracking_id, sizeof(tracking_id), &res);
 	enum rmail_lookup l = rmail_lookup_decide(rc == 0, found, now, j->requeued_epoch,
 	                                          ctx->cfg->rmail_status_settle);
 
@@ -359,14 +497,14 @@ static enum send_outcome reconcile(struct attempt *a)
 		return record_sent(a, tracking_id, 0, "found_at_rmail");
 	case RMAIL_LOOKUP_UNCLEAR:
 		/* Never re-send on a guess, never fail on it: ask again, and
-		 * spend no attempt on it (issue 10 bounds the wait). */
-		return outcome_of(
-		    lifecycle_check_later(
-		        ctx->db, j, ctx->lease_owner, later_ms(a, res.retry_after), 0,
-		        "rmail_status_unclear",
-		        "Waiting for RMail to confirm whether it already has this message."),
-		    SEND_CHECK_LATER);
+		 * spend no attempt on it, until the horizon (then
+		 * delivery_unknown, never failed). */
+		return check_later(a, res.retry_after, 0, "rmail_status_unclear",
+		                   "Waiting for RMail to confirm whether it already has this "
+		                   "message.");
 	case RMAIL_LOOKUP_ABSENT:
+		/* RMail's clear no: what went out before is not there. */
+		j->mail_maybe_sent = 0;
 		break;
 	}
 	return SEND_RETRY;
@@ -380,6 +518,7 @@ static enum send_outcome attempt_run(struct attempt *a)
 	struct jobspec_error jerr;
 	struct json_object *spec_obj, *mail;
 	char tracking_id[128], msg[256];
+	enum lc_result lrc;
 	bool large;
 	int rc;
 
@@ -390,23 +529,21 @@ static enum send_outcome attempt_run(struct attempt *a)
 		return fail_now(a, "invalid_job", "The stored job no longer validates.");
 	if ((rc = token_open(a)) != 0) {
 		if (rc < 0)
-			return SEND_DB_ERROR;
+			return own_outage(a, OUTAGE_DB);
 		return fail_now(a, "rmail_auth_expired",
 		                "The RMail sign-in for this job is gone; sign in and resend.");
 	}
 
-	/* An earlier try may have reached RMail before we heard back. */
-	if (j->attempts > 1) {
+	/* An earlier Mail request may have reached RMail before we heard
+	 * back: ask before anything goes out again. */
+	if (j->mail_maybe_sent) {
 		enum send_outcome o = reconcile(a);
 		if (o != SEND_RETRY)
 			return o;
 	}
-	if (j->attempts > j->max_attempts)
-		return fail_now(a, "too_many_attempts",
-		                "RMail could not be reached after every retry.");
 
 	if (docstore_files(ctx->db, j->id, &a->files, &a->nfiles) != 0)
-		return SEND_DB_ERROR;
+		return own_outage(a, OUTAGE_DB);
 	if (a->nfiles == 0 || a->nfiles > MAX_FILES)
 		return fail_now(a, "integrity_error", "The job's document is missing.");
 	if ((a->upload_ids = calloc(a->nfiles, sizeof(*a->upload_ids))) == NULL)
@@ -431,6 +568,21 @@ static enum send_outcome attempt_run(struct attempt *a)
 
 	if ((mail = mail_body(a, large)) == NULL)
 		return SEND_DB_ERROR;
+	/* From here RMail may have it: stamped and committed first, so that
+	 * no later failure, kill or outage can call the job failed or send it
+	 * twice without asking MessageStatus. */
+	RECORD(a, lrc, lifecycle_mail_requested(ctx->db, j, ctx->lease_owner));
+	switch (lrc) {
+	case LC_OK:
+		break;
+	case LC_LEASE_LOST:
+		json_object_put(mail);
+		return SEND_LEASE_LOST;
+	default:
+		json_object_put(mail);
+		return own_outage(a, OUTAGE_DB);
+	}
+	j->mail_maybe_sent = 1;
 	rc = rmail_send_mail(ctx->rmail, a->token, mail, tracking_id, sizeof(tracking_id), &res);
 	json_object_put(mail);
 	if (rc != 0)

@@ -23,13 +23,16 @@ struct send_ctx {
 };
 
 enum send_outcome {
-	SEND_SENT,        /* RMail has it (now or from an earlier try) */
-	SEND_RETRY,       /* back in the queue after a failed attempt */
-	SEND_CHECK_LATER, /* back in the queue until RMail's answer is clear:
-	                     no verdict, and no attempt spent on an unclear one */
-	SEND_FAILED,      /* failed for good */
-	SEND_LEASE_LOST,  /* another sender took over; nothing changed here */
-	SEND_DB_ERROR,    /* the outcome could not be recorded; the lease will expire */
+	SEND_SENT,             /* RMail has it (now or from an earlier try) */
+	SEND_RETRY,            /* back in the queue after a failed attempt */
+	SEND_CHECK_LATER,      /* back in the queue until RMail's answer is clear:
+	                          no verdict, and no attempt spent on an unclear one */
+	SEND_DEFERRED,         /* back in the queue after our own outage (database, key):
+	                          no attempt spent */
+	SEND_FAILED,           /* failed for good: RMail does not have it */
+	SEND_DELIVERY_UNKNOWN, /* the retry horizon passed while RMail may have it */
+	SEND_LEASE_LOST,       /* another sender took over; nothing changed here */
+	SEND_DB_ERROR,         /* the outcome could not be recorded; the lease will expire */
 };
 
 const char *send_outcome_name(enum send_outcome o);

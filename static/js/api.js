@@ -79,7 +79,18 @@
 		return '/api/v1/jobs/' + encodeURIComponent(id);
 	}
 
+	/* issue 10: a queued job that failed before waits for its next try;
+	 * the one wording of "delayed, next try at …, because …" for the
+	 * progress screen and the recent jobs.  '' when the job is not delayed. */
+	function jobDelay(j) {
+		if (!j || j.state !== 'queued' || !j.error || !j.next_attempt_at)
+			return '';
+		return 'Delayed, next try at ' + SP.ui.formatTime(j.next_attempt_at) +
+			', because: ' + (j.error.message || j.error.code) + '';
+	}
+
 	SP.api = {
+		jobDelay: jobDelay,
 		getSession: function (cb) {
 			request('GET', '/api/v1/session', undefined, keepSession(cb));
 		},

@@ -44,6 +44,9 @@ static struct {
 	char upload_sha[65];
 	char *mail;
 	unsigned long serial;
+	char hook_suffix[64];
+	void (*hook)(void *);
+	void *hook_arg;
 } stub = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 struct request {
@@ -172,9 +175,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)cls, (void)method, (void)version;
 	if (rq == NULL) {
+		void (*hook)(void *) = NULL;
+		void *hook_arg = NULL;
+
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		*con_cls = rq;
+		pthread_mutex_lock(&stub.lock);
+		if (stub.hook && ends_with(url, stub.hook_suffix)) {
+			hook = stub.hook;
+			hook_arg = stub.hook_arg;
+			stub.hook = NULL;
+		}
+		pthread_mutex_unlock(&stub.lock);
+		if (hook)
+			hook(hook_arg);
 		return MHD_YES;
 	}
 	if (*size > 0) {
@@ -229,6 +244,15 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		free(rq);
 		*con_cls = NULL;
 	}
+}
+
+void stub_on_call(const char *path_suffix, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&stub.lock);
+	snprintf(stub.hook_suffix, sizeof(stub.hook_suffix), "%s", path_suffix);
+	stub.hook = fn;
+	stub.hook_arg = arg;
+	pthread_mutex_unlock(&stub.lock);
 }
 
 int stub_start(void)
@@ -308,6 +332,7 @@ void stub_reset(void)
 	stub.upload_sha[0] = '\0';
 	free(stub.mail);
 	stub.mail = NULL;
+	stub.hook = NULL;
 	pthread_mutex_unlock(&stub.lock);
 }
 

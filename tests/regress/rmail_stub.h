@@ -29,6 +29,11 @@ const char *stub_ca(void);
  * times < 0: every call from now on.  Scripts are matched in order. */
 void stub_script(const char *path_suffix, int times, int status, const char *body,
                  long retry_after);
+/* Runs fn(arg) once, in the stub's thread, when the next call whose path
+ * ends with path_suffix arrives: its headers are in, its body not yet
+ * read.  A test's way to break something while a transfer is under way.
+ * stub_reset forgets it. */
+void stub_on_call(const char *path_suffix, void (*fn)(void *), void *arg);
 /* Forgets scripts and records. */
 void stub_reset(void);
 

@@ -411,19 +411,19 @@ static void test_mark_sent_deletes_the_document_and_the_token_in_one_go(void)
 	queued_job_free(&j);
 }
 
-static void test_retry_requeues_until_attempts_are_spent_then_fails(void)
+/* retry requeues with the error and never fails a job on its count of
+ * attempts (issue 10: the horizon is the sender's, in time); defer gives
+ * the claim back (our own outage). */
+static void test_retry_requeues_whatever_the_attempts_and_defer_gives_the_claim_back(void)
 {
 	char sid[40], id[40];
 	struct queued_job j;
-	int failed = -1;
 
 	regress_reset();
 	make_claimed(1000, sid, &j);
 	snprintf(id, sizeof(id), "%s", j.id);
-	CU_ASSERT_EQUAL(
-	    lifecycle_retry(sender, &j, "sender-a", 5000, "rmail_unavailable", "503", &failed),
-	    LC_OK);
-	CU_ASSERT_EQUAL(failed, 0);
+	CU_ASSERT_EQUAL(lifecycle_retry(sender, &j, "sender-a", 5000, "rmail_unavailable", "503"),
+	                LC_OK);
 	CU_ASSERT_STRING_EQUAL(state_of(id), job_state_name(JOB_QUEUED));
 	CU_ASSERT_EQUAL(regress_audit_rows("send_retry", id), 1);
 	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.jobs WHERE id = $1::uuid"
@@ -432,23 +432,61 @@ static void test_retry_requeues_until_attempts_are_spent_then_fails(void)
 	                             id, NULL),
 	                1);
 	queued_job_free(&j);
-	/* max_attempts is 3: the third transient failure fails the job. */
-	for (int attempt = 2; attempt <= 3; attempt++) {
+	/* max_attempts is 3: the fifth transient failure is still a retry. */
+	for (int attempt = 2; attempt <= 5; attempt++) {
 		regress_exec("UPDATE scanpost.jobs SET next_attempt_at = now() WHERE id = $1::uuid",
 		             id, NULL);
 		CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender, "sender-a", 30, &j), LC_OK);
 		CU_ASSERT_EQUAL(j.attempts, attempt);
-		CU_ASSERT_EQUAL(lifecycle_retry(sender, &j, "sender-a", 1000, "rmail_unavailable",
-		                                "503", &failed),
-		                LC_OK);
-		CU_ASSERT_EQUAL(failed, attempt == 3);
+		CU_ASSERT_EQUAL(
+		    lifecycle_retry(sender, &j, "sender-a", 1000, "rmail_unavailable", "503"),
+		    LC_OK);
 		queued_job_free(&j);
 	}
-	CU_ASSERT_STRING_EQUAL(state_of(id), job_state_name(JOB_FAILED));
-	CU_ASSERT_EQUAL(regress_audit_rows("send_retry", id), 2);
-	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", id), 1);
-	/* A failed job keeps its document for a retry. */
+	CU_ASSERT_STRING_EQUAL(state_of(id), job_state_name(JOB_QUEUED));
+	CU_ASSERT_EQUAL(regress_audit_rows("send_retry", id), 5);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", id), 0);
+	regress_exec("UPDATE scanpost.jobs SET next_attempt_at = now() WHERE id = $1::uuid", id,
+	             NULL);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender, "sender-a", 30, &j), LC_OK);
+	CU_ASSERT_EQUAL(j.attempts, 6);
+	CU_ASSERT_EQUAL(lifecycle_defer(sender, &j, "sender-b", 1000, "x", "y"), LC_LEASE_LOST);
+	CU_ASSERT_EQUAL(
+	    lifecycle_defer(sender, &j, "sender-a", 1000, "database_unavailable", "database down"),
+	    LC_OK);
+	CU_ASSERT_EQUAL(
+	    regress_long("SELECT attempts FROM scanpost.jobs WHERE id = $1::uuid", id, NULL), 5);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_deferred", id), 1);
+	queued_job_free(&j);
+	/* A job keeps its document while it waits. */
 	CU_ASSERT_EQUAL(keys_of(id), 1);
+}
+
+/* give up unknown: like fail for the data (document kept, token released),
+ * a state of its own; an administrator's requeue takes it back. */
+static void test_give_up_unknown_is_not_failed_and_can_be_requeued(void)
+{
+	char sid[40], state[32];
+	struct queued_job j;
+	int expired = 0;
+
+	regress_reset();
+	make_claimed(1000, sid, &j);
+	CU_ASSERT_EQUAL(lifecycle_give_up_unknown(sender, &j, "sender-a", "rmail_status_unclear",
+	                                          "RMail did not confirm"),
+	                LC_OK);
+	CU_ASSERT_STRING_EQUAL(state_of(j.id), job_state_name(JOB_DELIVERY_UNKNOWN));
+	CU_ASSERT_EQUAL(keys_of(j.id), 1);
+	CU_ASSERT_EQUAL(regress_audit_rows("delivery_unknown", j.id), 1);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", j.id), 0);
+	CU_ASSERT_EQUAL(lifecycle_requeue(ctl, j.id, &admin, state, sizeof(state), &expired),
+	                LC_OK);
+	CU_ASSERT_STRING_EQUAL(state_of(j.id), job_state_name(JOB_QUEUED));
+	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.jobs WHERE id = $1::uuid"
+	                             " AND requeued_at IS NOT NULL",
+	                             j.id, NULL),
+	                1);
+	queued_job_free(&j);
 }
 
 /* check later (rmail's SEND_CHECK_LATER): back to the queue without a
@@ -742,8 +780,10 @@ static CU_TestInfo tests[] = {
     {"claim leases once and audits", test_claim_leases_once_and_audits},
     {"mark sent deletes the document and the token in one go",
      test_mark_sent_deletes_the_document_and_the_token_in_one_go},
-    {"retry requeues until attempts are spent, then fails",
-     test_retry_requeues_until_attempts_are_spent_then_fails},
+    {"retry requeues whatever the attempts, defer gives the claim back",
+     test_retry_requeues_whatever_the_attempts_and_defer_gives_the_claim_back},
+    {"give up unknown is not failed and can be requeued",
+     test_give_up_unknown_is_not_failed_and_can_be_requeued},
     {"check later requeues without a verdict", test_check_later_requeues_without_a_verdict},
     {"fail keeps the document and releases the token",
      test_fail_keeps_the_document_and_releases_the_token},

@@ -6,11 +6,18 @@
  * before it sends anything again, and that an unclear answer (to Mail, or
  * from MessageStatus) is no verdict: the job checks later, spends no
  * attempt on the unclear answer and never fails on it.
+ *
+ * The retry horizon (issue 10): transient failures are retried past any
+ * count of attempts until sender_give_up_after; our own database outage
+ * costs no attempt; a job whose Mail request may be at RMail never ends
+ * failed, and past the horizon ends delivery_unknown.
  */
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jobstate.h"
 #include "regress.h"
@@ -26,8 +33,8 @@ static struct keycache doc_keys, token_keys;
 static struct sendctx sender;
 static char job[40];
 
-/* A new queued job (its id in job): uploaded by the device and submitted. */
-static void queue_job(void)
+/* A new queued job of len bytes (its id in job). */
+static void queue_job_of(size_t len)
 {
 	const struct lc_who who = {USER, NULL, "regress"};
 	uint8_t token[32], hash[32];
@@ -37,8 +44,37 @@ static void queue_job(void)
 	stub_reset();
 	CU_ASSERT_EQUAL_FATAL(regress_session(api, &token_keys, USER, "tok", sid), 0);
 	CU_ASSERT_EQUAL_FATAL(regress_job(api, sid, USER, 1800, job, token, hash), 0);
-	CU_ASSERT_EQUAL_FATAL(regress_upload(api, &doc_keys, job, hash, DOC_LEN, 11), LC_OK);
+	CU_ASSERT_EQUAL_FATAL(regress_upload(api, &doc_keys, job, hash, len, 11), LC_OK);
 	CU_ASSERT_EQUAL_FATAL(lifecycle_job_submit(api, job, USER, &who), LC_OK);
+}
+
+/* A new queued job (its id in job): uploaded by the device and submitted. */
+static void queue_job(void)
+{
+	queue_job_of(DOC_LEN);
+}
+
+/* An earlier attempt's Mail request went out (mail_requested_at): the
+ * next claim asks MessageStatus first. */
+static void mail_requested_before(void)
+{
+	regress_exec("UPDATE scanpost.jobs SET attempts = 1, mail_requested_at = now()"
+	             " - interval '10 minutes' WHERE id = $1::uuid",
+	             job, NULL);
+}
+
+/* The job was submitted longer ago than sender_give_up_after. */
+static void horizon_passed(void)
+{
+	regress_exec("UPDATE scanpost.jobs SET submitted_at = now()"
+	             " - make_interval(secs => $2::int + 60) WHERE id = $1::uuid",
+	             job, "86400", NULL);
+}
+
+static void due_now(void)
+{
+	regress_exec("UPDATE scanpost.jobs SET next_attempt_at = now() WHERE id = $1::uuid", job,
+	             NULL);
 }
 
 static char *column(const char *name)
@@ -238,19 +274,169 @@ static void test_401_fails_asking_to_sign_in_again(void)
 	CU_ASSERT_TRUE(column_is("last_error_code", "rmail_auth_expired"));
 }
 
-/* The retry/fail choice: the attempt that reaches max_attempts fails. */
-static void test_the_last_attempt_fails_instead_of_retrying(void)
+/* issue 10: an RMail outage longer than the old six-attempt window (about
+ * a minute) fails nothing: every transient failure is retried, with a
+ * delay that grows to sender_backoff_max and no further, and the job is
+ * sent once RMail answers, exactly once. */
+static void test_transient_faults_past_the_old_window_are_still_sent(void)
 {
 	queue_job();
-	regress_exec("UPDATE scanpost.jobs SET attempts = max_attempts - 1 WHERE id = $1::uuid",
-	             job, NULL);
-	settled_and_due(); /* MessageStatus's empty window is an answer */
-	stub_script("/api/Upload", -1, 503, "{}", -1);
+	stub_script("/api/Upload", 10, 503, "{\"Message\":\"Service Unavailable\"}", -1);
+	for (int attempt = 1; attempt <= 10; attempt++) {
+		CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_RETRY);
+		CU_ASSERT_EQUAL(number("attempts"), attempt);
+		due_now();
+	}
+	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_QUEUED)));
+	CU_ASSERT_EQUAL(regress_audit_rows("send_retry", job), 10);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 0);
+	/* The tenth delay is capped (regress sender.conf: sender_backoff_max). */
+	regress_exec("UPDATE scanpost.jobs SET attempts = 9 WHERE id = $1::uuid", job, NULL);
+	stub_script("/api/Upload", 1, 503, "{}", -1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_RETRY);
+	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.jobs WHERE id = $1::uuid"
+	                             " AND next_attempt_at <= now() + make_interval(secs =>"
+	                             " $2::int + 1)",
+	                             job, "5", NULL),
+	                1);
+	due_now();
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_SENT)));
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+	CU_ASSERT_EQUAL(stub_calls("/api/Upload"), 12);
+}
+
+/* Past sender_give_up_after, a transient failure of a job RMail does not
+ * have fails it, with RMail's words; one whose Mail request may be at
+ * RMail ends delivery_unknown instead, never failed. */
+static void test_the_horizon_fails_only_what_rmail_does_not_have(void)
+{
+	queue_job();
+	horizon_passed();
+	stub_script("/api/Upload", -1, 503, "{\"Message\":\"Service Unavailable\"}", -1);
 	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_FAILED);
 	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_FAILED)));
 	CU_ASSERT_TRUE(column_is("last_error_code", "rmail_unavailable"));
+	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.jobs WHERE id = $1::uuid"
+	                             " AND last_error LIKE '%Service Unavailable%'",
+	                             job, NULL),
+	                1);
 	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 1);
+
+	/* Mail went out, its answer was a 503: RMail may have it. */
+	queue_job();
+	stub_script("/api/v1/Mail", 1, 503, "{}", -1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_CHECK_LATER);
+	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.jobs WHERE id = $1::uuid"
+	                             " AND mail_requested_at IS NOT NULL",
+	                             job, NULL),
+	                1);
+	horizon_passed();
+	settled_and_due();
+	stub_script("/MessageStatus", 1, 500, "{}", -1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_DELIVERY_UNKNOWN);
+	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_DELIVERY_UNKNOWN)));
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 0);
+	CU_ASSERT_EQUAL(regress_audit_rows("delivery_unknown", job), 1);
+	CU_ASSERT_EQUAL(regress_audit_rows("document_deleted", job), 0); /* kept, as failed */
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+}
+
+/* The database outage of the DB-outage test: the sender's role may not log
+ * in and its connections are cut; a thread lets it back in 3 s later. */
+static pthread_t db_back;
+
+static void *db_back_after_3s(void *arg)
+{
+	(void)arg;
+	sleep(3);
+	regress_exec("ALTER ROLE scanpost_sender LOGIN", NULL);
+	return NULL;
+}
+
+static void db_outage(void *arg)
+{
+	(void)arg;
+	regress_exec("ALTER ROLE scanpost_sender NOLOGIN", NULL);
+	regress_exec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+	             " WHERE usename = 'scanpost_sender'",
+	             NULL);
+	pthread_create(&db_back, NULL, db_back_after_3s, NULL);
+}
+
+/* issue 10: our own database going away while a document streams to
+ * RMail costs no attempt and is no verdict: the job goes back to the
+ * queue (once the database is back) with its attempts as before, and is
+ * then sent, once. */
+static void test_a_database_outage_costs_no_attempt(void)
+{
+	queue_job_of(4 * 1024 * 1024); /* 16 chunks: the outage hits mid-stream */
+	stub_on_call("/api/Upload", db_outage, NULL);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_DEFERRED);
+	pthread_join(db_back, NULL);
+	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_QUEUED)));
+	CU_ASSERT_EQUAL(number("attempts"), 0);
+	CU_ASSERT_TRUE(column_is("last_error_code", "database_unavailable"));
+	CU_ASSERT_EQUAL(regress_audit_rows("send_deferred", job), 1);
 	CU_ASSERT_EQUAL(regress_audit_rows("send_retry", job), 0);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 0);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 0);
+	due_now();
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL(number("attempts"), 1);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+	CU_ASSERT_EQUAL(stub_last_upload_bytes(), 4 * 1024 * 1024);
+}
+
+/* A document key this worker cannot find (a keyring being rotated or
+ * restored) is our outage too: deferred without an attempt, and sent once
+ * the key is back. */
+static void test_a_missing_document_key_costs_no_attempt(void)
+{
+	char *kid;
+
+	queue_job();
+	kid = regress_text("SELECT dek_kid FROM scanpost.job_files WHERE job_id = $1::uuid", job,
+	                   NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(kid);
+	regress_exec("UPDATE scanpost.job_files SET dek_kid = 'k-not-here' WHERE job_id = $1::uuid",
+	             job, NULL);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_DEFERRED);
+	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_QUEUED)));
+	CU_ASSERT_TRUE(column_is("last_error_code", "key_unavailable"));
+	CU_ASSERT_EQUAL(number("attempts"), 0);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 0);
+	CU_ASSERT_EQUAL(stub_calls("/api/Upload"), 0);
+	regress_exec("UPDATE scanpost.job_files SET dek_kid = $2 WHERE job_id = $1::uuid", job, kid,
+	             NULL);
+	due_now();
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL(number("attempts"), 1);
+	free(kid);
+}
+
+/* A sender killed mid-send (its lease runs out) is our outage too: the
+ * rescue gives the attempt back, unless a Mail request went out. */
+static void test_a_rescue_counts_only_a_mail_request(void)
+{
+	struct queued_job j;
+
+	queue_job();
+	CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender.db, "killed", 30, &j), LC_OK);
+	queued_job_free(&j);
+	regress_exec("UPDATE scanpost.jobs SET lease_until = now() - interval '1 second'"
+	             " WHERE id = $1::uuid",
+	             job, NULL);
+	CU_ASSERT_EQUAL(lifecycle_rescue_leases(sender.db), 1);
+	CU_ASSERT_EQUAL(number("attempts"), 0);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender.db, "killed", 30, &j), LC_OK);
+	CU_ASSERT_EQUAL(lifecycle_mail_requested(sender.db, &j, "killed"), LC_OK);
+	queued_job_free(&j);
+	regress_exec("UPDATE scanpost.jobs SET lease_until = now() - interval '1 second'"
+	             " WHERE id = $1::uuid",
+	             job, NULL);
+	CU_ASSERT_EQUAL(lifecycle_rescue_leases(sender.db), 1);
+	CU_ASSERT_EQUAL(number("attempts"), 1);
 }
 
 /* DESIGN 3.5: before a re-send, ask MessageStatus; never send twice. */
@@ -259,7 +445,7 @@ static void test_a_retry_finds_an_earlier_try_and_sends_nothing(void)
 	char answer[400];
 
 	queue_job();
-	regress_exec("UPDATE scanpost.jobs SET attempts = 1 WHERE id = $1::uuid", job, NULL);
+	mail_requested_before();
 	snprintf(answer, sizeof(answer),
 	         "{\"Status\":\"Success\",\"ResultContent\":[{\"TrackingId\":\"EARLIER1\","
 	         "\"CustomerTrackingId\":\"%s\",\"Status\":\"Delivered\"}]}",
@@ -276,12 +462,46 @@ static void test_a_retry_finds_an_earlier_try_and_sends_nothing(void)
 	                1);
 }
 
+/* A busy account's MessageStatus window can list more than the client
+ * reads (256 KiB): the window is searched in halves, newest first, and
+ * the job found there is recorded sent, not left unclear (the chaos run
+ * found this with 1,000 messages in a few minutes). */
+static void test_an_oversized_status_answer_is_searched_in_halves(void)
+{
+	size_t cap = 300 * 1024, n;
+	char *big = malloc(cap + 512), answer[400];
+	const char *entry = "{\"TrackingId\":\"OTHER\",\"CustomerTrackingId\":\"someone-else\","
+	                    "\"Status\":\"Delivered\"},";
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	n = (size_t)snprintf(big, cap, "{\"Status\":\"Success\",\"ResultContent\":[");
+	while (n + strlen(entry) < cap) {
+		memcpy(big + n, entry, strlen(entry));
+		n += strlen(entry);
+	}
+	snprintf(big + n, 512, "{\"TrackingId\":\"LAST\"}]}");
+	queue_job();
+	mail_requested_before();
+	settled_and_due();
+	snprintf(answer, sizeof(answer),
+	         "{\"Status\":\"Success\",\"ResultContent\":[{\"TrackingId\":\"HALF1\","
+	         "\"CustomerTrackingId\":\"%s\",\"Status\":\"Delivered\"}]}",
+	         job);
+	stub_script("/MessageStatus", 1, 200, big, -1);
+	stub_script("/MessageStatus", 1, 200, answer, -1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL(stub_calls("/MessageStatus"), 2);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 0);
+	CU_ASSERT_TRUE(column_is("tracking_id", "HALF1"));
+	free(big);
+}
+
 /* An unclear MessageStatus (an error) is no verdict either: the job checks
  * later, and the claim that only asked is not counted as an attempt. */
 static void test_an_unclear_message_status_checks_later_without_an_attempt(void)
 {
 	queue_job();
-	regress_exec("UPDATE scanpost.jobs SET attempts = 1 WHERE id = $1::uuid", job, NULL);
+	mail_requested_before();
 	stub_script("/MessageStatus", 1, 503, "{}", -1);
 	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_CHECK_LATER);
 	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 0);
@@ -299,7 +519,7 @@ static void test_an_unclear_message_status_checks_later_without_an_attempt(void)
 static void test_an_empty_window_is_proof_only_after_the_settle_time(void)
 {
 	queue_job();
-	regress_exec("UPDATE scanpost.jobs SET attempts = 1 WHERE id = $1::uuid", job, NULL);
+	mail_requested_before();
 	/* Requeued just now: RMail may not list it yet. */
 	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_CHECK_LATER);
 	CU_ASSERT_EQUAL(stub_calls("/MessageStatus"), 1);
@@ -313,32 +533,65 @@ static void test_an_empty_window_is_proof_only_after_the_settle_time(void)
 	CU_ASSERT_EQUAL(number("attempts"), 2);
 }
 
-/* Checking later never fails a job, even on its last attempt; only a clear
- * "not there" lets the attempts decide. */
-static void test_check_later_never_fails_a_job_on_its_last_attempt(void)
+/* issue 10, "failed, yet delivered": Mail accepted but its answer lost,
+ * then MessageStatus answering 500 on every check, more often than the
+ * old attempt limit: the job is never failed, spends no attempt on the
+ * checks, and is recorded sent (not sent again) once MessageStatus says
+ * RMail has it. */
+static void test_accepted_then_status_500_is_never_failed(void)
+{
+	char answer[400];
+
+	queue_job();
+	stub_script("/api/v1/Mail", 1, 503, "{}", -1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_CHECK_LATER);
+	CU_ASSERT_EQUAL(number("attempts"), 1);
+	stub_script("/MessageStatus", 8, 500, "{\"Message\":\"An error has occurred.\"}", -1);
+	for (int i = 0; i < 8; i++) {
+		settled_and_due();
+		CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_CHECK_LATER);
+		CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_QUEUED)));
+	}
+	CU_ASSERT_EQUAL(number("attempts"), 1);
+	CU_ASSERT_TRUE(column_is("last_error_code", "rmail_status_unclear"));
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 0);
+	CU_ASSERT_EQUAL(check_later_rows("false"), 8);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+	/* MessageStatus answers: RMail has it. */
+	settled_and_due();
+	snprintf(answer, sizeof(answer),
+	         "{\"Status\":\"Success\",\"ResultContent\":[{\"TrackingId\":\"KEPT1\","
+	         "\"CustomerTrackingId\":\"%s\",\"Status\":\"Delivered\"}]}",
+	         job);
+	stub_script("/MessageStatus", 1, 200, answer, -1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_TRUE(column_is("tracking_id", "KEPT1"));
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+}
+
+/* Checking later never fails a job, however many attempts it spent; once
+ * MessageStatus clearly says RMail does not have it, it is sent again. */
+static void test_check_later_never_fails_a_job_after_many_attempts(void)
 {
 	queue_job();
-	regress_exec("UPDATE scanpost.jobs SET attempts = max_attempts - 1 WHERE id = $1::uuid",
-	             job, NULL);
+	regress_exec("UPDATE scanpost.jobs SET attempts = 20 WHERE id = $1::uuid", job, NULL);
 	settled_and_due();
 	stub_script("/api/v1/Mail", 1, 503, "{}", -1);
 	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_CHECK_LATER);
 	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_QUEUED)));
-	CU_ASSERT_EQUAL(number("attempts"), number("max_attempts"));
+	CU_ASSERT_EQUAL(number("attempts"), 21);
 	/* Asked too soon: still unclear, still queued, no attempt spent. */
-	regress_exec("UPDATE scanpost.jobs SET next_attempt_at = now() WHERE id = $1::uuid", job,
-	             NULL);
+	due_now();
 	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_CHECK_LATER);
 	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_QUEUED)));
-	CU_ASSERT_EQUAL(number("attempts"), number("max_attempts"));
+	CU_ASSERT_EQUAL(number("attempts"), 21);
 	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 0);
 	CU_ASSERT_EQUAL(check_later_rows("true"), 1);
 	CU_ASSERT_EQUAL(check_later_rows("false"), 1);
-	/* Settled and clearly absent: now the spent attempts fail it. */
+	/* Settled and clearly absent: sent again, once. */
 	settled_and_due();
-	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_FAILED);
-	CU_ASSERT_TRUE(column_is("last_error_code", "too_many_attempts"));
-	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 2);
 }
 
 /* rmail.c's reading of /Token (RFC 6749, 5.2 for the refusal). */
@@ -393,15 +646,25 @@ static CU_TestInfo tests[] = {
     {"an unreadable answer to Mail checks later and never fails",
      test_an_unreadable_answer_to_mail_checks_later_and_never_fails},
     {"401 fails asking to sign in again", test_401_fails_asking_to_sign_in_again},
-    {"the last attempt fails instead of retrying", test_the_last_attempt_fails_instead_of_retrying},
+    {"transient faults past the old window are still sent",
+     test_transient_faults_past_the_old_window_are_still_sent},
+    {"the horizon fails only what RMail does not have",
+     test_the_horizon_fails_only_what_rmail_does_not_have},
+    {"a database outage costs no attempt", test_a_database_outage_costs_no_attempt},
+    {"a missing document key costs no attempt", test_a_missing_document_key_costs_no_attempt},
+    {"a rescue counts only a Mail request", test_a_rescue_counts_only_a_mail_request},
     {"a retry finds an earlier try and sends nothing",
      test_a_retry_finds_an_earlier_try_and_sends_nothing},
+    {"an oversized MessageStatus answer is searched in halves",
+     test_an_oversized_status_answer_is_searched_in_halves},
     {"an unclear MessageStatus checks later without an attempt",
      test_an_unclear_message_status_checks_later_without_an_attempt},
     {"an empty window is proof only after the settle time",
      test_an_empty_window_is_proof_only_after_the_settle_time},
-    {"check later never fails a job on its last attempt",
-     test_check_later_never_fails_a_job_on_its_last_attempt},
+    {"accepted then MessageStatus 500 is never failed",
+     test_accepted_then_status_500_is_never_failed},
+    {"check later never fails a job after many attempts",
+     test_check_later_never_fails_a_job_after_many_attempts},
     {"token answers are told apart", test_token_answers_are_told_apart},
     CU_TEST_INFO_NULL,
 };

@@ -1,6 +1,7 @@
 /*
  * screens/jobs.js - the signed-in person's recent jobs (GET /api/v1/jobs):
- * state, subject, tracking number and time.
+ * state, subject, tracking number and time; a delayed job says when it is
+ * tried next and why.
  */
 (function (SP) {
 	'use strict';
@@ -10,7 +11,8 @@
 
 	var STATES = {
 		awaiting_scan: 'Waiting for the scan', queued: 'Queued', sending: 'Sending',
-		sent: 'Sent', failed: 'Failed', canceled: 'Canceled', expired: 'Expired'
+		sent: 'Sent', failed: 'Failed', canceled: 'Canceled', expired: 'Expired',
+		delivery_unknown: 'Delivery unknown'
 	};
 
 	function item(j) {
@@ -24,8 +26,11 @@
 			detail.push('To ' + j.to.join(', '));
 		if (j.tracking_id)
 			detail.push('Tracking ' + j.tracking_id);
-		if (j.state === 'failed' && j.error && j.error.message)
+		if ((j.state === 'failed' || j.state === 'delivery_unknown') && j.error &&
+		    j.error.message)
 			detail.push(j.error.message);
+		if (SP.api.jobDelay(j))
+			detail.push(SP.api.jobDelay(j));
 		return el('li', {}, [el('div', { className: 'job-head' }, lines),
 				     el('div', { className: 'hint' }, [detail.join(' · ')])]);
 	}

@@ -367,12 +367,21 @@
 			}
 			if (JOB_STATES[j.state]) {
 				stage(JOB_STATES[j.state][0]);
-				status(JOB_STATES[j.state][1] +
-				       (j.attempts > 1 ? ' Attempt ' + j.attempts + '.' : ''));
+				status(SP.api.jobDelay(j) || (JOB_STATES[j.state][1] +
+				       (j.attempts > 1 ? ' Attempt ' + j.attempts + '.' : '')));
 				return later(r, JOB_POLL_MS, function () { follow(r, 0); });
 			}
 			if (j.state === 'sent')
 				return sent(j);
+			/* The retry horizon passed while RMail may have it: never
+			 * "failed", and never "send again" without looking first. */
+			if (j.state === 'delivery_unknown')
+				return fail('sending', j.error && j.error.message ? j.error.message
+					    : 'RMail did not confirm whether it has this message.',
+					    'It may have been delivered. Look in your RMail sent items ' +
+					    'before you send it again; your administrator can check it ' +
+					    'with the job number ' + j.id.substring(0, 8) + '.',
+					    ['resend']);
 			fail(j.state === 'failed' ? 'sending' : 'queued',
 			     j.error && j.error.message ? j.error.message
 							: 'The job ended as ' + j.state + '.',

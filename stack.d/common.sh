@@ -12,11 +12,15 @@ die() {
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-# Runs a command as the service user (directly when we are that user).
+# Runs a command as the service user (directly when we are that user); from
+# var/ when it cannot enter the repository, the current directory.
 as_svc() {
 	if is_root; then
-		setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups \
-			env HOME="$VAR" USER="$SVC_USER" LOGNAME="$SVC_USER" "$@"
+		(
+			case $PWD in "$ROOT" | "$ROOT"/*) [ "$STAGED" = no ] || cd "$VAR" ;; esac
+			exec setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups \
+				env HOME="$VAR" USER="$SVC_USER" LOGNAME="$SVC_USER" "$@"
+		)
 	else
 		"$@"
 	fi

@@ -26,9 +26,11 @@ sanitizer_env() {
 
 # ------------------------------------------------------------ the table
 
-# The rows of SERVICES, comments and blank lines left out.
+# The rows of SERVICES, comments and blank lines left out, a row continued
+# on the next line after a backslash joined into one.
 service_rows() {
-	printf '%s\n' "$SERVICES" | sed -e 's/[[:space:]]*#.*//' -e '/^[[:space:]]*$/d'
+	printf '%s\n' "$SERVICES" | sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' |
+		sed -e 's/[[:space:]]*#.*//' -e '/^[[:space:]]*$/d'
 }
 
 service_names() {

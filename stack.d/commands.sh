@@ -106,8 +106,7 @@ cmd_bench() {
 	# Benchmarks upload documents of hundreds of MB: the production limit.
 	# (`up` restarts the api when the limit changes, either way.)
 	UPLOAD_MAX_BYTES=1073741824
-	cmd_up
-	stack_run bench/run "$@"
+	stack_up_run bench/run "$@"
 }
 
 # stack_run SCRIPT [ARGS]: a script of the repository against the running
@@ -119,6 +118,12 @@ stack_run() {
 	[ -x "$ROOT/$script" ] || die "$script is missing or not executable"
 	export SP_URL SP_CA=$VAR/tls/ca.crt RMAIL_URL ROOT SP_VAR=$VAR SP_PG_PORT=$PG_PORT
 	"$ROOT/$script" "$@"
+}
+
+# stack_up_run SCRIPT [ARGS]: `up`, then stack_run.
+stack_up_run() {
+	cmd_up
+	stack_run "$@"
 }
 
 # stack_make TARGET... [VAR=VALUE...]: make in the repository (the in-tree

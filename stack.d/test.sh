@@ -78,6 +78,14 @@ test_stack_up() {
 	find "$VAR/log/asan" -type f -delete 2>/dev/null || true
 	test_env "$ROOT/stack" up
 }
+# stack_stopped CMD...: CMD once this repository's stack is stopped (a suite
+# that starts a stack of its own on the same ports, e.g. check-dist, even
+# when stack-asan failed half-way and sanitizers did not run).
+stack_stopped() {
+	"$ROOT/stack" down >/dev/null
+	"$@"
+}
+
 # Stopping lets LeakSanitizer run at the exit of each daemon; any report
 # from any daemon during the run fails this suite.
 test_stack_down() {

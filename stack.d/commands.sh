@@ -138,6 +138,6 @@ usage() {
 	sed -n '2,/^# ---/p' "$0" | sed -e '/^# ---/d' -e 's/^# \{0,1\}//'
 	echo "Commands:"
 	while IFS='|' read -r name args _ help; do
-		printf '  ./stack %-24s %s\n' "$(echo $name $args)" "$(echo $help)"
+		printf '  ./stack %-24s %s\n' "$(trim "$(trim "$name") $(trim "$args")")" "$(trim "$help")"
 	done < <(table_rows "$COMMANDS")
 }

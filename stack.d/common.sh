@@ -12,12 +12,20 @@ die() {
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# trim TEXT: TEXT without its leading and trailing white space (a cell of
+# a table).
+trim() {
+	local s=$*
+	s=${s#"${s%%[![:space:]]*}"}
+	printf '%s' "${s%"${s##*[![:space:]]}"}"
+}
+
 # Runs a command as the service user (directly when we are that user); from
 # var/ when it cannot enter the repository, the current directory.
 as_svc() {
 	if is_root; then
 		(
-			case $PWD in "$ROOT" | "$ROOT"/*) [ "$STAGED" = no ] || cd "$VAR" ;; esac
+			case $PWD in "$ROOT" | "$ROOT"/*) [ "$STAGED" = no ] || cd "$VAR" || exit ;; esac
 			exec setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups \
 				env HOME="$VAR" USER="$SVC_USER" LOGNAME="$SVC_USER" "$@"
 		)

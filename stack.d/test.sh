@@ -47,7 +47,7 @@ run_suites() {
 	mapfile -t rows < <(printf '%s\n' "$SUITES" | sed -e 's/^[[:space:]]*#.*//' -e '/^[[:space:]]*$/d')
 	for row in "${rows[@]}"; do
 		IFS='|' read -r name needs cmd <<<"$row"
-		name=$(echo $name) needs=$(echo $needs)
+		name=$(trim "$name") needs=$(trim "$needs")
 		missing=
 		for n in $(printf '%s' "$needs" | tr ',' ' '); do
 			case $SUITES_OK in *" $n "*) ;; *) missing="$missing${missing:+, }$n" ;; esac

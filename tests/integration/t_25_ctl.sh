@@ -2,7 +2,7 @@
 # t_25_ctl.sh - scanpostctl against the running stack: migrate, keys, queue.
 #
 # Env: ROOT (the repository), SCANPOSTCTL (default $ROOT/src/ctl/scanpostctl),
-# CTL_CONF (default $ROOT/var/ctl.conf, the config the stack writes).
+# CTL_CONF (default $SP_VAR/ctl.conf, the config the stack writes).
 #
 # Note: `keys rotate doc` re-wraps the live document keys to a new primary
 # and `keys retire-unused doc` destroys the old key file, as the daily timer
@@ -12,7 +12,7 @@ set -u
 
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SCANPOSTCTL=${SCANPOSTCTL:-$ROOT/src/ctl/scanpostctl}
-CTL_CONF=${CTL_CONF:-$ROOT/var/ctl.conf}
+CTL_CONF=${CTL_CONF:-$SP_VAR/ctl.conf}
 
 if [ -f "$ROOT/tests/lib/assert.sh" ]; then
 	# shellcheck source=/dev/null

@@ -53,7 +53,7 @@ if sp_pg_dump >"$dump" 2>"$SP_TMP/dump.err"; then
 	tokens=$(grep -oE '(^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{43}([^A-Za-z0-9_-]|$)' "$dump" |
 		grep -oE '[A-Za-z0-9_-]{43}' | grep -vE '^x[0-9a-f]{42}$' | grep -vxF -- "$csrf" | wc -l)
 	assert_eq "dump has no bearer-token-shaped value" 0 "$tokens"
-	sealed=$("$ROOT/stack" psql -XAt -c \
+	sealed=$(sp_psql -XAt -c \
 		"SELECT count(*) FROM scanpost.sessions WHERE ended_at IS NULL AND token_sealed IS NOT NULL" 2>/dev/null)
 	assert_match "the open session holds a sealed token" '^[1-9][0-9]*$' "$sealed"
 else
@@ -113,7 +113,7 @@ assert_status "DELETE session 204" 204
 assert_eq "DELETE session has no body" 0 "$(wc -c <"$HTTP_BODY")"
 sp_req GET /api/v1/session -H "Cookie: sp_session=$cookie"
 assert_error "GET after sign-out" 401
-sealed=$("$ROOT/stack" psql -XAt -c \
+sealed=$(sp_psql -XAt -c \
 	"SELECT count(*) FROM scanpost.sessions s WHERE s.ended_at IS NOT NULL AND s.token_sealed IS NOT NULL
 	   AND NOT EXISTS (SELECT 1 FROM scanpost.jobs j WHERE j.session_id = s.id
 	                   AND j.state IN ('awaiting_scan', 'queued', 'sending'))" 2>/dev/null)

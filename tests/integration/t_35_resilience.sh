@@ -10,7 +10,7 @@ set -uo pipefail
 drop_backends() { # ROLE: terminate every connection of ROLE, as a restart would
 	db_scalar "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '$1'"
 }
-conf() { sed -n "s/^$1 = //p" "$ROOT/var/sender.conf"; }
+conf() { sed -n "s/^$1 = //p" "$SP_VAR/sender.conf"; }
 
 # --- scanpost-api reconnects: every worker loses its connection at once.
 sp_req GET /healthz
@@ -28,14 +28,14 @@ sp_auth
 
 # --- a session ends when idle, and at its absolute lifetime
 sid=$(db_scalar "SELECT id FROM scanpost.sessions WHERE ended_at IS NULL ORDER BY created_at DESC LIMIT 1")
-idle=$(sed -n 's/^session_idle_timeout = //p' "$ROOT/var/api.conf")
+idle=$(sed -n 's/^session_idle_timeout = //p' "$SP_VAR/api.conf")
 db_scalar "UPDATE scanpost.sessions SET last_seen_at = now() - make_interval(secs => $idle + 5) WHERE id = '$sid'" >/dev/null
 sp_req GET /api/v1/session -H "Cookie: sp_session=$SP_COOKIE"
 assert_error "idle session is over" 401 not_signed_in
 
 # --- a request writes last_seen_at only when it is older than the touch
 # interval (issue 11: no durable commit per status poll)
-every=$(sed -n 's/^session_touch_interval = //p' "$ROOT/var/api.conf")
+every=$(sed -n 's/^session_touch_interval = //p' "$SP_VAR/api.conf")
 sp_signin
 sp_auth
 sid=$(db_scalar "SELECT id FROM scanpost.sessions WHERE ended_at IS NULL ORDER BY created_at DESC LIMIT 1")
@@ -86,17 +86,17 @@ for _ in $(seq 1 40); do
 	[ "$(db_scalar "SELECT state FROM scanpost.jobs WHERE id = '$JOB_ID'")" = sending ] && break
 	sleep 0.1
 done
-pid=$(cat "$ROOT/var/run/scanpost-sender.pid")
-stops=$(grep -c '"event":"stopped"' "$ROOT/var/log/scanpost-sender.log")
+pid=$(cat "$SP_VAR/run/scanpost-sender.pid")
+stops=$(grep -c '"event":"stopped"' "$SP_VAR/log/scanpost-sender.log")
 kill -TERM "$pid"
 t0=$SECONDS
 while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - t0)) -lt 20 ]; do sleep 0.2; done
 assert_false "sender exited after SIGTERM" kill -0 "$pid"
 assert_eq "it logged one more clean stop" $((stops + 1)) \
-	"$(grep -c '"event":"stopped"' "$ROOT/var/log/scanpost-sender.log")"
+	"$(grep -c '"event":"stopped"' "$SP_VAR/log/scanpost-sender.log")"
 assert_eq "the send in flight was finished, not dropped" sent \
 	"$(db_scalar "SELECT state FROM scanpost.jobs WHERE id = '$JOB_ID'")"
 assert_eq "and sent once" 1 "$(rmail_messages_for "$JOB_ID" | jq length)"
 rmail_faults_clear >/dev/null
 sender_start
-assert_true "sender back after restart" kill -0 "$(cat "$ROOT/var/run/scanpost-sender.pid")"
+assert_true "sender back after restart" kill -0 "$(cat "$SP_VAR/run/scanpost-sender.pid")"

@@ -15,7 +15,7 @@ SLOW=8              # twice api_workers (4): a shared pool would be full
 # the upload to be still going when the probes below run.
 RATE=8k
 KIB=96
-api_workers=$(sed -n 's/^api_workers = //p' "$ROOT/var/api.conf")
+api_workers=$(sed -n 's/^api_workers = //p' "$SP_VAR/api.conf")
 
 sp_signin
 sp_auth
@@ -87,7 +87,7 @@ assert_eq "every slow upload succeeded" "$SLOW" "$ok"
 assert_eq "the busy link kept the first upload's file only" 1 \
 	"$(db_scalar "SELECT count(*) FROM scanpost.job_files WHERE job_id = '$first_job'")"
 assert_true "the api runs $api_workers API workers apart from its upload pool" \
-	grep -q '"event":"pool_started","pool":"upload"' "$ROOT/var/log/scanpost-api.log"
+	grep -q '"event":"pool_started","pool":"upload"' "$SP_VAR/log/scanpost-api.log"
 ms sp_req GET /healthz
 assert_status "/healthz 200 after the uploads" 200
 

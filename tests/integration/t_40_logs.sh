@@ -6,7 +6,7 @@ set -uo pipefail
 . "$ROOT/tests/lib/assert.sh"
 . "$ROOT/tests/lib/http.sh"
 
-log=$ROOT/var/log
+log=$SP_VAR/log
 pw=$(demo_password)
 
 # One more sign-in, a failed one and a sign-out, so the logs have material

@@ -49,7 +49,7 @@ assert_eq "the document stays" 1 "$(files_of "$JOB_ID")"
 # --- over the size cap (var/*.conf upload_max_bytes), on a fresh job
 job_create
 good=$JOB_UPLOAD
-cap=$(sed -n 's/^upload_max_bytes = //p' "$ROOT/var/api.conf")
+cap=$(sed -n 's/^upload_max_bytes = //p' "$SP_VAR/api.conf")
 if [ "${cap:-0}" -le $((64 * 1024 * 1024)) ]; then
 	make_pdf "$SP_TMP/huge.pdf" $((cap / 1024 + 64))
 	device_put "$good" "$SP_TMP/huge.pdf" huge.pdf application/pdf

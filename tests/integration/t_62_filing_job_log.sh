@@ -72,13 +72,13 @@ assert_eq "sent" sent "$(job_wait sent 30)"
 job_create
 device_put "$JOB_UPLOAD" "$pdf" Scan.pdf application/pdf
 db_scalar "UPDATE scanpost.jobs SET upload_expires_at = now() - interval '1 second' WHERE id = '$JOB_ID'" >/dev/null
-interval=$(sed -n 's/^janitor_interval = //p' "$ROOT/var/sender.conf" 2>/dev/null)
+interval=$(sed -n 's/^janitor_interval = //p' "$SP_VAR/sender.conf" 2>/dev/null)
 assert_eq "without its job log the job expires" expired "$(job_wait expired $((${interval:-30} + 15)))"
 assert_eq "... its document deleted, nothing sent" "0 0" \
 	"$(db_scalar "SELECT count(*) FROM scanpost.document_chunks WHERE job_id = '$JOB_ID'") $(rmail_messages_for "$JOB_ID" | jq length)"
 
 # --- the job log counts against upload_max_bytes
-cap=$(sed -n 's/^upload_max_bytes = //p' "$ROOT/var/api.conf")
+cap=$(sed -n 's/^upload_max_bytes = //p' "$SP_VAR/api.conf")
 if [ "${cap:-0}" -le $((64 * 1024 * 1024)) ]; then
 	job_create
 	{ printf '%%PDF-1.4\n'; head -c $((cap - 9 - 40)) /dev/zero; } >"$SP_TMP/full.pdf"

@@ -103,7 +103,7 @@ scan_on_device
 assert_eq "the VersaLink completed the job" Completed/JobCompletedSuccessfully "$DEV_STATE/$DEV_REASON"
 assert_true "filed as filing/sequence_pdf.txt" filing_is "$FIX/filing/sequence_pdf.txt"
 assert_true "nginx logged the upload at /scanpost/scan/ without its token" \
-	grep -q "\"path\":\"/scanpost/scan/$JOB_ID/-\"" "$ROOT/var/log/nginx-access.log"
+	grep -q "\"path\":\"/scanpost/scan/$JOB_ID/-\"" "$SP_VAR/log/nginx-access.log"
 job_submit
 assert_status "submit 202" 202
 assert_eq "sent" sent "$(job_wait sent 30)"

@@ -81,7 +81,7 @@ assert_eq "the job is still sending" sending "$(db_scalar "SELECT state FROM sca
 sender_kill
 rmail_faults_clear
 sender_start
-lease=$(sed -n 's/^sender_lease = //p' "$ROOT/var/sender.conf")
+lease=$(sed -n 's/^sender_lease = //p' "$SP_VAR/sender.conf")
 assert_eq "after restart and rescue: sent" sent "$(job_wait sent $((lease + 40)))"
 assert_eq "exactly one message at RMail after the crash" 1 "$(rmail_messages_for "$JOB_ID" | jq length)"
 

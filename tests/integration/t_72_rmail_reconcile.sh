@@ -44,7 +44,7 @@ rmail_req POST /_sim/reset
 rmail_faults_clear
 sp_signin
 sp_auth
-max_attempts=$(sed -n 's/^sender_max_attempts = //p' "$ROOT/var/sender.conf")
+max_attempts=$(sed -n 's/^sender_max_attempts = //p' "$SP_VAR/sender.conf")
 
 # --- Mail accepted, the connection dropped; then MessageStatus fails more
 # often than the job may be attempted: it waits and asks, never fails, never
@@ -115,9 +115,9 @@ rmail_faults_clear
 fault '{"kind":"stale","path":"/api/v1/Receipt/MessageStatus","latency_ms":600000,"count":1}' \
 	"MessageStatus does not list the message yet, once"
 s0=$(status_calls)
-log_lines=$(wc -l <"$ROOT/var/log/scanpost-sender.log")
+log_lines=$(wc -l <"$SP_VAR/log/scanpost-sender.log")
 sender_start
-lease=$(sed -n 's/^sender_lease = //p' "$ROOT/var/sender.conf")
+lease=$(sed -n 's/^sender_lease = //p' "$SP_VAR/sender.conf")
 watch $((lease + 60))
 assert_eq "rescued, listed late: sent" sent "$FINAL"
 assert_eq "still exactly one message at RMail" 1 "$(rmail_messages_for "$JOB_ID" | jq length)"
@@ -125,5 +125,5 @@ assert_eq "Mail was called once" $((m0 + 1)) "$(mail_calls)"
 assert_true "MessageStatus asked twice: the empty answer was not trusted" \
 	test "$(status_calls)" -ge $((s0 + 2))
 assert_true "the sender logged the unclear lookup" \
-	grep -q '"event":"rmail_lookup".*"outcome":"unclear"' <(tail -n +"$((log_lines + 1))" "$ROOT/var/log/scanpost-sender.log")
+	grep -q '"event":"rmail_lookup".*"outcome":"unclear"' <(tail -n +"$((log_lines + 1))" "$SP_VAR/log/scanpost-sender.log")
 rmail_faults_clear

@@ -13,11 +13,11 @@ mail_calls() {
 }
 # The check runs as the stack's service user: its password file is that
 # user's, mode 0600 (the command refuses one others can read).
-pwfile=$ROOT/var/rmail-check-password.test
+pwfile=$SP_VAR/rmail-check-password.test
 trap 'rm -f "$pwfile"' EXIT
 put_password() { # PASSWORD MODE
 	printf '%s\n' "$1" >"$pwfile"
-	chown --reference="$ROOT/var" "$pwfile"
+	chown --reference="$SP_VAR" "$pwfile"
 	chmod "$2" "$pwfile"
 }
 out=$SP_TMP/check.out

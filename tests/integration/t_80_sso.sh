@@ -25,12 +25,12 @@ set -uo pipefail
 
 DEVICE_URL=${DEVICE_URL:-http://127.0.0.1:8081}
 SERIAL=3TB123456
-IDP_KEY=$ROOT/var/sso-idp/idp.key
-IDP_CRT=$ROOT/var/sso-idp/idp.crt
-ACCOUNTS=$ROOT/var/rmail/accounts
+IDP_KEY=$SP_VAR/sso-idp/idp.key
+IDP_CRT=$SP_VAR/sso-idp/idp.crt
+ACCOUNTS=$SP_VAR/rmail/accounts
 NS_SES=http://www.xerox.com/webservices/office/cuisession/1
-ISSUER=$(sed -n 's/^sso_idp_issuer = //p' "$ROOT/var/ssod.conf")
-AUDIENCE=$(sed -n 's/^sso_audience = //p' "$ROOT/var/ssod.conf")
+ISSUER=$(sed -n 's/^sso_idp_issuer = //p' "$SP_VAR/ssod.conf")
+AUDIENCE=$(sed -n 's/^sso_audience = //p' "$SP_VAR/ssod.conf")
 
 run_id=$(date +%s)$$
 DUSER=t80-$run_id@example.test   # the device user (the token's NameID)
@@ -38,17 +38,17 @@ RUSER=sso-$run_id@example.com    # the RMail account behind it
 PW1=$(openssl rand -base64 18 | tr '+/' '-_')
 PW2=$(openssl rand -base64 18 | tr '+/' '-_')
 OTHER_RUSER=other@example.com
-OTHER_PW=$(cat "$ROOT/var/other-password")
+OTHER_PW=$(cat "$SP_VAR/other-password")
 OTHER_SERIAL=T80-$run_id
 
-psql_q() { "$ROOT/stack" psql -XAt -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
+psql_q() { sp_psql -XAt -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 ctl() { "$SCANPOSTCTL" "$@"; }
 T0=$(psql_q "SELECT now()")
 
 # ---- the rmail-sim account of this run ----------------------------------------
 accounts_orig=$SP_TMP/accounts.orig
 cp -p "$ACCOUNTS" "$accounts_orig"
-rmail_hup() { kill -HUP "$(cat "$ROOT/var/run/rmail-sim.pid")"; }
+rmail_hup() { kill -HUP "$(cat "$SP_VAR/run/rmail-sim.pid")"; }
 set_account_password() { # PASSWORD: rewritten in place (owner and mode kept)
 	{
 		cat "$accounts_orig"
@@ -149,7 +149,7 @@ refused_audited() { # REASON [CLAIMED]: sso_refused events with REASON (and CLAI
 }
 
 # ---- preconditions -----------------------------------------------------------------
-assert_true "scanpost-ssod listens on var/run/ssod.sock" test -S "$ROOT/var/run/ssod.sock"
+assert_true "scanpost-ssod listens on var/run/ssod.sock" test -S "$SP_VAR/run/ssod.sock"
 assert_true "xmlsec1 is there to sign test tokens" command -v xmlsec1
 assert_match "the stack names an issuer" '^https://' "$ISSUER"
 sp_req GET /api/v1/session/sso/ticket
@@ -472,8 +472,8 @@ assert_eq "forgetting nothing fails" 1 "$?"
 
 # ---- no secret in the logs -------------------------------------------------------------------------
 for log in scanpost-ssod scanpost-api; do
-	assert_file_lacks "$log.log lacks the first password" "$PW1" "$ROOT/var/log/$log.log"
-	assert_file_lacks "$log.log lacks the second password" "$PW2" "$ROOT/var/log/$log.log"
-	assert_file_lacks "$log.log lacks the printer's token" "${launched_token:0:80}" "$ROOT/var/log/$log.log"
-	assert_file_lacks "$log.log lacks the ticket" "$launched_ticket" "$ROOT/var/log/$log.log"
+	assert_file_lacks "$log.log lacks the first password" "$PW1" "$SP_VAR/log/$log.log"
+	assert_file_lacks "$log.log lacks the second password" "$PW2" "$SP_VAR/log/$log.log"
+	assert_file_lacks "$log.log lacks the printer's token" "${launched_token:0:80}" "$SP_VAR/log/$log.log"
+	assert_file_lacks "$log.log lacks the ticket" "$launched_ticket" "$SP_VAR/log/$log.log"
 done

@@ -17,7 +17,7 @@ CTL=${SCANPOSTCTL:-$ROOT/tests/lib/scanpostctl}
 # db_as ROLE SQL: runs SQL as ROLE (the owner connects, then SET ROLE, so
 # only ROLE's privileges apply); prints what psql printed, errors included.
 db_as() {
-	"$ROOT/stack" psql -XAtq -v ON_ERROR_STOP=1 -c "SET ROLE $1" -c "$2" 2>&1
+	sp_psql -XAtq -v ON_ERROR_STOP=1 -c "SET ROLE $1" -c "$2" 2>&1
 }
 deleted_rows() { # JOB: document_deleted audit rows of the job
 	db_scalar "SELECT count(*) FROM scanpost.audit_events WHERE event = 'document_deleted' AND job_id = '$1'"

@@ -16,7 +16,7 @@ check_has() { # DESC NEEDLE TEXT: TEXT contains NEEDLE
 	*) assert_eq "$1" "has: $2" "$(printf '%s' "$3" | head -c 300)" ;;
 	esac
 }
-EXPORT_DIR=$ROOT/var/audit
+EXPORT_DIR=$SP_VAR/audit
 
 sp_signin
 assert_status "sign-in" 201
@@ -53,7 +53,7 @@ assert_eq "dry run exits 0" 0 $?
 check_has "dry run counts the aged job" "due finished jobs older than 90 days: 1" "$out"
 check_has "dry run counts the aged audit events" "due audit events older than 365 days: 3" "$out"
 assert_eq "the dry run deleted nothing" 1 "$(db_scalar "SELECT count(*) FROM scanpost.jobs WHERE id = '$old_job'")"
-assert_eq "no export written by a dry run" 0 "$(find "$EXPORT_DIR" -name 'audit-*.jsonl' -newer "$ROOT/var/api.conf" 2>/dev/null | xargs -r grep -l "$marker" | wc -l)"
+assert_eq "no export written by a dry run" 0 "$(find "$EXPORT_DIR" -name 'audit-*.jsonl' -newer "$SP_VAR/api.conf" 2>/dev/null | xargs -r grep -l "$marker" | wc -l)"
 
 # --- an export the run cannot write leaves everything in place
 out=$(SCANPOST_AUDIT_EXPORT_DIR=$EXPORT_DIR/missing "$CTL" retention run 2>&1)
@@ -91,7 +91,7 @@ assert_eq "nothing is due right after a run" 0 "$(db_scalar "SELECT coalesce(sum
 assert_eq "the audit keep period is the one applied" 365 "$(db_scalar "SELECT keep_days FROM scanpost.retention_due WHERE kind = 'audit_events'")"
 db_scalar "INSERT INTO scanpost.audit_events (at, event, actor) VALUES (now() - interval '366 days', 'test_due', 'tester')" >/dev/null
 assert_eq "a newly aged event shows as due" 1 "$(db_scalar "SELECT due FROM scanpost.retention_due WHERE kind = 'audit_events'")"
-assert_eq "the read-only DBA role may read the view" 1 "$("$ROOT/stack" psql -XAtq -c "SET ROLE scanpost_readonly" -c "SELECT due FROM scanpost.retention_due WHERE kind = 'audit_events'" 2>&1)"
+assert_eq "the read-only DBA role may read the view" 1 "$(sp_psql -XAtq -c "SET ROLE scanpost_readonly" -c "SELECT due FROM scanpost.retention_due WHERE kind = 'audit_events'" 2>&1)"
 
 # --- audit export writes without deleting
 out=$("$CTL" audit export --older-than 365 2>/dev/null)

@@ -26,7 +26,7 @@ assert_eq "queued with no sender running" queued \
 	"$(db_scalar "SELECT state FROM scanpost.jobs WHERE id = '$queued'")"
 cluster_before=$(db_scalar "SELECT system_identifier FROM pg_control_system()")
 
-backup=$ROOT/var/backup/drill-$$
+backup=$SP_VAR/backup/drill-$$
 out=$("$ROOT/stack" backup "$backup" 2>&1)
 assert_eq "./stack backup exits 0" 0 $?
 assert_true "the backup holds the roles" test -s "$backup/roles.sql"

@@ -1,14 +1,18 @@
 # shellcheck shell=bash
 # tests/lib/http.sh - HTTP and stack helpers for the integration tests.
 #
-# Environment (set by tests/integration/run): SP_URL, SP_CA, RMAIL_URL, ROOT.
+# Environment (set by tests/integration/run): SP_URL, SP_CA, RMAIL_URL, ROOT,
+# SP_VAR (the stack's var/, where it really is: var/ may be a symbolic link),
+# SP_PG_PORT (5433).
 # sp_req/rmail_req leave the answer in HTTP_STATUS, HTTP_HEADERS (a file of
 # header lines), HTTP_BODY (a file) and HTTP_CURL_ERROR (empty when curl
 # itself succeeded).  Everything is loopback-only and time-bounded.
 
 : "${ROOT:?ROOT is not set}"
 : "${SP_URL:=https://127.0.0.1:8443}"
-: "${SP_CA:=$ROOT/var/tls/ca.crt}"
+: "${SP_VAR:=$(readlink -f "$ROOT/var")}"
+: "${SP_CA:=$SP_VAR/tls/ca.crt}"
+: "${SP_PG_PORT:=5433}"
 : "${RMAIL_URL:=https://127.0.0.1:8444}"
 
 SP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-itest.XXXXXX")
@@ -50,7 +54,7 @@ http_header() {
 
 # The demo account (./stack writes the password to var/demo-password).
 DEMO_USER=demo@example.com
-demo_password() { cat "$ROOT/var/demo-password"; }
+demo_password() { cat "$SP_VAR/demo-password"; }
 
 signin_body() { # USER PASSWORD
 	jq -nc --arg u "$1" --arg p "$2" '{username: $u, password: $p}'
@@ -76,9 +80,16 @@ session_user() {
 		"$HTTP_BODY" 2>/dev/null
 }
 
+# sp_psql [ARGS]: psql on the scanpost database as its owner, straight over
+# the stack's unix socket (peer authentication maps the user that ran
+# ./stack up, and the service user, to the scanpost roles).
+sp_psql() {
+	psql -X -h "$SP_VAR/run" -p "$SP_PG_PORT" -U scanpost_owner -d scanpost "$@"
+}
+
 # A plain-text dump of the scanpost database, taken as its owner.
 sp_pg_dump() {
-	"$ROOT/stack" pg_dump --no-owner "$@"
+	pg_dump -h "$SP_VAR/run" -p "$SP_PG_PORT" -U scanpost_owner -d scanpost --no-owner "$@"
 }
 
 # rmail-sim fault injection (DESIGN 3.2): rmail_fault JSON / rmail_faults_clear.

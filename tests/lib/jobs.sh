@@ -115,16 +115,16 @@ make_tiff() { # FILE KIB
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # db_scalar SQL: one value, as the database owner.
-db_scalar() { "$ROOT/stack" psql -XAtq -c "$1" 2>/dev/null; }
+db_scalar() { sp_psql -XAtq -c "$1" 2>/dev/null; }
 
 # Secondary test account (./stack writes it next to the demo one).
 OTHER_USER=other@example.com
-other_password() { cat "$ROOT/var/other-password"; }
+other_password() { cat "$SP_VAR/other-password"; }
 
 # sender_kill: SIGKILL the running scanpost-sender (no cleanup, like a crash).
 sender_kill() {
 	local pid
-	pid=$(cat "$ROOT/var/run/scanpost-sender.pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null
+	pid=$(cat "$SP_VAR/run/scanpost-sender.pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null
 	sleep 0.5
 }
 # sender_start: start it again the way the stack does (same build).

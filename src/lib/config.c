@@ -96,6 +96,14 @@ static const struct cfg_key keys[] = {
      "seconds after its IssueInstant a printer's security token is still accepted"},
     {"sso_ticket_lifetime", CFG_INT, "1800", 60, 28800, S(sso_ticket_lifetime),
      "seconds one visit may use the proof of its verified token"},
+    {"signin_attempts", CFG_INT, "5", 1, 1000, S(signin_attempts),
+     "sign-in attempts one RMail user name may make per signin_window (429 above)"},
+    {"signin_window", CFG_INT, "900", 10, 86400, S(signin_window),
+     "seconds of the window signin_attempts counts in"},
+    {"signin_block", CFG_INT, "300", 1, 86400, S(signin_block),
+     "seconds a user name over signin_attempts is refused (Retry-After)"},
+    {"jobs_open_max", CFG_INT, "20", 1, 100000, S(jobs_open_max),
+     "jobs one person may have open (awaiting a scan, queued, sending); 409 above"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

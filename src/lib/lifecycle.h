@@ -69,6 +69,7 @@ enum lc_result {
 	LC_LEASE_LOST,       /* a sender's move after its lease was taken: nothing changed */
 	LC_DOCUMENT_GONE,    /* requeue: the document was deleted, it cannot be sent */
 	LC_TOKEN_GONE,       /* requeue: the session's RMail token is gone */
+	LC_TOO_MANY_JOBS,    /* create: the owner has jobs_open_max unfinished jobs */
 	LC_DB_ERROR,         /* nothing changed; db_error() says why */
 	LC__MAX
 };

@@ -30,13 +30,13 @@ sp_auth
 sid=$(db_scalar "SELECT id FROM scanpost.sessions WHERE ended_at IS NULL ORDER BY created_at DESC LIMIT 1")
 idle=$(sed -n 's/^session_idle_timeout = //p' "$ROOT/var/api.conf")
 db_scalar "UPDATE scanpost.sessions SET last_seen_at = now() - make_interval(secs => $idle + 5) WHERE id = '$sid'" >/dev/null
-sp_req GET /api/v1/session -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_error "idle session is over" 401 not_signed_in
 sp_signin
 sp_auth
 sid=$(db_scalar "SELECT id FROM scanpost.sessions WHERE ended_at IS NULL ORDER BY created_at DESC LIMIT 1")
 db_scalar "UPDATE scanpost.sessions SET expires_at = now() - interval '1 second' WHERE id = '$sid'" >/dev/null
-sp_req GET /api/v1/session -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_error "session past its lifetime is over" 401 not_signed_in
 
 # --- an upload never submitted expires, and its document goes

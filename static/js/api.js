@@ -22,8 +22,7 @@
 		}
 	}
 
-	/* Retry-After (RFC 9110, 10.2.3): delay-seconds or an HTTP-date; the
-	 * seconds to wait, or null. */
+	/* Retry-After (RFC 9110, 10.2.3) in seconds, or null. */
 	function retryAfter(xhr) {
 		var v = xhr.getResponseHeader('Retry-After'), when;
 		if (!v)

@@ -7,13 +7,9 @@
  *                       /webservices/ from the device simulator.
  *   'http://127.0.0.1'  on a real Xerox printer: its own loopback services.
  *
- * guestMemory: whether a printer where nobody is logged in at the panel (a
- *   guest) remembers recent user names, recipients and settings between
- *   visits (store.js).  false (the default): a guest's visit leaves nothing
- *   behind for the next person.  true: all guests of this printer share one
- *   memory, so each sees whom the last ones wrote to; choose it only where
- *   that is acceptable.  A logged-in printer user always has a memory of
- *   their own, which nobody else sees.
+ * guestMemory: false (default): a guest (nobody logged in at the panel)
+ *   leaves nothing remembered for the next person; true: all guests share
+ *   one memory (README, "Shared printers").
  */
 var SP = window.SP || {};
 window.SP = SP;

@@ -1,18 +1,9 @@
 /*
- * store.js - what the weblet remembers on this printer (localStorage only),
- * for one person at a time: recent RMail user names, recent recipients, the
- * last registered-email and scan settings.  Never a password, a token or a
- * message: those live in memory for one visit at most.
- *
- * A shared printer is used by many people, so the memory is kept per
- * printer user: the person logged in at the printer's own panel (its
- * session, GetSessionInformation: SP.state.deviceUser), whose name keys
- * every entry.  What one person's visits left is never shown to another
- * printer user or to a guest, and forget() clears the current person's
- * entries only.  A guest printer (nobody logged in) remembers nothing
- * between visits unless the administrator allows it (SP.config.guestMemory,
- * config.js); then all guests share one memory, as anyone at that printer
- * could see it.
+ * store.js - what the weblet remembers (localStorage): recent RMail user
+ * names, recipients, the last settings; never a password, token or message.
+ * Kept per printer user (the panel's logged-in person, SP.state.deviceUser):
+ * never shown to another user or a guest; forget() clears one's own.  A
+ * guest keeps nothing unless config.js guestMemory (then one shared memory).
  */
 (function (SP) {
 	'use strict';
@@ -30,8 +21,7 @@
 		}
 	}
 
-	/* The printer user's own prefix; null when nothing may be kept (a
-	 * guest, unless config.js allows a shared guest memory). */
+	/* The printer user's prefix; null: nothing may be kept. */
 	function scope() {
 		var du = SP.state && SP.state.deviceUser, name = du && du.username;
 		if (name && String(name).toLowerCase() !== 'guest')
@@ -88,9 +78,8 @@
 		return v && typeof v === 'object' && !(v instanceof Array) ? v : null;
 	}
 
-	/* Earlier versions kept one memory for everyone at the printer
-	 * (scanpost.usernames, ...): it belongs to nobody we know, so it goes,
-	 * and so does a guest memory the administrator no longer allows. */
+	/* The old shared memory (scanpost.usernames, ...) is nobody's: it goes,
+	 * as does a guest memory no longer allowed. */
 	(function dropShared() {
 		var s = storage(), i;
 		if (!s)
@@ -106,10 +95,6 @@
 	}());
 
 	SP.store = {
-		/* Whether anything is remembered for whoever is at the printer. */
-		remembers: function () {
-			return scope() !== null;
-		},
 		usernames: function () {
 			return strings(read('usernames')).slice(0, MAX_USERNAMES);
 		},
@@ -133,8 +118,7 @@
 			write('registered', registered);
 			write('scan', scan);
 		},
-		/* Removes what is kept for the current printer user (or the shared
-		 * guest memory): nobody else's. */
+		/* The current printer user's entries only. */
 		forget: function () {
 			var s = storage(), p = scope(), i;
 			if (!s || !p)

@@ -26,11 +26,7 @@
 		return (n < 10 ? '0' : '') + n;
 	}
 
-	/*
-	 * A 429 (too many sign-ins for this name, or from this printer's
-	 * address): when to try again, in words and as the printer's clock
-	 * time, from the answer's Retry-After.
-	 */
+	/* A 429: when to try again, in words and clock time (Retry-After). */
 	function tooMany(seconds) {
 		var s = seconds > 0 ? seconds : 60;
 		var at = new Date(new Date().getTime() + s * 1000), wait;

@@ -137,9 +137,10 @@ void h_jobs_create(struct req *r)
 		sp_log(LOG_WARN, "job_refused", "user", r->session.user, "reason",
 		       lifecycle_strerror(created), "%open_max", LOG_NUM(api->cfg.jobs_open_max),
 		       NULL);
-		snprintf(msg, sizeof(msg),
-		         "You have %ld unfinished jobs, as many as allowed; send or cancel one first.",
-		         api->cfg.jobs_open_max);
+		snprintf(
+		    msg, sizeof(msg),
+		    "You have %ld unfinished jobs, as many as allowed; send or cancel one first.",
+		    api->cfg.jobs_open_max);
 		reply_error(r, APIERR_TOO_MANY_JOBS, msg);
 		goto out;
 	}

@@ -377,7 +377,8 @@ void h_session_create(struct req *r)
 		int refused = res.err == RMAIL_AUTH_FAILED;
 		/* Only a refusal counts against the name; an outage is RMail's. */
 		if (!refused && throttle_signin_refund(r->w->db, user) != 0)
-			sp_log(LOG_WARN, "signin_throttle_failed", "error", db_error(r->w->db), NULL);
+			sp_log(LOG_WARN, "signin_throttle_failed", "error", db_error(r->w->db),
+			       NULL);
 		sp_log(refused ? LOG_INFO : LOG_WARN, "signin_failed", "user", user, "reason",
 		       rmail_strerror(res.err), "detail", res.message, "%rmail_status",
 		       LOG_NUM(res.http_status), NULL);

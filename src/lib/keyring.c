@@ -160,8 +160,10 @@ static int open_ring_dir(const char *dir, int public, int *dfd, int *shared, cha
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ELOOP || errno == ENOTDIR) {
-			set_err(err, errlen, "%s: is a symbolic link or no directory; a keyring must "
-			        "be a real directory", dir);
+			set_err(err, errlen,
+			        "%s: is a symbolic link or no directory; a keyring must "
+			        "be a real directory",
+			        dir);
 			return SP_CRYPTO_ERR_KEYFILE;
 		}
 		set_err(err, errlen, "%s: %s", dir, strerror(errno));
@@ -173,14 +175,18 @@ static int open_ring_dir(const char *dir, int public, int *dfd, int *shared, cha
 		return SP_CRYPTO_ERR_IO;
 	}
 	if (!owner_ok(st.st_uid)) {
-		set_err(err, errlen, "%s: owned by uid %u, a keyring must belong to its user (uid %u) "
-		        "or root", dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		set_err(err, errlen,
+		        "%s: owned by uid %u, a keyring must belong to its user (uid %u) "
+		        "or root",
+		        dir, (unsigned)st.st_uid, (unsigned)geteuid());
 		close(fd);
 		return SP_CRYPTO_ERR_KEYFILE;
 	}
 	if (st.st_mode & forbidden) {
-		set_err(err, errlen, "%s: mode %04o, a keyring directory must be 0700, or 0750/2750 "
-		        "shared with a key group (chmod 700)", dir, (unsigned)(st.st_mode & 07777));
+		set_err(err, errlen,
+		        "%s: mode %04o, a keyring directory must be 0700, or 0750/2750 "
+		        "shared with a key group (chmod 700)",
+		        dir, (unsigned)(st.st_mode & 07777));
 		close(fd);
 		return SP_CRYPTO_ERR_KEYFILE;
 	}
@@ -211,8 +217,10 @@ static int load_keyfile(int dfd, const char *dir, const char *name, int public, 
 	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ELOOP) {
-			set_err(err, errlen, "%s/%s: is a symbolic link; a key file must be a regular "
-			        "file", dir, name);
+			set_err(err, errlen,
+			        "%s/%s: is a symbolic link; a key file must be a regular "
+			        "file",
+			        dir, name);
 			return SP_CRYPTO_ERR_KEYFILE;
 		}
 		set_err(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
@@ -228,8 +236,10 @@ static int load_keyfile(int dfd, const char *dir, const char *name, int public, 
 		goto out;
 	}
 	if (!owner_ok(st.st_uid)) {
-		set_err(err, errlen, "%s/%s: owned by uid %u, a key file must belong to its user "
-		        "(uid %u) or root", dir, name, (unsigned)st.st_uid, (unsigned)geteuid());
+		set_err(err, errlen,
+		        "%s/%s: owned by uid %u, a key file must belong to its user "
+		        "(uid %u) or root",
+		        dir, name, (unsigned)st.st_uid, (unsigned)geteuid());
 		goto out;
 	}
 	if (st.st_mode & forbidden) {
@@ -277,8 +287,10 @@ static int read_primary(int dfd, const char *dir, char kid[SP_KID_MAX + 1], char
 	/* It chooses the key new data is sealed with: nobody else writes it. */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !owner_ok(st.st_uid) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		set_err(err, errlen, "%s/%s: must be a regular file of the keyring's owner that "
-		        "nobody else may write", dir, PRIMARY_NAME);
+		set_err(err, errlen,
+		        "%s/%s: must be a regular file of the keyring's owner that "
+		        "nobody else may write",
+		        dir, PRIMARY_NAME);
 		close(fd);
 		return SP_CRYPTO_ERR_KEYFILE;
 	}

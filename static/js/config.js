@@ -9,7 +9,7 @@
  *
  * guestMemory: false (default): a guest (nobody logged in at the panel)
  *   leaves nothing remembered for the next person; true: all guests share
- *   one memory (README, "Shared printers").
+ *   one memory (README, "Limits and shared printers").
  */
 var SP = window.SP || {};
 window.SP = SP;

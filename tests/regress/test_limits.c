@@ -73,10 +73,11 @@ static void test_throttle_keeps_no_name_in_clear(void)
 
 	regress_exec("TRUNCATE scanpost.signin_throttle", NULL);
 	CU_ASSERT_EQUAL(throttle_signin_attempt(api, USER, &p, &wait), THROTTLE_OK);
-	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.signin_throttle t WHERE"
-	                             " strpos(t::text, 'pat') > 0 OR strpos(t::text, 'example') > 0",
-	                             NULL),
-	                0);
+	CU_ASSERT_EQUAL(
+	    regress_long("SELECT count(*) FROM scanpost.signin_throttle t WHERE"
+	                 " strpos(t::text, 'pat') > 0 OR strpos(t::text, 'example') > 0",
+	                 NULL),
+	    0);
 	throttle_name_hash("Pat@Example.org", hash);
 	hex_encode(hash, sizeof(hash), hex);
 	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.signin_throttle"
@@ -176,9 +177,8 @@ static void test_job_cap_refuses_one_more_unfinished_job(void)
 	CU_ASSERT_EQUAL(create_job(sid, 3, extra), LC_OK);
 	CU_ASSERT_EQUAL(create_job(sid, 3, extra), LC_TOO_MANY_JOBS);
 	/* Another owner's jobs are not counted against this one. */
-	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.jobs WHERE owner = $1", USER,
-	                             NULL),
-	                4);
+	CU_ASSERT_EQUAL(
+	    regress_long("SELECT count(*) FROM scanpost.jobs WHERE owner = $1", USER, NULL), 4);
 }
 
 /* ---- database errors ----------------------------------------------------- */
@@ -186,8 +186,7 @@ static void test_job_cap_refuses_one_more_unfinished_job(void)
 static const struct db_stmt stmt_bad_uuid = {"regress_bad_uuid", "SELECT $1::uuid", 1};
 static const struct db_stmt stmt_dup = {
     "regress_dup",
-    "INSERT INTO scanpost.signin_throttle (name_hash, attempts) VALUES (decode($1, 'hex'), 1)",
-    1};
+    "INSERT INTO scanpost.signin_throttle (name_hash, attempts) VALUES (decode($1, 'hex'), 1)", 1};
 
 static void test_db_error_names_no_row_value(void)
 {

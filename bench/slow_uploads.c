@@ -121,7 +121,7 @@ static void probe_init(struct probe *p, int count)
 	p->signin = handle("/api/v1/session", &p->sb, NULL);
 	curl_easy_setopt(p->signin, CURLOPT_HTTPHEADER, p->json_hdr);
 	curl_easy_setopt(p->signin, CURLOPT_POSTFIELDS, p->body);
-	snprintf(auth, sizeof(auth), "Cookie: sp_session=%s", cookie);
+	snprintf(auth, sizeof(auth), "Cookie: __Host-sp_session=%s", cookie);
 	p->auth_hdr = curl_slist_append(NULL, auth);
 	p->status = handle(job_path, &p->gb, NULL);
 	curl_easy_setopt(p->status, CURLOPT_HTTPHEADER, p->auth_hdr);
@@ -199,7 +199,7 @@ static int create_jobs(int n, struct upload *ups)
 	struct buf b = {0};
 	CURL *c = handle("/api/v1/jobs", &b, NULL);
 
-	snprintf(auth, sizeof(auth), "Cookie: sp_session=%s", cookie);
+	snprintf(auth, sizeof(auth), "Cookie: __Host-sp_session=%s", cookie);
 	h = curl_slist_append(h, auth);
 	snprintf(tok, sizeof(tok), "X-CSRF-Token: %s", csrf);
 	h = curl_slist_append(h, tok);

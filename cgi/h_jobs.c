@@ -129,9 +129,22 @@ void h_jobs_create(struct req *r)
 	    .upload_token_hash = token_hash,
 	    .upload_ttl = api->cfg.upload_ttl,
 	    .max_attempts = api->cfg.sender_max_attempts,
+	    .open_max = api->cfg.jobs_open_max,
 	};
 	struct lc_who who = {r->session.user, r->session.id, r->request_id};
-	if (lifecycle_job_create(r->w->db, &j, &who, expires, sizeof(expires)) != LC_OK) {
+	enum lc_result created = lifecycle_job_create(r->w->db, &j, &who, expires, sizeof(expires));
+	if (created == LC_TOO_MANY_JOBS) {
+		sp_log(LOG_WARN, "job_refused", "user", r->session.user, "reason",
+		       lifecycle_strerror(created), "%open_max", LOG_NUM(api->cfg.jobs_open_max),
+		       NULL);
+		snprintf(
+		    msg, sizeof(msg),
+		    "You have %ld unfinished jobs, as many as allowed; send or cancel one first.",
+		    api->cfg.jobs_open_max);
+		reply_error(r, APIERR_TOO_MANY_JOBS, msg);
+		goto out;
+	}
+	if (created != LC_OK) {
 		sp_log(LOG_ERROR, "job_create_failed", "error", db_error(r->w->db), NULL);
 		reply_error(r, APIERR_NOT_READY, NULL);
 		goto out;

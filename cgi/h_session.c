@@ -20,6 +20,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "sso_proto.h"
+#include "throttle.h"
 
 static const struct jsonbody_field signin_fields[] = {
     {"username", JF_STRING, 1, 1, 254},
@@ -65,7 +66,8 @@ static void cookie_header(const uint8_t secret[32], char *out, size_t len)
 
 	b64url_encode(secret, 32, value);
 	snprintf(out, len,
-	         "Set-Cookie: sp_session=%s; Secure; HttpOnly; SameSite=Strict; Path=/\r\n", value);
+	         "Set-Cookie: " SESSION_COOKIE "=%s; Secure; HttpOnly; SameSite=Strict; Path=/\r\n",
+	         value);
 	OPENSSL_cleanse(value, sizeof(value));
 }
 
@@ -288,6 +290,43 @@ out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 }
 
+/*
+ * The per-user-name throttle (throttle.h), before RMail hears the
+ * password: 0 to go on, or -1 answered (429 with Retry-After, audited; 503
+ * when the count cannot be kept, since an uncounted attempt would be an
+ * unthrottled one).
+ */
+static int signin_throttle(struct req *r, const char *user)
+{
+	const struct sp_config *cfg = &r->w->api->cfg;
+	const struct throttle_policy policy = {cfg->signin_attempts, cfg->signin_window,
+	                                       cfg->signin_block};
+	struct json_object *detail;
+	char headers[48];
+	long wait = 0;
+
+	switch (throttle_signin_attempt(r->w->db, user, &policy, &wait)) {
+	case THROTTLE_OK:
+		return 0;
+	case THROTTLE_DB_ERROR:
+		sp_log(LOG_ERROR, "signin_throttle_failed", "error", db_error(r->w->db), NULL);
+		reply_error(r, APIERR_NOT_READY, NULL);
+		return -1;
+	case THROTTLE_BLOCKED:
+		break;
+	}
+	sp_log(LOG_WARN, "signin_throttled", "user", user, "%retry_after", LOG_NUM(wait), NULL);
+	detail = json_object_new_object();
+	json_object_object_add(detail, "reason", json_object_new_string("too_many_attempts"));
+	json_object_object_add(detail, "retry_after", json_object_new_int64(wait));
+	audit_record_json(r->w->db, "signin_throttled", user, NULL, NULL, r->request_id, detail);
+	json_object_put(detail);
+	/* RFC 9110, 10.2.3: delay-seconds. */
+	snprintf(headers, sizeof(headers), "Retry-After: %ld\r\n", wait);
+	reply_error_with(r, APIERR_RATE_LIMITED, NULL, headers);
+	return -1;
+}
+
 static void free_body(struct json_object *obj, char *body, size_t len)
 {
 	if (obj) {
@@ -331,9 +370,15 @@ void h_session_create(struct req *r)
 	}
 	user = jsonbody_string(obj, "username", "");
 	password = jsonbody_string(obj, "password", "");
+	if (signin_throttle(r, user) != 0)
+		goto out;
 
 	if (rmail_get_token(r->w->rmail, user, password, &token, &expires_in, &res) != 0) {
 		int refused = res.err == RMAIL_AUTH_FAILED;
+		/* Only a refusal counts against the name; an outage is RMail's. */
+		if (!refused && throttle_signin_refund(r->w->db, user) != 0)
+			sp_log(LOG_WARN, "signin_throttle_failed", "error", db_error(r->w->db),
+			       NULL);
 		sp_log(refused ? LOG_INFO : LOG_WARN, "signin_failed", "user", user, "reason",
 		       rmail_strerror(res.err), "detail", res.message, "%rmail_status",
 		       LOG_NUM(res.http_status), NULL);
@@ -352,6 +397,8 @@ void h_session_create(struct req *r)
 		else
 			sp_log(LOG_INFO, "sso_not_stored", "reason", "no_device_user", NULL);
 	}
+	if (throttle_signin_success(r->w->db, user) != 0)
+		sp_log(LOG_WARN, "signin_throttle_failed", "error", db_error(r->w->db), NULL);
 	signin_finish(r, user, token, expires_in, sso_stored, sso_error, 0);
 out:
 	free_token(token);
@@ -521,7 +568,7 @@ void h_session_get(struct req *r)
 
 void h_session_delete(struct req *r)
 {
-	static const char clear[] = "Set-Cookie: sp_session=; Max-Age=0; Secure; HttpOnly; "
+	static const char clear[] = "Set-Cookie: " SESSION_COOKIE "=; Max-Age=0; Secure; HttpOnly; "
 	                            "SameSite=Strict; Path=/\r\n";
 	struct lc_who who = {r->session.user, r->session.id, r->request_id};
 

@@ -46,6 +46,11 @@ static const struct {
     [APIERR_SSO_OTHER_ACCOUNT] = {"sso_other_account", 409,
                                   "Another RMail account is stored for you; it was kept. "
                                   "Forget it first to store this one."},
+    [APIERR_RATE_LIMITED] = {"rate_limited", 429,
+                             "Too many sign-in attempts for this user name; try again later."},
+    [APIERR_TOO_MANY_JOBS] = {"too_many_open_jobs", 409,
+                              "You have as many unfinished jobs as allowed; send or cancel "
+                              "one first."},
     [APIERR_NOT_READY] = {"not_ready", 503, "The service is not ready; try again shortly."},
 };
 
@@ -151,14 +156,19 @@ void reply_empty(struct req *r, int status, const char *headers)
 
 void reply_error(struct req *r, enum api_err err, const char *message)
 {
+	reply_error_with(r, err, message,
+	                 err == APIERR_METHOD ? "Allow: GET, POST, DELETE\r\n" : NULL);
+}
+
+void reply_error_with(struct req *r, enum api_err err, const char *message, const char *headers)
+{
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
-	const char *allow = err == APIERR_METHOD ? "Allow: GET, POST, DELETE\r\n" : NULL;
 
 	json_object_object_add(e, "code", json_object_new_string(api_errors[err].code));
 	json_object_object_add(e, "message",
 	                       json_object_new_string(message ? message : api_errors[err].message));
 	json_object_object_add(o, "error", e);
-	reply_json(r, api_errors[err].status, o, allow);
+	reply_json(r, api_errors[err].status, o, headers);
 	json_object_put(o);
 }
 
@@ -213,15 +223,17 @@ int req_cookie_secret(const struct req *r, uint8_t secret[32])
 	const char *c = req_param(r, "HTTP_COOKIE");
 	char value[B64URL_LEN(32) + 1];
 
+	const size_t name_len = sizeof(SESSION_COOKIE "=") - 1;
+
 	/* RFC 6265, 4.2.1: cookie-pair *( ";" SP cookie-pair ). */
 	while (c && *c) {
 		while (*c == ' ' || *c == ';')
 			c++;
-		if (strncmp(c, "sp_session=", 11) == 0) {
-			size_t n = strcspn(c + 11, ";");
+		if (strncmp(c, SESSION_COOKIE "=", name_len) == 0) {
+			size_t n = strcspn(c + name_len, ";");
 			if (n != B64URL_LEN(32))
 				return -1;
-			memcpy(value, c + 11, n);
+			memcpy(value, c + name_len, n);
 			value[n] = '\0';
 			return b64url_decode(value, secret, 32);
 		}

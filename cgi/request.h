@@ -54,6 +54,8 @@ enum api_err {
 	APIERR_SSO_CREDENTIALS_REFUSED,
 	APIERR_SSO_OFF,
 	APIERR_SSO_OTHER_ACCOUNT,
+	APIERR_RATE_LIMITED,
+	APIERR_TOO_MANY_JOBS,
 	APIERR_NOT_READY,
 	APIERR__MAX
 };
@@ -84,7 +86,15 @@ int req_read_body(struct req *r, size_t max, char **body, size_t *len);
  * else answers 415 and returns -1. */
 int req_require_json(struct req *r);
 
-/* The session cookie's secret (sp_session); 0 found, -1 absent/malformed. */
+/*
+ * The session cookie's name.  The __Host- prefix (RFC 6265bis, 4.1.3.2)
+ * makes a browser accept it only with Secure, Path=/ and no Domain, from
+ * this very host: a sibling host or plain HTTP cannot plant or shadow it
+ * (session fixation).
+ */
+#define SESSION_COOKIE "__Host-sp_session"
+
+/* The session cookie's secret (SESSION_COOKIE); 0 found, -1 absent/malformed. */
 int req_cookie_secret(const struct req *r, uint8_t secret[32]);
 
 /* The CSRF token of a session: base64url(HMAC-SHA256(secret, label)). */
@@ -101,6 +111,8 @@ void reply_raw(struct req *r, int status, const char *content_type, const char *
 /* The error envelope {"error":{"code","message"}}; message NULL = the
  * table's text.  The message must never hold a secret. */
 void reply_error(struct req *r, enum api_err err, const char *message);
+/* The same with extra header lines (each ending in \r\n), e.g. Retry-After. */
+void reply_error_with(struct req *r, enum api_err err, const char *message, const char *headers);
 int api_err_status(enum api_err err);
 
 /* The HTTP statuses scanpost-api answers: the one list (request.c), which

@@ -17,7 +17,8 @@ write_configs() {
 # Local values: upload_max_bytes 32 MiB (the 413 is testable; production
 # and ./stack bench allow 1 GiB), sender_lease 30 s (a crashed sender's job is rescued
 # within a test's patience), rmail_timeout 10 s, rmail_status_settle 3 s
-# (rmail-sim lists a message the moment it accepts it).  SCANPOST_<KEY> variables
+# (rmail-sim lists a message the moment it accepts it), jobs_open_max 100 (the
+# suites leave jobs awaiting a scan for the demo user).  SCANPOST_<KEY> variables
 # in the environment of ./stack up still override any key.
 db_conninfo = host=$VAR/run port=$PG_PORT dbname=$DB_NAME user=$role
 log_level = info
@@ -59,6 +60,7 @@ sso_service_provider = $SSO_SERVICE_PROVIDER
 sso_security_token_key = $(cat "$VAR/sso-idp/token-key")
 sso_assertion_max_age = 3600
 sso_ticket_lifetime = 1800
+jobs_open_max = 100
 EOF
 	done
 }

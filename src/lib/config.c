@@ -69,7 +69,8 @@ static const struct cfg_key keys[] = {
      "upload worker threads of scanpost-api (upload_socket), each with its own connection",
      CFG_RESTART},
     {"upload_min_rate", CFG_INT, "1024", 0, 1073741824, S(upload_min_rate),
-     "bytes per second an upload must average once upload_rate_window passed (408 below); 0 = off",
+     "bytes per second an upload must average once upload_rate_window passed (408 below); 0 = "
+     "off",
      CFG_RESTART},
     {"upload_rate_window", CFG_INT, "30", 1, 3600, S(upload_rate_window),
      "seconds of an upload before upload_min_rate is judged (a scanner may be slow to start)",
@@ -150,6 +151,14 @@ static const struct cfg_key keys[] = {
      "seconds after its IssueInstant a printer's security token is still accepted", CFG_RELOAD},
     {"sso_ticket_lifetime", CFG_INT, "1800", 60, 28800, S(sso_ticket_lifetime),
      "seconds one visit may use the proof of its verified token", CFG_RELOAD},
+    {"signin_attempts", CFG_INT, "5", 1, 1000, S(signin_attempts),
+     "sign-in attempts one RMail user name may make per signin_window (429 above)", CFG_RESTART},
+    {"signin_window", CFG_INT, "900", 10, 86400, S(signin_window),
+     "seconds of the window signin_attempts counts in", CFG_RESTART},
+    {"signin_block", CFG_INT, "300", 1, 86400, S(signin_block),
+     "seconds a user name over signin_attempts is refused (Retry-After)", CFG_RESTART},
+    {"jobs_open_max", CFG_INT, "20", 1, 100000, S(jobs_open_max),
+     "jobs one person may have open (awaiting a scan, queued, sending); 409 above", CFG_RESTART},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

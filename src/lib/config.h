@@ -65,6 +65,10 @@ struct sp_config {
 	char *sso_security_token_key;
 	long sso_assertion_max_age;
 	long sso_ticket_lifetime;
+	long signin_attempts;
+	long signin_window;
+	long signin_block;
+	long jobs_open_max;
 };
 
 /* Fills cfg with the defaults, then the file (when path is not NULL), then

@@ -21,19 +21,68 @@ struct db {
 	char sqlstate[6];
 };
 
+/*
+ * What an SQLSTATE class means, in words of our own.  libpq's texts are
+ * never kept: a server message can quote the values of a row (a DETAIL
+ * line "Key (x)=(...) already exists", a data error naming the input, our
+ * own triggers naming a job), and db_error() ends up in logs.  The
+ * SQLSTATE (PostgreSQL, Appendix A) and the constraint's name say what an
+ * operator needs.
+ */
+static const struct {
+	const char cls[3];
+	const char *text;
+} sqlstate_classes[] = {
+    {"08", "connection exception"},
+    {"0A", "feature not supported"},
+    {"21", "cardinality violation"},
+    {"22", "data exception"},
+    {"23", "integrity constraint violation"},
+    {"25", "invalid transaction state"},
+    {"28", "invalid authorization"},
+    {"40", "transaction rolled back (serialization failure or deadlock)"},
+    {"42", "syntax error or access rule violation"},
+    {"53", "insufficient resources"},
+    {"54", "program limit exceeded"},
+    {"55", "object not in prerequisite state (e.g. lock not available)"},
+    {"57", "operator intervention (canceled, timed out or shutting down)"},
+    {"58", "system error"},
+    {"P0", "raised by a scanpost function or trigger"},
+    {"XX", "internal error"},
+};
+
+static const char *sqlstate_text(const char *state)
+{
+	for (size_t i = 0; i < sizeof(sqlstate_classes) / sizeof(sqlstate_classes[0]); i++)
+		if (strncmp(state, sqlstate_classes[i].cls, 2) == 0)
+			return sqlstate_classes[i].text;
+	return "database error";
+}
+
+/* Keeps what went wrong: the SQLSTATE and a fixed text when the server
+ * answered; libpq's own first line when it could not (no connection, a
+ * broken one), which names no row. */
 static void set_error(struct db *db, const char *what, const PGresult *res)
 {
-	const char *msg = res ? PQresultErrorMessage(res) : NULL;
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+	const char *msg;
 	size_t n;
 
-	if (msg == NULL || msg[0] == '\0')
-		msg = db->conn ? PQerrorMessage(db->conn) : "no connection";
-	snprintf(db->error, sizeof(db->error), "%s: %s", what, msg);
+	if (state && state[0]) {
+		snprintf(db->error, sizeof(db->error), "%s: SQLSTATE %s, %s%s%s", what, state,
+		         sqlstate_text(state), constraint ? ", constraint " : "",
+		         constraint ? constraint : "");
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state);
+		return;
+	}
+	msg = db->conn ? PQerrorMessage(db->conn) : "no connection";
+	n = strcspn(msg, "\n");
+	snprintf(db->error, sizeof(db->error), "%s: %.*s", what, (int)n, msg);
 	n = strlen(db->error);
-	while (n > 0 && (db->error[n - 1] == '\n' || db->error[n - 1] == ' '))
+	while (n > 0 && db->error[n - 1] == ' ')
 		db->error[--n] = '\0';
-	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+	db->sqlstate[0] = '\0';
 }
 
 struct db *db_new(const char *conninfo)
@@ -61,18 +110,16 @@ void db_free(struct db *db)
 
 /* libpq prints server notices (and a FATAL that arrives on an idle
  * connection) on stderr by itself; the logs are JSON lines, so they go
- * through the logger instead. */
-static void notice_to_log(void *arg, const char *message)
+ * through the logger instead, as their severity and SQLSTATE only: like an
+ * error's, a notice's text may quote row values (see set_error). */
+static void notice_to_log(void *arg, const PGresult *res)
 {
-	char text[512];
-	size_t n;
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 	(void)arg;
-	snprintf(text, sizeof(text), "%s", message);
-	n = strlen(text);
-	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
-		text[--n] = '\0';
-	sp_log(LOG_WARN, "db_notice", "message", text, NULL);
+	sp_log(LOG_WARN, "db_notice", "severity", severity ? severity : "", "sqlstate",
+	       state ? state : "", "message", state ? sqlstate_text(state) : "", NULL);
 }
 
 int db_ensure(struct db *db)
@@ -92,7 +139,7 @@ int db_ensure(struct db *db)
 		db->conn = PQconnectdb(db->conninfo);
 	}
 	if (db->conn)
-		PQsetNoticeProcessor(db->conn, notice_to_log, NULL);
+		PQsetNoticeReceiver(db->conn, notice_to_log, NULL);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		set_error(db, "connect", NULL);
 		PQfinish(db->conn);

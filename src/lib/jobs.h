@@ -22,6 +22,7 @@ struct job_new {
 	const uint8_t *upload_token_hash; /* 32 bytes */
 	long upload_ttl;                  /* seconds */
 	long max_attempts;
+	long open_max; /* the owner's unfinished jobs allowed (jobs_open_max); 0 = no cap */
 };
 
 /* Inserts the job in its first state (the column's default), in the

@@ -128,21 +128,101 @@ static int read_upto(int fd, char *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-/* A private key file may be read by its owner only; a public one may be
- * read by anyone but written by its owner only (it decides where tokens
- * are sealed to). */
-static int load_keyfile(int dfd, const char *dir, const char *name, int public, struct kr_key *k,
-                        char *err, size_t errlen)
+/*
+ * Who may own a keyring's directory and files: the user we run as, or
+ * root (a packaged install where root owns /etc/scanpost/keys/<ring> and
+ * the daemon reads it through a key group).
+ */
+static int owner_ok(uid_t uid)
 {
-	mode_t forbidden = public ? (S_IWGRP | S_IWOTH) : (S_IRWXG | S_IRWXO);
+	return uid == geteuid() || uid == 0;
+}
+
+/*
+ * The keyring directory, opened without following a symbolic link
+ * (O_NOFOLLOW on the last component: a planted link is refused, not
+ * followed), and checked: owned by us or root, never writable by group or
+ * others, and, for private keys, no access for others at all.  Two shapes
+ * pass: 0700 (one user) and 0750 / 2750 (group-shared: the daemons of a
+ * key group read it; *shared is set, and its key files may be 0640).
+ * SP_CRYPTO_OK with the descriptor in *dfd, SP_CRYPTO_ERR_IO (missing,
+ * unreadable) or SP_CRYPTO_ERR_KEYFILE (refused), with err set.
+ */
+static int open_ring_dir(const char *dir, int public, int *dfd, int *shared, char *err,
+                         size_t errlen)
+{
+	mode_t forbidden = public ? (S_IWGRP | S_IWOTH) : (S_IWGRP | S_IRWXO);
+	struct stat st;
+	int fd;
+
+	*shared = 0;
+	*dfd = -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR) {
+			set_err(err, errlen,
+			        "%s: is a symbolic link or no directory; a keyring must "
+			        "be a real directory",
+			        dir);
+			return SP_CRYPTO_ERR_KEYFILE;
+		}
+		set_err(err, errlen, "%s: %s", dir, strerror(errno));
+		return SP_CRYPTO_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		set_err(err, errlen, "%s: %s", dir, strerror(errno));
+		close(fd);
+		return SP_CRYPTO_ERR_IO;
+	}
+	if (!owner_ok(st.st_uid)) {
+		set_err(err, errlen,
+		        "%s: owned by uid %u, a keyring must belong to its user (uid %u) "
+		        "or root",
+		        dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		close(fd);
+		return SP_CRYPTO_ERR_KEYFILE;
+	}
+	if (st.st_mode & forbidden) {
+		set_err(err, errlen,
+		        "%s: mode %04o, a keyring directory must be 0700, or 0750/2750 "
+		        "shared with a key group (chmod 700)",
+		        dir, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return SP_CRYPTO_ERR_KEYFILE;
+	}
+	*shared = (st.st_mode & S_IRGRP) != 0;
+	*dfd = fd;
+	return SP_CRYPTO_OK;
+}
+
+/*
+ * A private key file may be read by its owner only, or also by the key
+ * group when the directory is group-shared (0640); a public one may be
+ * read by anyone but written by its owner only (it decides where tokens
+ * are sealed to).  A symbolic link is refused (O_NOFOLLOW), and so is a
+ * file of another owner than us or root.
+ */
+static int load_keyfile(int dfd, const char *dir, const char *name, int public, int shared,
+                        struct kr_key *k, char *err, size_t errlen)
+{
+	mode_t forbidden = public   ? (S_IWGRP | S_IWOTH)
+	                   : shared ? (S_IWGRP | S_IXGRP | S_IRWXO)
+	                            : (S_IRWXG | S_IRWXO);
 	char buf[KEYFILE_LEN + 1];
 	struct stat st;
 	size_t len;
 	int fd, rc = SP_CRYPTO_ERR_KEYFILE;
 
 	/* O_NONBLOCK: a FIFO planted as a key file must not hang the load. */
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
+		if (errno == ELOOP) {
+			set_err(err, errlen,
+			        "%s/%s: is a symbolic link; a key file must be a regular "
+			        "file",
+			        dir, name);
+			return SP_CRYPTO_ERR_KEYFILE;
+		}
 		set_err(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
 		return SP_CRYPTO_ERR_IO;
 	}
@@ -155,10 +235,19 @@ static int load_keyfile(int dfd, const char *dir, const char *name, int public, 
 		set_err(err, errlen, "%s/%s: not a regular file", dir, name);
 		goto out;
 	}
+	if (!owner_ok(st.st_uid)) {
+		set_err(err, errlen,
+		        "%s/%s: owned by uid %u, a key file must belong to its user "
+		        "(uid %u) or root",
+		        dir, name, (unsigned)st.st_uid, (unsigned)geteuid());
+		goto out;
+	}
 	if (st.st_mode & forbidden) {
 		set_err(err, errlen, "%s/%s: mode %04o, a key file must be %s", dir, name,
 		        (unsigned)(st.st_mode & 07777),
-		        public ? "writable by its owner only (chmod 644)" : "0600 (chmod 600)");
+		        public   ? "writable by its owner only (chmod 644)"
+		        : shared ? "0600, or 0640 in a group-shared keyring (chmod 640)"
+		                 : "0600 (chmod 600)");
 		goto out;
 	}
 	if (read_upto(fd, buf, sizeof(buf), &len) != 0) {
@@ -186,13 +275,24 @@ static int read_primary(int dfd, const char *dir, char kid[SP_KID_MAX + 1], char
                         size_t errlen)
 {
 	char buf[SP_KID_MAX + 2];
+	struct stat st;
 	size_t len;
 	int fd, rc;
 
-	fd = openat(dfd, PRIMARY_NAME, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = openat(dfd, PRIMARY_NAME, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		set_err(err, errlen, "%s/%s: %s", dir, PRIMARY_NAME, strerror(errno));
-		return SP_CRYPTO_ERR_IO;
+		return errno == ELOOP ? SP_CRYPTO_ERR_KEYFILE : SP_CRYPTO_ERR_IO;
+	}
+	/* It chooses the key new data is sealed with: nobody else writes it. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !owner_ok(st.st_uid) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		set_err(err, errlen,
+		        "%s/%s: must be a regular file of the keyring's owner that "
+		        "nobody else may write",
+		        dir, PRIMARY_NAME);
+		close(fd);
+		return SP_CRYPTO_ERR_KEYFILE;
 	}
 	rc = read_upto(fd, buf, sizeof(buf), &len);
 	close(fd);
@@ -220,7 +320,7 @@ static int load_ring(const char *dir, int public, struct keyring **out, char *er
 	struct keyring *kr;
 	struct dirent *de;
 	DIR *d;
-	int rc = SP_CRYPTO_OK;
+	int rc = SP_CRYPTO_OK, shared, dfd;
 
 	if (!out)
 		return SP_CRYPTO_ERR_STATE;
@@ -231,9 +331,14 @@ static int load_ring(const char *dir, int public, struct keyring **out, char *er
 	if (!kr)
 		return SP_CRYPTO_ERR_INTERNAL;
 	kr->public_only = public;
-	d = opendir(dir);
+	if ((rc = open_ring_dir(dir, public, &dfd, &shared, err, errlen)) != SP_CRYPTO_OK) {
+		free(kr);
+		return rc;
+	}
+	d = fdopendir(dfd);
 	if (!d) {
 		set_err(err, errlen, "%s: %s", dir, strerror(errno));
+		close(dfd);
 		free(kr);
 		return SP_CRYPTO_ERR_IO;
 	}
@@ -261,7 +366,7 @@ static int load_ring(const char *dir, int public, struct keyring **out, char *er
 		k = &kr->keys[kr->count];
 		memcpy(k->kid, name, kidlen);
 		k->kid[kidlen] = '\0';
-		rc = load_keyfile(dirfd(d), dir, name, public, k, err, errlen);
+		rc = load_keyfile(dirfd(d), dir, name, public, shared, k, err, errlen);
 		if (rc == SP_CRYPTO_OK)
 			kr->count++;
 		errno = 0;
@@ -353,8 +458,10 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Opens dir, creating it 0700 (whatever the umask) when it is missing. */
-static int open_keyring_dir(const char *dir, int create, char *err, size_t errlen)
+/* Opens dir for writing keys, creating it 0700 (whatever the umask) when
+ * it is missing; checked as a private keyring is (open_ring_dir).  *shared
+ * says new key files are 0640 for the key group.  The descriptor, or -1. */
+static int open_keyring_dir(const char *dir, int create, int *shared, char *err, size_t errlen)
 {
 	int dfd;
 
@@ -369,9 +476,8 @@ static int open_keyring_dir(const char *dir, int create, char *err, size_t errle
 			return -1;
 		}
 	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		set_err(err, errlen, "%s: %s", dir, strerror(errno));
+	if (open_ring_dir(dir, 0, &dfd, shared, err, errlen) != SP_CRYPTO_OK)
+		return -1;
 	return dfd;
 }
 
@@ -400,8 +506,8 @@ static int make_kid(char kid[SP_KID_MAX + 1])
 
 /* Writes a fresh random key to <kid>.key, refusing to replace any file;
  * with pub, the key's X25519 public half (hpke.h) goes there too. */
-static int write_new_keyfile(int dfd, const char *dir, char kid[SP_KID_MAX + 1], uint8_t *pub,
-                             char *err, size_t errlen)
+static int write_new_keyfile(int dfd, const char *dir, mode_t mode, char kid[SP_KID_MAX + 1],
+                             uint8_t *pub, char *err, size_t errlen)
 {
 	static const char hex[] = "0123456789abcdef";
 	char name[SP_KID_MAX + KEY_SUFFIX_LEN + 1];
@@ -413,7 +519,7 @@ static int write_new_keyfile(int dfd, const char *dir, char kid[SP_KID_MAX + 1],
 		if (make_kid(kid) != 0)
 			return SP_CRYPTO_ERR_INTERNAL;
 		snprintf(name, sizeof(name), "%s%s", kid, KEY_SUFFIX);
-		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (fd < 0 && errno != EEXIST) {
 			set_err(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
 			return SP_CRYPTO_ERR_IO;
@@ -434,7 +540,7 @@ static int write_new_keyfile(int dfd, const char *dir, char kid[SP_KID_MAX + 1],
 	}
 	text[KEY_HEX_LEN] = '\n';
 	/* fchmod: the create mode was cut by the umask, and may have been 0. */
-	if (fchmod(fd, 0600) != 0 || write_all(fd, text, sizeof(text)) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || write_all(fd, text, sizeof(text)) != 0 || fsync(fd) != 0) {
 		set_err(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
 		goto out;
 	}
@@ -452,7 +558,8 @@ out:
 }
 
 /* Replaces dir/primary atomically: temp file, fsync, rename, fsync dir. */
-static int write_primary(int dfd, const char *dir, const char *kid, char *err, size_t errlen)
+static int write_primary(int dfd, const char *dir, mode_t mode, const char *kid, char *err,
+                         size_t errlen)
 {
 	char tmp[SP_KID_MAX + 32], line[SP_KID_MAX + 2];
 	size_t len = strlen(kid);
@@ -461,12 +568,12 @@ static int write_primary(int dfd, const char *dir, const char *kid, char *err, s
 	snprintf(tmp, sizeof(tmp), ".%s-%s.tmp", PRIMARY_NAME, kid);
 	memcpy(line, kid, len);
 	line[len] = '\n';
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		set_err(err, errlen, "%s/%s: %s", dir, tmp, strerror(errno));
 		return SP_CRYPTO_ERR_IO;
 	}
-	ok = fchmod(fd, 0600) == 0 && write_all(fd, line, len + 1) == 0 && fsync(fd) == 0;
+	ok = fchmod(fd, mode) == 0 && write_all(fd, line, len + 1) == 0 && fsync(fd) == 0;
 	ok = close(fd) == 0 && ok;
 	ok = ok && renameat(dfd, tmp, dfd, PRIMARY_NAME) == 0;
 	if (!ok) {
@@ -512,14 +619,17 @@ static int generate(const char *dir, int with_public, char *kid_out, size_t kid_
 {
 	char kid[SP_KID_MAX + 1];
 	uint8_t pub[32];
-	int dfd, rc;
+	int dfd, rc, shared;
+	mode_t mode;
 
 	if (!dir || !kid_out || kid_out_len < SP_KID_MAX + 1)
 		return SP_CRYPTO_ERR_STATE;
-	dfd = open_keyring_dir(dir, 1, err, errlen);
+	dfd = open_keyring_dir(dir, 1, &shared, err, errlen);
 	if (dfd < 0)
 		return SP_CRYPTO_ERR_IO;
-	rc = write_new_keyfile(dfd, dir, kid, with_public ? pub : NULL, err, errlen);
+	/* In a group-shared keyring the key group's daemons read the keys. */
+	mode = shared ? 0640 : 0600;
+	rc = write_new_keyfile(dfd, dir, mode, kid, with_public ? pub : NULL, err, errlen);
 	if (rc == SP_CRYPTO_OK && with_public)
 		rc = write_pubfile(dfd, dir, kid, pub, err, errlen);
 	/* The key files' entries are durable before primary can name them. */
@@ -528,7 +638,7 @@ static int generate(const char *dir, int with_public, char *kid_out, size_t kid_
 		rc = SP_CRYPTO_ERR_IO;
 	}
 	if (rc == SP_CRYPTO_OK)
-		rc = write_primary(dfd, dir, kid, err, errlen);
+		rc = write_primary(dfd, dir, mode, kid, err, errlen);
 	close(dfd);
 	if (rc == SP_CRYPTO_OK)
 		memcpy(kid_out, kid, strlen(kid) + 1);
@@ -549,12 +659,12 @@ int keyring_generate_pair(const char *dir, char *kid_out, size_t kid_out_len, ch
 int keyring_publish(const char *dir, int *written, char *err, size_t errlen)
 {
 	struct keyring *kr = NULL;
-	int dfd, rc;
+	int dfd, rc, shared;
 
 	*written = 0;
 	if ((rc = keyring_load(dir, &kr, err, errlen)) != SP_CRYPTO_OK)
 		return rc;
-	if ((dfd = open_keyring_dir(dir, 0, err, errlen)) < 0) {
+	if ((dfd = open_keyring_dir(dir, 0, &shared, err, errlen)) < 0) {
 		keyring_free(kr);
 		return SP_CRYPTO_ERR_IO;
 	}
@@ -592,7 +702,7 @@ int keyring_retire(const char *dir, const char *kid, char *err, size_t errlen)
 	char primary[SP_KID_MAX + 1], name[SP_KID_MAX + KEY_SUFFIX_LEN + 1];
 	struct stat st;
 	off_t off = 0;
-	int dfd, fd, rc;
+	int dfd, fd, rc, shared;
 
 	if (!dir || !kid)
 		return SP_CRYPTO_ERR_STATE;
@@ -600,7 +710,7 @@ int keyring_retire(const char *dir, const char *kid, char *err, size_t errlen)
 		set_err(err, errlen, "%s: not a key id (1..%d of [a-z0-9-])", kid, SP_KID_MAX);
 		return SP_CRYPTO_ERR_NOKEY;
 	}
-	dfd = open_keyring_dir(dir, 0, err, errlen);
+	dfd = open_keyring_dir(dir, 0, &shared, err, errlen);
 	if (dfd < 0)
 		return SP_CRYPTO_ERR_IO;
 	/* Without a readable primary we cannot tell it apart: refuse. */

@@ -35,6 +35,7 @@ static const char *const result_text[LC__MAX] = {
     [LC_DOCUMENT_GONE] = "the document was deleted",
     [LC_TOKEN_GONE] = "the RMail token of the job's session is gone",
     [LC_BUSY] = "another upload to this link is in progress",
+    [LC_TOO_MANY_JOBS] = "the owner has as many unfinished jobs as allowed",
     [LC_DB_ERROR] = "database error",
     [LC_EXPORT_FAILED] = "the audit events could not be written out; none was deleted",
 };
@@ -360,11 +361,47 @@ enum lc_result lifecycle_session_end(struct db *db, const char *session_id, cons
 	return LC_OK;
 }
 
+/*
+ * The owner's unfinished jobs (not JOB_FLAG_FINISHED), counted under a
+ * transaction-level advisory lock on the owner, so that two creates at
+ * once cannot both see room for one more.
+ */
+static const struct db_stmt stmt_open_jobs = {
+    "lc_open_jobs",
+    "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended("
+    " 'scanpost.jobs_open:' || $1, 0))) l, scanpost.jobs j"
+    " WHERE j.owner = $1 AND NOT (j.state = ANY ($2::text[]))",
+    2};
+
+/* LC_OK when owner may have one more job, in the open transaction. */
+static enum lc_result room_for_job(struct db *db, const char *owner, long open_max)
+{
+	char finished[JOB_STATE_LIST_LEN];
+	const char *v[2] = {owner, finished};
+	PGresult *res;
+	long open;
+
+	if (open_max <= 0)
+		return LC_OK;
+	job_state_list(JOB_FLAG_FINISHED, finished, sizeof(finished));
+	if ((res = db_run(db, &stmt_open_jobs, v, NULL, NULL, 0)) == NULL)
+		return LC_DB_ERROR;
+	open = PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return open < open_max ? LC_OK : LC_TOO_MANY_JOBS;
+}
+
 enum lc_result lifecycle_job_create(struct db *db, const struct job_new *j,
                                     const struct lc_who *who, char *expires_at, size_t len)
 {
+	enum lc_result rc;
+
 	if (db_begin(db) != 0)
 		return LC_DB_ERROR;
+	if ((rc = room_for_job(db, j->owner, j->open_max)) != LC_OK) {
+		db_rollback(db);
+		return rc;
+	}
 	if (jobs_insert(db, j, expires_at, len) != 0 ||
 	    lc_audit(db, "job_created", who->actor, who->session_id, j->id, who->request_id,
 	             NULL) != 0 ||

@@ -70,6 +70,7 @@ enum lc_result {
 	LC_DOCUMENT_GONE,    /* requeue: the document was deleted, it cannot be sent */
 	LC_TOKEN_GONE,       /* requeue: the session's RMail token is gone */
 	LC_BUSY,             /* upload: another upload to the link holds the job */
+	LC_TOO_MANY_JOBS,    /* create: the owner has jobs_open_max unfinished jobs */
 	LC_DB_ERROR,         /* nothing changed; db_error() says why */
 	LC_EXPORT_FAILED,    /* retention: the audit lines could not be written; nothing purged */
 	LC__MAX

@@ -5,7 +5,8 @@
  * itself; every state change carries the X-CSRF-Token that sign-in or
  * GET /api/v1/session returned.  Every callback is cb(err, body, status):
  * err is null or {status, code, message} from the {"error": {...}} envelope
- * (status 0 and code 'network' when nothing answered).
+ * (status 0 and code 'network' when nothing answered), with retryAfter
+ * (seconds) when the answer had a Retry-After header (a 429: DESIGN 3.7).
  */
 (function (SP) {
 	'use strict';
@@ -19,6 +20,17 @@
 		} catch (e) {
 			return null;
 		}
+	}
+
+	/* Retry-After (RFC 9110, 10.2.3) in seconds, or null. */
+	function retryAfter(xhr) {
+		var v = xhr.getResponseHeader('Retry-After'), when;
+		if (!v)
+			return null;
+		if (/^\s*\d+\s*$/.test(v))
+			return parseInt(v, 10);
+		when = Date.parse(v);
+		return isNaN(when) ? null : Math.max(0, Math.ceil((when - new Date().getTime()) / 1000));
 	}
 
 	function request(method, path, body, cb) {
@@ -56,7 +68,7 @@
 			e = data && data.error ? data.error : {};
 			finish({ status: xhr.status, code: e.code || 'http_' + xhr.status,
 				 message: e.message || 'The scanpost service answered ' +
-					  xhr.status + '.' }, data, xhr.status);
+					  xhr.status + '.', retryAfter: retryAfter(xhr) }, data, xhr.status);
 		};
 		timer = setTimeout(function () {
 			xhr.abort();

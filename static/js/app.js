@@ -170,6 +170,10 @@
 		SP.device.session(function (err, s) {
 			if (!err)
 				SP.sso.setDeviceUser(s);
+			/* The settings remembered for this printer user (store.js). */
+			SP.state.registered = SP.settings.cleanAll(SP.settings.registered,
+								   SP.store.registered());
+			SP.state.scan = SP.settings.cleanAll(SP.settings.scan, SP.store.scan());
 			ready();
 		});
 		SP.api.getSession(function (err, data) {

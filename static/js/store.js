@@ -1,8 +1,9 @@
 /*
- * store.js - what the weblet remembers on this printer (localStorage only):
- * recent user names, recent recipients, the last registered-email and scan
- * settings.  Never a password, a token or a message: those live in memory
- * for one visit at most.  forget() removes every key this file writes.
+ * store.js - what the weblet remembers (localStorage): recent RMail user
+ * names, recipients, the last settings; never a password, token or message.
+ * Kept per printer user (the panel's logged-in person, SP.state.deviceUser):
+ * never shown to another user or a guest; forget() clears one's own.  A
+ * guest keeps nothing unless config.js guestMemory (then one shared memory).
  */
 (function (SP) {
 	'use strict';
@@ -20,12 +21,20 @@
 		}
 	}
 
+	/* The printer user's prefix; null: nothing may be kept. */
+	function scope() {
+		var du = SP.state && SP.state.deviceUser, name = du && du.username;
+		if (name && String(name).toLowerCase() !== 'guest')
+			return PREFIX + 'user.' + encodeURIComponent(String(name).toLowerCase()) + '.';
+		return SP.config && SP.config.guestMemory === true ? PREFIX + 'guest.' : null;
+	}
+
 	function read(key) {
-		var s = storage(), v;
-		if (!s)
+		var s = storage(), p = scope(), v;
+		if (!s || !p)
 			return null;
 		try {
-			v = s.getItem(PREFIX + key);
+			v = s.getItem(p + key);
 			return v === null ? null : JSON.parse(v);
 		} catch (e) {
 			return null;
@@ -33,11 +42,11 @@
 	}
 
 	function write(key, value) {
-		var s = storage();
-		if (!s)
+		var s = storage(), p = scope();
+		if (!s || !p)
 			return;
 		try {
-			s.setItem(PREFIX + key, JSON.stringify(value));
+			s.setItem(p + key, JSON.stringify(value));
 		} catch (e) { /* full or refused: remembering is a convenience */
 		}
 	}
@@ -69,6 +78,22 @@
 		return v && typeof v === 'object' && !(v instanceof Array) ? v : null;
 	}
 
+	/* The old shared memory (scanpost.usernames, ...) is nobody's: it goes,
+	 * as does a guest memory no longer allowed. */
+	(function dropShared() {
+		var s = storage(), i;
+		if (!s)
+			return;
+		for (i = 0; i < KEYS.length; i++) {
+			try {
+				s.removeItem(PREFIX + KEYS[i]);
+				if (!(SP.config && SP.config.guestMemory === true))
+					s.removeItem(PREFIX + 'guest.' + KEYS[i]);
+			} catch (e) {
+			}
+		}
+	}());
+
 	SP.store = {
 		usernames: function () {
 			return strings(read('usernames')).slice(0, MAX_USERNAMES);
@@ -93,13 +118,14 @@
 			write('registered', registered);
 			write('scan', scan);
 		},
+		/* The current printer user's entries only. */
 		forget: function () {
-			var s = storage(), i;
-			if (!s)
+			var s = storage(), p = scope(), i;
+			if (!s || !p)
 				return;
 			for (i = 0; i < KEYS.length; i++) {
 				try {
-					s.removeItem(PREFIX + KEYS[i]);
+					s.removeItem(p + KEYS[i]);
 				} catch (e) {
 				}
 			}

@@ -193,6 +193,21 @@ async function visit(browser, size) {
 	return { ctx, open, shot, close, size };
 }
 
+/*
+ * The administrator's choice SP.config.guestMemory = true (static/js/
+ * config.js): a guest printer then keeps one shared memory.  The context's
+ * pages get config.js as the site serves it with that one value changed.
+ */
+async function allowGuestMemory(ctx) {
+	await ctx.route('**/js/config.js', async (route) => {
+		const res = await route.fetch();
+		const text = await res.text();
+		assert.match(text, /guestMemory: false,/, 'config.js has the guestMemory setting');
+		await route.fulfill({ response: res,
+				      body: text.replace('guestMemory: false,', 'guestMemory: true,') });
+	});
+}
+
 /* ---- steps through the weblet ------------------------------------------ */
 
 const screen = (page, name) => page.waitForSelector(`#screen-${name}:not([hidden])`);
@@ -291,6 +306,7 @@ function subject(what, size) {
 
 module.exports = {
 	SP_URL, RMAIL_URL, DEVICE_SIM_URL, DEMO_USER, DEMO_PASSWORD, SIZES, ARTIFACTS, FONTS,
-	launch, checkStack, device, rmail, visit, screen, next, signIn, compose, choose,
+	launch, checkStack, device, rmail, visit, allowGuestMemory, screen, next, signIn, compose,
+	choose,
 	composeToSend, outcome, expectSent, api, jobBySubject, rmailMessage, subject
 };

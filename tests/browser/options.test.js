@@ -101,8 +101,9 @@ describe(`registered-email combinations at ${size.width}x${size.height}`, () => 
 		await page.close();
 
 		/* a remembered combination RMail refuses is corrected, not offered */
+		await h.allowGuestMemory(v.ctx);
 		const again = await v.open();
-		await again.evaluate(() => window.localStorage.setItem('scanpost.registered',
+		await again.evaluate(() => window.localStorage.setItem('scanpost.guest.registered',
 			JSON.stringify({ marked: false, encryption: 'always_pdf', esign: true,
 					 large_mail: 'force' })));
 		await again.reload();

@@ -96,14 +96,14 @@ async function api(method, p, body, session) {
 	if (body !== undefined)
 		headers['Content-Type'] = 'application/json';
 	if (session) {
-		headers.Cookie = 'sp_session=' + session.cookie;
+		headers.Cookie = '__Host-sp_session=' + session.cookie;
 		headers['X-CSRF-Token'] = session.csrf;
 	}
 	const res = await fetch(h.SP_URL + p, { method, headers,
 		body: body === undefined ? undefined : JSON.stringify(body) });
 	const text = await res.text();
 	const data = text ? JSON.parse(text) : null;
-	const cookie = res.headers.getSetCookie().map((c) => /^sp_session=([^;]+)/.exec(c))
+	const cookie = res.headers.getSetCookie().map((c) => /^__Host-sp_session=([^;]+)/.exec(c))
 		.find((m) => m);
 	return { status: res.status, data,
 		 session: cookie && data ? { cookie: cookie[1], csrf: data.csrf_token } : null };

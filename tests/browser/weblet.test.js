@@ -38,6 +38,10 @@ for (const size of h.SIZES) {
 		test('sends a registered message; RMail holds the document and the options; ' +
 		     'the next visit offers what was used; forget clears it', async (t) => {
 			const v = await h.visit(browser, size);
+			/* A guest printer whose administrator lets guests share one
+			 * memory (config.js); the default keeps nothing for guests
+			 * (memory.test.js). */
+			await h.allowGuestMemory(v.ctx);
 			const page = await v.open();
 			const subj = h.subject('Contract', size);
 			let job;

@@ -60,7 +60,7 @@ assert_eq "HTTP POST answers 308 too" 308 "$code"
 # Security headers on the weblet.
 sp_req GET /
 assert_match "GET / answers" '^(200|403|404)$' "$HTTP_STATUS"
-assert_header "HSTS" Strict-Transport-Security 'max-age=[1-9][0-9]{6,}'
+assert_header "HSTS" Strict-Transport-Security 'max-age=[1-9][0-9]{6,}; *includeSubDomains'
 assert_header "nosniff" X-Content-Type-Options '^nosniff$'
 assert_header "no framing" X-Frame-Options '^DENY$'
 assert_header "no referrer" Referrer-Policy '^no-referrer$'

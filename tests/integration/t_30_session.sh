@@ -18,7 +18,9 @@ assert_jq "sign-in csrf_token" '.csrf_token | type == "string" and length >= 16'
 assert_jq "sign-in has no token or password" \
 	'[.. | strings] | all(. != "'"$pw"'") and (tostring | test("access_token") | not)'
 cookie_line=$(http_header Set-Cookie)
-assert_match "Set-Cookie sp_session" '^sp_session=[^;]{16,}' "$cookie_line"
+assert_match "Set-Cookie __Host-sp_session" '^__Host-sp_session=[^;]{16,}' "$cookie_line"
+# The __Host- prefix (RFC 6265bis, 4.1.3.2): Secure, Path=/, and no Domain.
+assert_no_match "cookie has no Domain" ';[[:space:]]*Domain=' "$cookie_line"
 assert_match "cookie Secure" ';[[:space:]]*Secure([;[:space:]]|$)' "$cookie_line"
 assert_match "cookie HttpOnly" ';[[:space:]]*HttpOnly([;[:space:]]|$)' "$cookie_line"
 assert_match "cookie SameSite=Strict" ';[[:space:]]*SameSite=Strict([;[:space:]]|$)' "$cookie_line"
@@ -26,7 +28,7 @@ assert_match "cookie Path=/" ';[[:space:]]*Path=/([;[:space:]]|$)' "$cookie_line
 cookie=$SP_COOKIE
 csrf=$SP_CSRF
 
-sp_req GET /api/v1/session -H "Cookie: sp_session=$cookie"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$cookie"
 assert_status "GET session with cookie 200" 200
 assert_eq "GET session same user" "$DEMO_USER" "$(session_user)"
 assert_json "GET session same csrf_token" '.csrf_token' "$csrf"
@@ -34,7 +36,7 @@ assert_json "GET session same csrf_token" '.csrf_token' "$csrf"
 sp_req GET /api/v1/session
 assert_error "GET session without cookie" 401
 
-sp_req GET /api/v1/session -H "Cookie: sp_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 assert_error "GET session with a forged cookie" 401
 
 # --- no secret in the database: neither the password, nor the cookie
@@ -101,17 +103,17 @@ sp_json POST /api/v1/session "{\"username\":\"$DEMO_USER\",\"password\":\"$big\"
 assert_error "body over 64 KiB" 413
 
 # --- sign out: CSRF first
-sp_req DELETE /api/v1/session -H "Cookie: sp_session=$cookie"
+sp_req DELETE /api/v1/session -H "Cookie: __Host-sp_session=$cookie"
 assert_error "DELETE without X-CSRF-Token" 403
-sp_req DELETE /api/v1/session -H "Cookie: sp_session=$cookie" -H "X-CSRF-Token: x$csrf"
+sp_req DELETE /api/v1/session -H "Cookie: __Host-sp_session=$cookie" -H "X-CSRF-Token: x$csrf"
 assert_error "DELETE with a wrong X-CSRF-Token" 403
-sp_req GET /api/v1/session -H "Cookie: sp_session=$cookie"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$cookie"
 assert_status "session survives the refused DELETEs" 200
 
-sp_req DELETE /api/v1/session -H "Cookie: sp_session=$cookie" -H "X-CSRF-Token: $csrf"
+sp_req DELETE /api/v1/session -H "Cookie: __Host-sp_session=$cookie" -H "X-CSRF-Token: $csrf"
 assert_status "DELETE session 204" 204
 assert_eq "DELETE session has no body" 0 "$(wc -c <"$HTTP_BODY")"
-sp_req GET /api/v1/session -H "Cookie: sp_session=$cookie"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$cookie"
 assert_error "GET after sign-out" 401
 sealed=$(sp_psql -XAt -c \
 	"SELECT count(*) FROM scanpost.sessions s WHERE s.ended_at IS NOT NULL AND s.token_sealed IS NOT NULL
@@ -133,6 +135,6 @@ done
 sp_signin
 assert_status "sign-in works again after RMail recovers" 201
 if [ -n "${SP_COOKIE:-}" ]; then
-	sp_req DELETE /api/v1/session -H "Cookie: sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
+	sp_req DELETE /api/v1/session -H "Cookie: __Host-sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
 	assert_status "sign-out 204" 204
 fi

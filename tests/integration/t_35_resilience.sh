@@ -30,7 +30,7 @@ sp_auth
 sid=$(db_scalar "SELECT id FROM scanpost.sessions WHERE ended_at IS NULL ORDER BY created_at DESC LIMIT 1")
 idle=$(sed -n 's/^session_idle_timeout = //p' "$SP_VAR/api.conf")
 db_scalar "UPDATE scanpost.sessions SET last_seen_at = now() - make_interval(secs => $idle + 5) WHERE id = '$sid'" >/dev/null
-sp_req GET /api/v1/session -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_error "idle session is over" 401 not_signed_in
 
 # --- a request writes last_seen_at only when it is older than the touch
@@ -40,12 +40,12 @@ sp_signin
 sp_auth
 sid=$(db_scalar "SELECT id FROM scanpost.sessions WHERE ended_at IS NULL ORDER BY created_at DESC LIMIT 1")
 db_scalar "UPDATE scanpost.sessions SET last_seen_at = now() - make_interval(secs => $every - 5) WHERE id = '$sid'" >/dev/null
-sp_req GET /api/v1/session -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_status "a session touched within the interval is found" 200
 assert_eq "and its row is not written" t \
 	"$(db_scalar "SELECT last_seen_at < now() - make_interval(secs => $every - 6) FROM scanpost.sessions WHERE id = '$sid'")"
 db_scalar "UPDATE scanpost.sessions SET last_seen_at = now() - make_interval(secs => $every + 5) WHERE id = '$sid'" >/dev/null
-sp_req GET /api/v1/session -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_status "a session last written before the interval is found" 200
 assert_eq "and its last activity is written now" t \
 	"$(db_scalar "SELECT last_seen_at > now() - interval '3 seconds' FROM scanpost.sessions WHERE id = '$sid'")"
@@ -53,7 +53,7 @@ sp_signin
 sp_auth
 sid=$(db_scalar "SELECT id FROM scanpost.sessions WHERE ended_at IS NULL ORDER BY created_at DESC LIMIT 1")
 db_scalar "UPDATE scanpost.sessions SET expires_at = now() - interval '1 second' WHERE id = '$sid'" >/dev/null
-sp_req GET /api/v1/session -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_error "session past its lifetime is over" 401 not_signed_in
 
 # --- an upload never submitted expires, and its document goes

@@ -18,7 +18,7 @@ csrf=${SP_CSRF:-}
 sp_signin "$DEMO_USER" "wrong-$pw-marker"
 assert_status "failed sign-in 401" 401
 if [ -n "$cookie" ]; then
-	sp_req DELETE /api/v1/session -H "Cookie: sp_session=$cookie" -H "X-CSRF-Token: $csrf"
+	sp_req DELETE /api/v1/session -H "Cookie: __Host-sp_session=$cookie" -H "X-CSRF-Token: $csrf"
 	assert_status "sign-out 204" 204
 fi
 sleep 0.5

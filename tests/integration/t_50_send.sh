@@ -21,7 +21,7 @@ assert_error "bad resolution is 400" 400
 assert_jq "the message names scan.resolution" '.error.message | test("scan.resolution")'
 job_create '{"to":["alice@example.org"],"colour":"x"}'
 assert_error "unknown key is 400" 400
-sp_json POST /api/v1/jobs '{"to":["alice@example.org"]}' -H "Cookie: sp_session=$SP_COOKIE"
+sp_json POST /api/v1/jobs '{"to":["alice@example.org"]}' -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_error "create without CSRF is 403" 403 csrf_failed
 
 # --- create a job with registered settings
@@ -144,7 +144,7 @@ assert_eq "no X-RPost-LargeMail key" "" "$(jq -r '(.options // .Options)."X-RPos
 assert_eq "30 MB byte-identical" "$(sha256_of "$big")" "$(jq -r '(.attachments // .Attachments)[0].sha256' <<<"$m")"
 
 # --- listing and cancel
-sp_req GET /api/v1/jobs -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/jobs -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_status "list 200" 200
 assert_jq "list newest first" '.jobs | length >= 2 and .[0].created_at >= .[1].created_at'
 job_create

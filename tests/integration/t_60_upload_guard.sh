@@ -85,11 +85,11 @@ sp_signin "$OTHER_USER" "$(other_password)"
 assert_status "second user signs in" 201
 job_get "$mine"
 assert_error "another user's job is 404" 404
-sp_req POST "/api/v1/jobs/$mine/submit" -H "Cookie: sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
+sp_req POST "/api/v1/jobs/$mine/submit" -H "Cookie: __Host-sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
 assert_error "another user's submit is 404" 404
-sp_req DELETE "/api/v1/jobs/$mine" -H "Cookie: sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
+sp_req DELETE "/api/v1/jobs/$mine" -H "Cookie: __Host-sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
 assert_error "another user's cancel is 404" 404
-sp_req GET /api/v1/jobs -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/jobs -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_jq "another user's list does not show it" "all(.jobs[]; .id != \"$mine\")"
-sp_req DELETE "/api/v1/jobs/$mine" -H "Cookie: sp_session=$SP_COOKIE"
+sp_req DELETE "/api/v1/jobs/$mine" -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_error "a state change without CSRF is 403" 403 csrf_failed

@@ -110,7 +110,7 @@ sso_post() { # METHOD PATH BODY [CURL ARGS]
 	SP_CSRF=
 	sp_json "$@"
 	if [ "$HTTP_STATUS" = 201 ]; then
-		SP_COOKIE=$(http_header Set-Cookie | sed -n 's/^sp_session=\([^;]*\).*/\1/p')
+		SP_COOKIE=$(http_header Set-Cookie | sed -n 's/^__Host-sp_session=\([^;]*\).*/\1/p')
 		SP_CSRF=$(jq -r '.csrf_token // empty' "$HTTP_BODY" 2>/dev/null)
 	fi
 }
@@ -247,7 +247,7 @@ assert_json "the launch's user is the stored RMail user" .user "$RUSER"
 assert_json "the launch says sso" .sso true
 assert_match "the launch sets the session cookie" '^.{16,}$' "$SP_COOKIE"
 assert_jq "the answer holds no password" '[.. | strings] | all(. != "'"$PW1"'")'
-sp_req GET /api/v1/session -H "Cookie: sp_session=$SP_COOKIE"
+sp_req GET /api/v1/session -H "Cookie: __Host-sp_session=$SP_COOKIE"
 assert_status "the SSO session is a session" 200
 assert_eq "sso_used audited" 1 "$(audit_count sso_used "AND actor = '$DUSER'")"
 assert_eq "the row's last use is recorded" t \
@@ -331,7 +331,7 @@ sso_post POST /api/v1/session/sso "$(jq -nc --argjson d "$(tdev "$b_ticket")" '{
 assert_error "another person's token does not open the stored sign-in" 404 sso_not_stored
 signin "$OTHER_PW" false "" "$OTHER_RUSER"
 sp_json DELETE /api/v1/session/sso "$(jq -nc --argjson d "$(tdev "$b_ticket")" '{device: $d}')" \
-	-H "Cookie: sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
+	-H "Cookie: __Host-sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
 assert_error "another person's ticket forgets nothing of ours" 404 sso_not_stored
 assert_eq "our row is untouched" 1 "$(vault_rows)"
 
@@ -422,18 +422,18 @@ csrf=$SP_CSRF
 forget_body=$(jq -nc --argjson d "$(tdev)" '{device: $d}')
 sp_json DELETE /api/v1/session/sso "$forget_body"
 assert_error "forget without a session" 401
-sp_json DELETE /api/v1/session/sso "$forget_body" -H "Cookie: sp_session=$cookie"
+sp_json DELETE /api/v1/session/sso "$forget_body" -H "Cookie: __Host-sp_session=$cookie"
 assert_error "forget without X-CSRF-Token" 403
 assert_eq "the row survives the refused forgets" 1 "$(vault_rows)"
-sp_json DELETE /api/v1/session/sso "$forget_body" -H "Cookie: sp_session=$cookie" -H "X-CSRF-Token: $csrf"
+sp_json DELETE /api/v1/session/sso "$forget_body" -H "Cookie: __Host-sp_session=$cookie" -H "X-CSRF-Token: $csrf"
 assert_status "forget my stored sign-in: 204" 204
 assert_eq "forget removes the row" 0 "$(vault_rows)"
 assert_eq "sso_forgotten audited" 1 "$(audit_count sso_forgotten "AND actor = '$DUSER'")"
-sp_json DELETE /api/v1/session/sso "$forget_body" -H "Cookie: sp_session=$cookie" -H "X-CSRF-Token: $csrf"
+sp_json DELETE /api/v1/session/sso "$forget_body" -H "Cookie: __Host-sp_session=$cookie" -H "X-CSRF-Token: $csrf"
 assert_error "forget again" 404 sso_not_stored
 launch
 assert_error "a launch after forget" 404 sso_not_stored
-sp_req DELETE /api/v1/session -H "Cookie: sp_session=$cookie" -H "X-CSRF-Token: $csrf"
+sp_req DELETE /api/v1/session -H "Cookie: __Host-sp_session=$cookie" -H "X-CSRF-Token: $csrf"
 
 # ---- scanpostctl sso ----------------------------------------------------------------------------------
 ctl sso list-devices >"$SP_TMP/ctl.out" 2>&1

@@ -26,11 +26,11 @@ sp_auth
 # session now open.
 job_create
 old_job=$JOB_ID
-sp_req DELETE "/api/v1/jobs/$old_job" -H "Cookie: sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
+sp_req DELETE "/api/v1/jobs/$old_job" -H "Cookie: __Host-sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
 assert_status "cancel the job to be aged" 204
 job_create
 young_job=$JOB_ID
-sp_req DELETE "/api/v1/jobs/$young_job" -H "Cookie: sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
+sp_req DELETE "/api/v1/jobs/$young_job" -H "Cookie: __Host-sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"
 old_session=$(db_scalar "INSERT INTO scanpost.sessions (id, secret_hash, rmail_user, expires_at, ended_at, end_reason, last_seen_at)
 	VALUES (gen_random_uuid(), decode(md5(random()::text) || md5(random()::text), 'hex'), 'aged@example.com',
 	        now() - interval '40 days', now() - interval '40 days', 'signout', now() - interval '40 days')

@@ -61,14 +61,14 @@ signin_body() { # USER PASSWORD
 }
 
 # sp_signin [USER PASSWORD]: POST /api/v1/session; on 201 sets SP_COOKIE
-# (the sp_session value) and SP_CSRF.
+# (the __Host-sp_session value) and SP_CSRF.
 sp_signin() {
 	local user=${1:-$DEMO_USER} pw=${2:-$(demo_password)}
 	SP_COOKIE=
 	SP_CSRF=
 	sp_json POST /api/v1/session "$(signin_body "$user" "$pw")"
 	if [ "$HTTP_STATUS" = 201 ]; then
-		SP_COOKIE=$(http_header Set-Cookie | sed -n 's/^sp_session=\([^;]*\).*/\1/p')
+		SP_COOKIE=$(http_header Set-Cookie | sed -n 's/^__Host-sp_session=\([^;]*\).*/\1/p')
 		SP_CSRF=$(jq -r '.csrf_token // empty' "$HTTP_BODY" 2>/dev/null)
 	fi
 }

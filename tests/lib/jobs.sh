@@ -5,7 +5,7 @@
 
 # sp_auth: sets AUTH, the curl arguments of the signed-in weblet (cookie
 # and CSRF header): sp_req DELETE /api/v1/session "${AUTH[@]}".
-sp_auth() { AUTH=(-H "Cookie: sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"); }
+sp_auth() { AUTH=(-H "Cookie: __Host-sp_session=$SP_COOKIE" -H "X-CSRF-Token: $SP_CSRF"); }
 
 # job_create [JSON]: POST /api/v1/jobs; sets JOB_ID, JOB_UPLOAD (the URL) and
 # JOB_TEMPLATE (a file) on 201.
@@ -13,7 +13,7 @@ job_create() {
 	local body=${1:-'{"to":["alice@example.org"],"subject":"Test scan","body":"Hello"}'}
 	JOB_ID=
 	JOB_UPLOAD=
-	sp_json POST /api/v1/jobs "$body" -H "Cookie: sp_session=$SP_COOKIE" \
+	sp_json POST /api/v1/jobs "$body" -H "Cookie: __Host-sp_session=$SP_COOKIE" \
 		-H "X-CSRF-Token: $SP_CSRF"
 	if [ "$HTTP_STATUS" = 201 ]; then
 		JOB_ID=$(jq -r .id "$HTTP_BODY")
@@ -60,12 +60,12 @@ device_put_all() {
 }
 
 job_submit() { # [ID]
-	sp_req POST "/api/v1/jobs/${1:-$JOB_ID}/submit" -H "Cookie: sp_session=$SP_COOKIE" \
+	sp_req POST "/api/v1/jobs/${1:-$JOB_ID}/submit" -H "Cookie: __Host-sp_session=$SP_COOKIE" \
 		-H "X-CSRF-Token: $SP_CSRF"
 }
 
 job_get() { # [ID]
-	sp_req GET "/api/v1/jobs/${1:-$JOB_ID}" -H "Cookie: sp_session=$SP_COOKIE"
+	sp_req GET "/api/v1/jobs/${1:-$JOB_ID}" -H "Cookie: __Host-sp_session=$SP_COOKIE"
 }
 
 # job_wait STATE SECONDS [ID]: polls until the job is in STATE or a terminal

@@ -21,7 +21,7 @@ struct fcgi_req;
 
 /* Connects to socket_path and sends the request's head: method, path, and
  * the CGI parameters given as "NAME=value" strings (NULL-terminated), e.g.
- * "HTTP_COOKIE=sp_session=...".  NULL on failure (printed). */
+ * "HTTP_COOKIE=__Host-sp_session=...".  NULL on failure (printed). */
 struct fcgi_req *fcgi_begin(const char *socket_path, const char *method, const char *path,
                             const char *const *params);
 /* A piece of the request body; 0 or -1. */

@@ -33,7 +33,7 @@ static int call(const char *method, const char *path, const char *json, struct f
 	struct fcgi_req *q;
 
 	if (cookie[0]) {
-		snprintf(ck, sizeof(ck), "HTTP_COOKIE=sp_session=%s", cookie);
+		snprintf(ck, sizeof(ck), "HTTP_COOKIE=__Host-sp_session=%s", cookie);
 		snprintf(cs, sizeof(cs), "HTTP_X_CSRF_TOKEN=%s", csrf);
 		params[n++] = ck;
 		params[n++] = cs;
@@ -78,9 +78,10 @@ static void sign_in(void)
 	                      0);
 	CU_ASSERT_EQUAL_FATAL(a.status, 201);
 	CU_ASSERT_EQUAL_FATAL(fcgi_header(&a, "Set-Cookie", set, sizeof(set)), 0);
-	p = strstr(set, "sp_session=");
+	p = strstr(set, "__Host-sp_session=");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	snprintf(cookie, sizeof(cookie), "%.*s", (int)strcspn(p + 11, ";"), p + 11);
+	p += strlen("__Host-sp_session=");
+	snprintf(cookie, sizeof(cookie), "%.*s", (int)strcspn(p, ";"), p);
 	json_str(&a, "csrf_token", csrf, sizeof(csrf));
 	fcgi_answer_free(&a);
 }

@@ -892,6 +892,129 @@ static void test_load_refuses_group_or_other_access(void)
 	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
 }
 
+/* A symbolic link is never followed: not as a key file, not as primary,
+ * not as the keyring directory itself (O_NOFOLLOW). */
+static void test_load_refuses_symbolic_links(void)
+{
+	char dir[256], real[256], link[256], path[300], target[300], err[256];
+
+	make_ring(dir, sizeof(dir), "linked", good_hex, 0600, "k1\n");
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+	/* k1.key -> a good key file elsewhere in the ring */
+	snprintf(path, sizeof(path), "%s/k1.key", dir);
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	CU_ASSERT_FATAL(rename(path, target) == 0);
+	CU_ASSERT_FATAL(symlink(target, path) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "symbolic link"));
+	CU_ASSERT_FATAL(unlink(path) == 0 && rename(target, path) == 0);
+	/* primary -> a file naming k1 */
+	snprintf(path, sizeof(path), "%s/primary", dir);
+	CU_ASSERT_FATAL(rename(path, target) == 0);
+	CU_ASSERT_FATAL(symlink(target, path) == 0);
+	CU_ASSERT_NOT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_FATAL(unlink(path) == 0 && rename(target, path) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+	/* the ring itself as a link to a good ring */
+	ring_path(real, sizeof(real), "linked");
+	ring_path(link, sizeof(link), "link-to-ring");
+	CU_ASSERT_FATAL(symlink(real, link) == 0);
+	CU_ASSERT_EQUAL(load_err(link, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "symbolic link"));
+	CU_ASSERT_EQUAL(unlink(link), 0);
+}
+
+/* The directory: 0700, or group-shared 0750 / 2750 whose key files may
+ * then be 0640; anything open to others, or writable by the group, is
+ * refused, for private and public keyrings alike. */
+static void test_load_checks_ring_directory_mode(void)
+{
+	char dir[256], path[300], err[256];
+	struct keyring *kr = NULL;
+	const mode_t bad_dirs[] = {0755, 0701, 0704, 0770, 0730, 0777, 02770};
+	const mode_t shared_dirs[] = {0750, 02750, 0710};
+
+	make_ring(dir, sizeof(dir), "dirmode", good_hex, 0600, "k1\n");
+	snprintf(path, sizeof(path), "%s/k1.key", dir);
+	for (size_t i = 0; i < sizeof(bad_dirs) / sizeof(bad_dirs[0]); i++) {
+		CU_ASSERT_FATAL(chmod(dir, bad_dirs[i]) == 0);
+		CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "keyring directory"));
+		/* public halves: only who may write matters (this ring has none,
+		 * so a readable directory fails later, on the missing k1.pub) */
+		keyring_load_public(dir, &kr, err, sizeof(err));
+		CU_ASSERT_EQUAL(strstr(err, "keyring directory") != NULL, (bad_dirs[i] & 022) != 0);
+		keyring_free(kr);
+		kr = NULL;
+	}
+	/* group-shared: 0640 key files are read by the key group */
+	CU_ASSERT_FATAL(chmod(path, 0640) == 0);
+	for (size_t i = 0; i < sizeof(shared_dirs) / sizeof(shared_dirs[0]); i++) {
+		CU_ASSERT_FATAL(chmod(dir, shared_dirs[i]) == 0);
+		CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)),
+		                (shared_dirs[i] & 040) ? SP_CRYPTO_OK : SP_CRYPTO_ERR_KEYFILE);
+	}
+	CU_ASSERT_FATAL(chmod(dir, 02750) == 0);
+	CU_ASSERT_FATAL(chmod(path, 0660) == 0); /* the group may read, never write */
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_FATAL(chmod(path, 0644) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	/* the same 0640 file in a private 0700 ring is refused */
+	CU_ASSERT_FATAL(chmod(path, 0640) == 0);
+	CU_ASSERT_FATAL(chmod(dir, 0700) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_FATAL(chmod(path, 0600) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+}
+
+/* A new key in a group-shared ring is 0640, like its primary, so the
+ * key group's daemons can read what a rotation made. */
+static void test_generate_in_shared_ring_makes_group_readable_files(void)
+{
+	char dir[256], kid[SP_KID_MAX + 1], err[256], path[300];
+	struct keyring *kr = NULL;
+	struct stat st;
+
+	ring_path(dir, sizeof(dir), "shared");
+	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0 && chmod(dir, 02750) == 0);
+	CU_ASSERT_EQUAL_FATAL(keyring_generate(dir, kid, sizeof(kid), err, sizeof(err)),
+	                      SP_CRYPTO_OK);
+	snprintf(path, sizeof(path), "%s/%s.key", dir, kid);
+	CU_ASSERT_FATAL(stat(path, &st) == 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0640);
+	snprintf(path, sizeof(path), "%s/primary", dir);
+	CU_ASSERT_FATAL(stat(path, &st) == 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0640);
+	CU_ASSERT_EQUAL(keyring_load(dir, &kr, err, sizeof(err)), SP_CRYPTO_OK);
+	keyring_free(kr);
+	/* a ring open to others takes no new key either */
+	CU_ASSERT_FATAL(chmod(dir, 0755) == 0);
+	CU_ASSERT_NOT_EQUAL(keyring_generate(dir, kid, sizeof(kid), err, sizeof(err)),
+	                    SP_CRYPTO_OK);
+	CU_ASSERT_FATAL(chmod(dir, 0700) == 0);
+}
+
+/* Owned by us or root only.  Making a file of another owner needs root:
+ * run as root (as ./stack test does), the test plants one. */
+static void test_load_refuses_key_file_of_another_owner(void)
+{
+	char dir[256], path[300], err[256];
+
+	make_ring(dir, sizeof(dir), "owner", good_hex, 0600, "k1\n");
+	snprintf(path, sizeof(path), "%s/k1.key", dir);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+	if (geteuid() != 0)
+		return;
+	CU_ASSERT_FATAL(chown(path, 65534, 65534) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "owned by uid 65534"));
+	CU_ASSERT_FATAL(chown(path, 0, 0) == 0);
+	CU_ASSERT_FATAL(chown(dir, 65534, 65534) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "owned by uid 65534"));
+	CU_ASSERT_FATAL(chown(dir, 0, 0) == 0);
+}
+
 static void test_load_refuses_malformed_key_file(void)
 {
 	const char *const bad[] = {
@@ -1196,6 +1319,10 @@ static const struct test_def key_tests[] = {
     T(test_blob_rejects_wrong_aad_key_or_any_flipped_byte),
     T(test_load_accepts_wellformed_ring),
     T(test_load_refuses_group_or_other_access),
+    T(test_load_refuses_symbolic_links),
+    T(test_load_checks_ring_directory_mode),
+    T(test_generate_in_shared_ring_makes_group_readable_files),
+    T(test_load_refuses_key_file_of_another_owner),
     T(test_load_refuses_malformed_key_file),
     T(test_load_refuses_bad_or_missing_primary),
     T(test_generate_adds_new_primary_with_private_files),

@@ -15,12 +15,30 @@
 	var MESSAGES = {
 		rmail_auth_failed: 'RMail did not accept this user name and password.',
 		rmail_unavailable: 'RMail can\'t be reached; try again.',
-		rate_limited: 'Too many attempts. Wait a minute, then try again.',
 		invalid_field: 'Enter your user name and password.'
 	};
 
 	function error(msg) {
 		ui.text($('signin-error'), msg);
+	}
+
+	function two(n) {
+		return (n < 10 ? '0' : '') + n;
+	}
+
+	/* A 429: when to try again, in words and clock time (Retry-After). */
+	function tooMany(seconds) {
+		var s = seconds > 0 ? seconds : 60;
+		var at = new Date(new Date().getTime() + s * 1000), wait;
+		var clock = two(at.getHours()) + ':' + two(at.getMinutes());
+		if (s < 60) {
+			clock += ':' + two(at.getSeconds());
+			wait = s === 1 ? '1 second' : s + ' seconds';
+		} else {
+			wait = Math.ceil(s / 60) === 1 ? 'a minute' : Math.ceil(s / 60) + ' minutes';
+		}
+		return 'Too many sign-in attempts. For your account\'s safety, please try again ' +
+			'in ' + wait + ', at ' + clock + '.';
 	}
 
 	function submit() {
@@ -55,8 +73,11 @@
 			pass.value = '';
 			if (err) {
 				SP.app.busy(false);
-				error(MESSAGES[err.code] || (err.status === 502 ? MESSAGES.rmail_unavailable
-									 : err.message));
+				if (err.status === 429)
+					error(tooMany(err.retryAfter));
+				else
+					error(MESSAGES[err.code] || (err.status === 502 ? MESSAGES.rmail_unavailable
+										 : err.message));
 				pass.focus();
 				return;
 			}
@@ -110,8 +131,8 @@
 				SP.state.registered = SP.settings.defaults(SP.settings.registered);
 				SP.state.scan = SP.settings.defaults(SP.settings.scan);
 				fillRecent();
-				ui.text($('forget-status'), 'Remembered user names, recipients and ' +
-					'settings are gone from this printer.');
+				ui.text($('forget-status'), 'Your remembered user names, recipients ' +
+					'and settings are gone from this printer.');
 			});
 		},
 		enter: function () {

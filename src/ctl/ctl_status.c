@@ -18,8 +18,9 @@
 #include "ctl.h"
 #include "jobstate.h"
 
-#define BAR_WIDTH   40
-#define UPLOAD_SPAN 24 /* hours of the uploads panel */
+#define BAR_WIDTH        40
+#define UPLOAD_SPAN      24 /* hours of the uploads panel */
+#define UPLOAD_SHOWN_MIN 6  /* of which at least these are shown */
 
 static const struct db_stmt stmt_depth = {
     "ctl_status_depth", "SELECT state, count(*) FROM scanpost.jobs GROUP BY state", 0};
@@ -186,9 +187,19 @@ static int panel_uploads(struct ctl *c)
 		if (n > max)
 			max = n;
 	}
+	/* The quiet hours before the first upload are left out (the last
+	 * UPLOAD_SHOWN_MIN hours are always shown). */
+	int first = PQntuples(res) - UPLOAD_SHOWN_MIN;
+	for (int i = 0; i < PQntuples(res); i++)
+		if (atol(PQgetvalue(res, i, 1)) > 0) {
+			first = i < first ? i : first;
+			break;
+		}
+	if (first < 0)
+		first = 0;
 	human_bytes(total, sizeof(total), bytes);
 	printf("\nUploads per hour (UTC), last %d h: %ld files, %s\n", UPLOAD_SPAN, files, total);
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = first; i < PQntuples(res); i++) {
 		char b[32];
 		human_bytes(b, sizeof(b), atof(PQgetvalue(res, i, 2)));
 		printf("  %s:00 %6s %10s ", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), b);

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "crypto.h"
 #include "jobstate.h"
 #include "request.h"
 
@@ -74,6 +76,22 @@ static const struct db_stmt stmt_metrics_retrying = {
     " FROM scanpost.jobs WHERE state = $1 AND last_error_code IS NOT NULL",
     1};
 
+/* The queue's oldest waiting job, for the dashboard and the "queue stuck"
+ * alert (ops/). */
+static const struct db_stmt stmt_metrics_waiting = {
+    "metrics_waiting",
+    "SELECT coalesce(extract(epoch FROM now() - min(submitted_at)), 0)::bigint"
+    " FROM scanpost.jobs WHERE state = $1",
+    1};
+
+/* scanpost-sender has no port to scrape: its database sessions say whether
+ * one runs (pg_stat_activity shows every role's sessions by name). */
+static const struct db_stmt stmt_metrics_sender = {
+    "metrics_sender",
+    "SELECT count(*) FROM pg_stat_activity WHERE usename = 'scanpost_sender'"
+    " AND datname = current_database()",
+    0};
+
 static const struct db_stmt stmt_metrics_queue = {
     "metrics_queue", "SELECT state, count(*) FROM scanpost.jobs GROUP BY state", 0};
 
@@ -110,7 +128,7 @@ static void text_addf(struct text *t, const char *fmt, ...)
 	}
 }
 
-char *metrics_exposition(struct db *db, size_t *len)
+char *metrics_exposition(struct db *db, const struct sp_config *cfg, size_t *len)
 {
 	struct text t = {0};
 	PGresult *res;
@@ -190,6 +208,40 @@ char *metrics_exposition(struct db *db, size_t *len)
 			text_addf(&t, "scanpost_send_errors{code=\"%s\"} %s\n",
 			          PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 		PQclear(res);
+	}
+	if ((res = db_run(db, &stmt_metrics_waiting, queued, NULL, NULL, 0)) != NULL) {
+		text_addf(
+		    &t,
+		    "# HELP scanpost_oldest_queued_seconds Age of the oldest job waiting to be "
+		    "sent (0: none).\n# TYPE scanpost_oldest_queued_seconds gauge\n"
+		    "scanpost_oldest_queued_seconds %s\n",
+		    PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	if ((res = db_run(db, &stmt_metrics_sender, NULL, NULL, NULL, 0)) != NULL) {
+		text_addf(&t,
+		          "# HELP scanpost_sender_connections Database sessions of scanpost-sender "
+		          "(0: no sender runs).\n# TYPE scanpost_sender_connections gauge\n"
+		          "scanpost_sender_connections %s\n",
+		          PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	/* Key rotation: how long each keyring this program holds has had its
+	 * primary (the SSO keyring is scanpost-ssod's alone). */
+	const char *rings[][2] = {{"doc", cfg->doc_keyring}, {"token", cfg->token_keyring}};
+	text_addf(&t,
+	          "# HELP scanpost_key_rotation_period_seconds The planned rotation period "
+	          "(key_rotation_period).\n# TYPE scanpost_key_rotation_period_seconds gauge\n"
+	          "scanpost_key_rotation_period_seconds %ld\n",
+	          (long)cfg->key_rotation_period);
+	text_addf(&t, "# HELP scanpost_key_primary_age_seconds Seconds since the keyring's "
+	              "primary key was made (last rotation).\n"
+	              "# TYPE scanpost_key_primary_age_seconds gauge\n");
+	for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
+		time_t since;
+		if (keyring_primary_since(rings[i][1], &since) == SP_CRYPTO_OK)
+			text_addf(&t, "scanpost_key_primary_age_seconds{keyring=\"%s\"} %lld\n",
+			          rings[i][0], (long long)(time(NULL) - since));
 	}
 	text_addf(&t,
 	          "# HELP scanpost_database_up Whether the database answered.\n"

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "config.h"
 #include "db.h"
 #include "routes.h"
 
@@ -25,6 +26,6 @@ void metrics_pool_busy(enum metrics_pool pool, int delta);
 /* The whole exposition, malloc'd (the caller frees), its length in *len;
  * the queue's figures are left out when the database does not answer
  * (scanpost_database_up 0).  NULL when out of memory. */
-char *metrics_exposition(struct db *db, size_t *len);
+char *metrics_exposition(struct db *db, const struct sp_config *cfg, size_t *len);
 
 #endif

@@ -48,6 +48,12 @@ EOF
 	fi
 }
 
+# package [DIR]: the Debian package from this tree (debian/build-deb).
+cmd_package() {
+	install_packages
+	"$ROOT/debian/build-deb" "$@"
+}
+
 cmd_down() {
 	stop_services
 	pg_stop

@@ -86,6 +86,14 @@ stack_stopped() {
 	"$@"
 }
 
+# The Debian package: built, then installed into a fresh root and run from
+# there on ports of its own (tests/package/run), which needs root: through
+# sudo when the stack runs as someone else.
+package_check() {
+	make deb
+	sudo_cmd make check-package
+}
+
 # Stopping lets LeakSanitizer run at the exit of each daemon; any report
 # from any daemon during the run fails this suite.
 test_stack_down() {

@@ -53,6 +53,9 @@ int ctl_retention(struct ctl *c, int argc, char **argv);
 void ctl_retention_usage(FILE *out);
 int ctl_audit(struct ctl *c, int argc, char **argv);
 void ctl_audit_usage(FILE *out);
+/* status: the dashboard's panels in a terminal (ctl_status.c) */
+int ctl_status(struct ctl *c, int argc, char **argv);
+void ctl_status_usage(FILE *out);
 
 /* One line of --help: the syntax and what it does, in two columns. */
 void ctl_usage_line(FILE *out, const char *syntax, const char *doc);

@@ -109,7 +109,7 @@ static const struct command commands[] = {
     {"migrate", cmd_migrate, migrate_usage}, {"keys", ctl_keys, ctl_keys_usage},
     {"queue", ctl_queue, ctl_queue_usage},   {"sso", ctl_sso, ctl_sso_usage},
     {"rmail", ctl_rmail, ctl_rmail_usage},   {"retention", ctl_retention, ctl_retention_usage},
-    {"audit", ctl_audit, ctl_audit_usage},
+    {"audit", ctl_audit, ctl_audit_usage},   {"status", ctl_status, ctl_status_usage},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -186,9 +186,9 @@ int main(int argc, char **argv)
 		return rc > 0 ? CTL_OK : CTL_USAGE;
 	}
 	if (nargs == 0) {
-		ctl_error(
-		    "missing command (migrate, keys, queue, sso, rmail, retention, audit); try "
-		    "--help");
+		ctl_error("missing command (migrate, keys, queue, sso, rmail, retention, audit, "
+		          "status); try "
+		          "--help");
 		return CTL_USAGE;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define SP_KEY_LEN          32 /* AES-256 */
 #define SP_NONCE_LEN        12 /* NIST SP 800-38D, 8.2.1: 96-bit IV */
@@ -70,6 +71,9 @@ int keyring_load_public(const char *dir, struct keyring **out, char *err, size_t
 /* Deletes <kid>.key (overwritten first) and its <kid>.pub; refuses to
  * retire the primary. */
 int keyring_retire(const char *dir, const char *kid, char *err, size_t errlen);
+/* When dir's primary was last made (generate or rotate): the age of the
+ * keyring's rotation, for /metrics.  SP_CRYPTO_OK or SP_CRYPTO_ERR_IO. */
+int keyring_primary_since(const char *dir, time_t *since);
 
 /*
  * Blob sealing: one-shot AES-256-GCM under the keyring's primary KEK.

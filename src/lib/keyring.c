@@ -775,3 +775,19 @@ out:
 	close(dfd);
 	return rc;
 }
+
+/* When dir's primary last changed: `primary` is replaced (renamed over)
+ * by every generate and rotate, so its mtime is the last rotation. */
+int keyring_primary_since(const char *dir, time_t *since)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!dir || !since ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, PRIMARY_NAME) >= (int)sizeof(path))
+		return SP_CRYPTO_ERR_STATE;
+	if (stat(path, &st) != 0)
+		return SP_CRYPTO_ERR_IO;
+	*since = st.st_mtime;
+	return SP_CRYPTO_OK;
+}

@@ -665,6 +665,65 @@ static void test_sign_out_cancels_what_waits_for_its_scan(void)
 	free(doc);
 }
 
+/* The value of one line of /metrics ("NAME VALUE"), or -1 when absent. */
+static double metric(const struct fcgi_answer *a, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = a->body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			return atof(p + n + 1);
+	return -1;
+}
+
+/* What the dashboard and the alerts read (ops/): the queue's oldest job,
+ * the retrying jobs, whether a sender is connected, the keyrings' age. */
+static void test_metrics_tell_the_queue_the_sender_and_the_keys(void)
+{
+	struct fcgi_answer a;
+	char id[40], upload[200], path[120];
+	uint8_t *doc = regress_document(4000, 5);
+
+	regress_reset();
+	stub_reset();
+	sign_in();
+	create_job(id, upload);
+	CU_ASSERT_EQUAL_FATAL(put_file(upload, doc, 4000, 0, NULL, &a), 0);
+	fcgi_answer_free(&a);
+	file_job_log(upload);
+	snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
+	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 202);
+	fcgi_answer_free(&a);
+	/* Submitted ten minutes ago, one attempt behind it. */
+	CU_ASSERT_EQUAL(regress_exec("UPDATE scanpost.jobs SET submitted_at = now() - interval "
+	                             "'600 seconds', attempts = 1 WHERE id = $1",
+	                             id, NULL),
+	                0);
+	CU_ASSERT_EQUAL_FATAL(call("GET", "/metrics", NULL, &a), 0);
+	CU_ASSERT_EQUAL(a.status, 200);
+	CU_ASSERT(metric(&a, "scanpost_oldest_queued_seconds") >= 600);
+	CU_ASSERT(metric(&a, "scanpost_oldest_queued_seconds") < 660);
+	CU_ASSERT_EQUAL(metric(&a, "scanpost_jobs_retrying"), 1);
+	CU_ASSERT_EQUAL(metric(&a, "scanpost_key_rotation_period_seconds"), 86400);
+	CU_ASSERT(metric(&a, "scanpost_key_primary_age_seconds{keyring=\"doc\"}") >= 0);
+	CU_ASSERT(metric(&a, "scanpost_key_primary_age_seconds{keyring=\"token\"}") >= 0);
+	fcgi_answer_free(&a);
+
+	/* Sent (no attempt behind it this time, or the sender would first ask
+	 * RMail whether that one arrived): nothing waits, and the sender's
+	 * session is counted. */
+	CU_ASSERT_EQUAL(
+	    regress_exec("UPDATE scanpost.jobs SET attempts = 0 WHERE id = $1", id, NULL), 0);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL_FATAL(call("GET", "/metrics", NULL, &a), 0);
+	CU_ASSERT_EQUAL(metric(&a, "scanpost_oldest_queued_seconds"), 0);
+	CU_ASSERT_EQUAL(metric(&a, "scanpost_jobs_retrying"), 0);
+	CU_ASSERT(metric(&a, "scanpost_sender_connections") >= 1);
+	fcgi_answer_free(&a);
+	free(doc);
+}
+
 static CU_TestInfo tests[] = {
     {"health and metrics answer", test_health_and_metrics_answer},
     {"sign-in is told apart by RMail's answer", test_sign_in_is_told_apart_by_rmails_answer},
@@ -683,6 +742,8 @@ static CU_TestInfo tests[] = {
      test_a_held_row_lock_is_503_after_the_lock_timeout},
     {"an upload slower than the minimum rate is 408",
      test_an_upload_slower_than_the_minimum_rate_is_408},
+    {"metrics tell the queue, the sender and the keys",
+     test_metrics_tell_the_queue_the_sender_and_the_keys},
     CU_TEST_INFO_NULL,
 };
 

@@ -179,6 +179,45 @@ static void test_token_rotation_reseals_and_the_sealer_follows(void)
 	free(kid2);
 }
 
+/* The rotation timer of the doc and token keyrings runs with the sender's
+ * config (src/systemd/scanpost-keyrotate.service): the role scanpost_sender
+ * re-wraps every live key and retires the old ones, no owner rights. */
+static void test_the_rotation_timer_needs_no_owner_rights(void)
+{
+	char sid[40], job[40], out[2048], conninfo[600];
+	char *doc1, *doc2, *tok1, *tok2;
+
+	regress_reset();
+	make_job(300000, sid, job);
+	doc1 = regress_text("SELECT dek_kid FROM scanpost.job_files WHERE job_id = $1::uuid", job,
+	                    NULL);
+	tok1 =
+	    regress_text("SELECT token_kid FROM scanpost.sessions WHERE id = $1::uuid", sid, NULL);
+	snprintf(conninfo, sizeof(conninfo), "host=%s/sock port=5432 dbname=scanpost user=%s",
+	         regress_dir(), "scanpost_sender");
+	setenv("SCANPOST_DB_CONNINFO", conninfo, 1);
+	CU_ASSERT_EQUAL(regress_ctl(out, sizeof(out), "keys", "rotate", "doc", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "re-wrapped 1"));
+	CU_ASSERT_EQUAL(regress_ctl(out, sizeof(out), "keys", "rotate", "token", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "re-wrapped 1"));
+	CU_ASSERT_EQUAL(regress_ctl(out, sizeof(out), "keys", "retire-unused", "doc", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "retired doc key"));
+	CU_ASSERT_EQUAL(regress_ctl(out, sizeof(out), "keys", "retire-unused", "token", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "retired token key"));
+	unsetenv("SCANPOST_DB_CONNINFO");
+	doc2 = regress_text("SELECT dek_kid FROM scanpost.job_files WHERE job_id = $1::uuid", job,
+	                    NULL);
+	tok2 =
+	    regress_text("SELECT token_kid FROM scanpost.sessions WHERE id = $1::uuid", sid, NULL);
+	CU_ASSERT(doc1 && doc2 && strcmp(doc1, doc2) != 0);
+	CU_ASSERT(tok1 && tok2 && strcmp(tok1, tok2) != 0);
+	CU_ASSERT_EQUAL(regress_audit_rows("key_rotated", NULL), 2);
+	free(doc1);
+	free(doc2);
+	free(tok1);
+	free(tok2);
+}
+
 static void test_job_create_and_upload_write_their_rows(void)
 {
 	char sid[40], job[40];
@@ -768,6 +807,7 @@ static CU_TestInfo tests[] = {
     {"a token sealed the older way still opens", test_a_token_sealed_the_older_way_still_opens},
     {"token rotation re-seals, and the sealer follows",
      test_token_rotation_reseals_and_the_sealer_follows},
+    {"the rotation timer needs no owner rights", test_the_rotation_timer_needs_no_owner_rights},
     {"job create and upload write their rows", test_job_create_and_upload_write_their_rows},
     {"submit queues, notifies and audits", test_submit_queues_notifies_and_audits},
     {"submit needs the device's job log", test_submit_needs_the_devices_job_log},

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcgiapp.h>
+#include <grp.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -192,12 +193,26 @@ static void *worker_main(void *arg)
 #define LISTEN_BACKLOG 1024
 
 /* A listener libfcgi accepts on (FCGX_InitRequest takes any listening
- * fd).  Not FCGX_OpenSocket: it exits the process when bind fails. */
-static int open_listener(const char *path)
+ * fd).  Not FCGX_OpenSocket: it exits the process when bind fails.  With
+ * socket_group set, the socket belongs to that group (nginx's), which the
+ * process must be a member of; else to the process's own group. */
+static int open_listener(const char *path, const char *group)
 {
+	struct group *g;
+	int fd;
+
 	if (path[0] == '\0')
 		return 0; /* FastCGI convention: the listening socket is stdin */
-	return daemon_listen_unix(path, LISTEN_BACKLOG);
+	if ((fd = daemon_listen_unix(path, LISTEN_BACKLOG)) < 0 || group[0] == '\0')
+		return fd;
+	if ((g = getgrnam(group)) == NULL || chown(path, (uid_t)-1, g->gr_gid) != 0) {
+		int e = g == NULL ? ENOENT : errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 static void usage(FILE *out)
@@ -261,7 +276,7 @@ static int worker_init(struct daemon *d, struct api *api, struct pool *p, struct
 /* Opens the pool's socket, readies its workers and starts them. */
 static int pool_start(struct daemon *d, struct api *api, struct pool *p)
 {
-	if ((p->listen_fd = open_listener(p->socket)) < 0) {
+	if ((p->listen_fd = open_listener(p->socket, api->cfg.socket_group)) < 0) {
 		daemon_fail(d, "cannot listen on %s (%s pool): %s", p->socket, p->name,
 		            strerror(errno));
 		return -1;

@@ -65,6 +65,10 @@ static const struct cfg_key keys[] = {
     {"upload_socket", CFG_STRING, "/run/scanpost/upload.sock", 1, 0, S(upload_socket),
      "unix socket of scanpost-api's upload pool: /scan/ only, never the API's workers",
      CFG_RESTART},
+    {"socket_group", CFG_STRING, "", 0, 0, S(socket_group),
+     "group of the unix sockets scanpost-api makes (nginx's, e.g. www-data; the process "
+     "must be a member); empty = the process's group",
+     CFG_RESTART},
     {"upload_workers", CFG_INT, "32", 1, 1024, S(upload_workers),
      "upload worker threads of scanpost-api (upload_socket), each with its own connection",
      CFG_RESTART},

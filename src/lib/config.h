@@ -29,6 +29,7 @@ struct sp_config {
 	char *api_socket;
 	long api_workers;
 	char *upload_socket;
+	char *socket_group;
 	long upload_workers;
 	long upload_min_rate;
 	long upload_rate_window;

@@ -28,7 +28,7 @@ void h_healthz(struct req *r)
 void h_metrics(struct req *r)
 {
 	size_t len = 0;
-	char *text = metrics_exposition(r->w->db, &r->w->api->cfg, &len);
+	char *text = metrics_exposition(r->w->db, r->cfg, &len);
 
 	if (text == NULL) {
 		reply_error(r, APIERR_NOT_READY, NULL);

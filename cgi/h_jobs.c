@@ -68,7 +68,6 @@ static char *settings_json(const struct jobspec *js)
 
 void h_jobs_create(struct req *r)
 {
-	struct api *api = r->w->api;
 	struct jobspec js;
 	struct jobspec_error jerr;
 	char *body = NULL, *tmpl = NULL, *to = NULL, *cc = NULL, *bcc = NULL, *settings = NULL;
@@ -80,7 +79,7 @@ void h_jobs_create(struct req *r)
 
 	memset(&js, 0, sizeof(js));
 	if (req_require_json(r) != 0 ||
-	    req_read_body(r, (size_t)api->cfg.api_max_body, &body, &len) != 0)
+	    req_read_body(r, (size_t)r->cfg->api_max_body, &body, &len) != 0)
 		goto out;
 	if ((je = jobspec_parse(body, len, &js, &jerr)) != JOBSPEC_OK) {
 		if (je == JOBSPEC_ERR_NOMEM) {
@@ -95,14 +94,14 @@ void h_jobs_create(struct req *r)
 		goto out;
 	}
 	if (uuid_random(id_bin, id) != 0 || sp_random(token, sizeof(token)) != 0 ||
-	    base_url_host(api->cfg.public_base_url, host, sizeof(host)) != 0) {
+	    base_url_host(r->cfg->public_base_url, host, sizeof(host)) != 0) {
 		reply_error(r, APIERR_NOT_READY, NULL);
 		goto out;
 	}
 	b64url_encode(token, sizeof(token), token_text);
 	SHA256(token, sizeof(token), token_hash);
 	snprintf(path, sizeof(path), "/scan/%s/%s", id, token_text);
-	snprintf(url, sizeof(url), "%s%s", api->cfg.public_base_url, path);
+	snprintf(url, sizeof(url), "%s%s", r->cfg->public_base_url, path);
 	if (template_build(&js, host, path, &tmpl) != TEMPLATE_OK) {
 		sp_log(LOG_ERROR, "template_failed", "host", host, NULL);
 		reply_error(r, APIERR_NOT_READY, "The scan template could not be made.");
@@ -127,20 +126,20 @@ void h_jobs_create(struct req *r)
 	    .body = js.body,
 	    .settings_json = settings,
 	    .upload_token_hash = token_hash,
-	    .upload_ttl = api->cfg.upload_ttl,
-	    .max_attempts = api->cfg.sender_max_attempts,
-	    .open_max = api->cfg.jobs_open_max,
+	    .upload_ttl = r->cfg->upload_ttl,
+	    .max_attempts = r->cfg->sender_max_attempts,
+	    .open_max = r->cfg->jobs_open_max,
 	};
 	struct lc_who who = {r->session.user, r->session.id, r->request_id};
 	enum lc_result created = lifecycle_job_create(r->w->db, &j, &who, expires, sizeof(expires));
 	if (created == LC_TOO_MANY_JOBS) {
 		sp_log(LOG_WARN, "job_refused", "user", r->session.user, "reason",
-		       lifecycle_strerror(created), "%open_max", LOG_NUM(api->cfg.jobs_open_max),
+		       lifecycle_strerror(created), "%open_max", LOG_NUM(r->cfg->jobs_open_max),
 		       NULL);
 		snprintf(
 		    msg, sizeof(msg),
 		    "You have %ld unfinished jobs, as many as allowed; send or cancel one first.",
-		    api->cfg.jobs_open_max);
+		    r->cfg->jobs_open_max);
 		reply_error(r, APIERR_TOO_MANY_JOBS, msg);
 		goto out;
 	}

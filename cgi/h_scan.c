@@ -405,7 +405,7 @@ static int on_part_end(void *arg)
  * waits).  nginx's client_body_timeout ends one that stops altogether. */
 static bool upload_too_slow(const struct upload *u, const struct timespec *t0, uint64_t got)
 {
-	long min_rate = u->r->w->api->cfg.upload_min_rate;
+	long min_rate = u->r->cfg->upload_min_rate;
 	struct timespec now;
 	double secs;
 
@@ -413,7 +413,7 @@ static bool upload_too_slow(const struct upload *u, const struct timespec *t0, u
 		return false;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
-	return secs > (double)u->r->w->api->cfg.upload_rate_window &&
+	return secs > (double)u->r->cfg->upload_rate_window &&
 	       (double)got < (double)min_rate * secs;
 }
 
@@ -659,7 +659,7 @@ void h_scan_upload(struct req *r)
 	memset(&u, 0, sizeof(u));
 	u.r = r;
 	u.job_id = r->params[0];
-	u.max_bytes = (uint64_t)r->w->api->cfg.upload_max_bytes;
+	u.max_bytes = (uint64_t)r->cfg->upload_max_bytes;
 	/* One answer for every bad key: the device learns nothing from it. */
 	if (uuid_parse(r->params[0], u.job_bin) != 0 ||
 	    b64url_decode(r->params[1], token, sizeof(token)) != 0) {

@@ -121,7 +121,7 @@ static int session_store(struct req *r, const char *user, const char *token, lon
 	    .user = user,
 	    .token = token,
 	    .token_expires_in = expires_in > 0 ? expires_in : 14 * 86400,
-	    .max_lifetime = r->w->api->cfg.session_max_lifetime,
+	    .max_lifetime = r->cfg->session_max_lifetime,
 	    .via_sso = via_sso,
 	};
 
@@ -190,7 +190,7 @@ static int read_body(struct req *r, char **body, size_t *len, struct json_object
 
 	*obj = NULL;
 	if (req_require_json(r) != 0 ||
-	    req_read_body(r, (size_t)r->w->api->cfg.api_max_body, body, len) != 0)
+	    req_read_body(r, (size_t)r->cfg->api_max_body, body, len) != 0)
 		return -1;
 	if (jsonbody_parse(*body, *len, obj, msg, sizeof(msg)) != JSONBODY_OK) {
 		reply_error(r, APIERR_INVALID_JSON, msg);
@@ -223,7 +223,7 @@ static int sso_ask(struct req *r, enum sso_op op, const struct sso_device *dev,
 		snprintf(q.username, sizeof(q.username), "%s", username);
 	if (password)
 		snprintf(q.password, sizeof(q.password), "%s", password);
-	rc = sso_client_call(r->w->api->cfg.sso_socket, &q, ans, err, sizeof(err));
+	rc = sso_client_call(r->cfg->sso_socket, &q, ans, err, sizeof(err));
 	sso_request_wipe(&q);
 	if (rc != 0)
 		sp_log(LOG_ERROR, "sso_unavailable", "op", sso_op_name(op), "error", err, NULL);
@@ -236,7 +236,7 @@ static int sso_ask(struct req *r, enum sso_op op, const struct sso_device *dev,
 
 static int sso_enabled(const struct req *r)
 {
-	return r->w->api->cfg.sso_socket[0] != '\0';
+	return r->cfg->sso_socket[0] != '\0';
 }
 
 /*
@@ -298,7 +298,7 @@ out:
  */
 static int signin_throttle(struct req *r, const char *user)
 {
-	const struct sp_config *cfg = &r->w->api->cfg;
+	const struct sp_config *cfg = r->cfg;
 	const struct throttle_policy policy = {cfg->signin_attempts, cfg->signin_window,
 	                                       cfg->signin_block};
 	struct json_object *detail;
@@ -513,7 +513,7 @@ out:
  */
 void h_session_sso_params(struct req *r)
 {
-	const struct sp_config *cfg = &r->w->api->cfg;
+	const struct sp_config *cfg = r->cfg;
 	struct json_object *o;
 
 	if (!sso_enabled(r) || !cfg->sso_service_provider[0] || !cfg->sso_security_token_key[0]) {

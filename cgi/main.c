@@ -105,8 +105,8 @@ static int request_authorize(struct req *r)
 		return -1;
 	}
 	SHA256(r->cookie_secret, 32, hash);
-	rc = sessions_touch(r->w->db, hash, r->w->api->cfg.session_idle_timeout,
-	                    r->w->api->cfg.session_touch_interval, &r->session);
+	rc = sessions_touch(r->w->db, hash, r->cfg->session_idle_timeout,
+	                    r->cfg->session_touch_interval, &r->session);
 	if (rc < 0) {
 		sp_log(LOG_ERROR, "session_lookup_failed", "error", db_error(r->w->db), NULL);
 		reply_error(r, APIERR_NOT_READY, NULL);
@@ -133,6 +133,7 @@ static void request_handle(struct worker *w, FCGX_Request *fr)
 	memset(&r, 0, sizeof(r));
 	r.fcgi = fr;
 	r.w = w;
+	r.cfg = daemon_config_hold(w->api->d);
 	r.method = req_param(&r, "REQUEST_METHOD");
 	if (r.method == NULL)
 		r.method = "";
@@ -163,6 +164,7 @@ done:
 	       LOG_NUM(elapsed_ms(&t0)), "user",
 	       r.route && r.session.user[0] ? r.session.user : NULL, NULL);
 	OPENSSL_cleanse(r.cookie_secret, sizeof(r.cookie_secret));
+	daemon_config_drop(w->api->d, r.cfg);
 	log_set_request_id(NULL);
 }
 
@@ -334,6 +336,7 @@ int main(int argc, char **argv)
 
 	if (daemon_init(&d, "scanpost-api", argc, argv, usage, &api.cfg, &status) != 0)
 		return status;
+	api.d = &d;
 	pools[0] = (struct pool){"api", api.cfg.api_socket, api.cfg.api_workers, 0, -1, NULL, 0};
 	pools[1] =
 	    (struct pool){"upload", api.cfg.upload_socket, api.cfg.upload_workers, 1, -1, NULL, 0};

@@ -21,7 +21,8 @@
 
 /* Process-wide, read-only once the workers run. */
 struct api {
-	struct sp_config cfg;
+	struct sp_config cfg; /* as it started: sockets, workers, connections, keys */
+	struct daemon *d;     /* per request, daemon_config_hold gives the current one */
 };
 
 /* One per worker thread, in one of the two pools (main.c). */
@@ -63,6 +64,7 @@ enum api_err {
 struct req {
 	FCGX_Request *fcgi;
 	struct worker *w;
+	const struct sp_config *cfg; /* the configuration this request runs with (SIGHUP) */
 	const struct route *route;
 	char params[ROUTE_PARAMS][ROUTE_PARAM_MAX + 1];
 	const char *method;

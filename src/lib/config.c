@@ -25,7 +25,7 @@ struct cfg_key {
 /* Keys a running program may change under its requests: read afresh by
  * each request, job or janitor run.  Every other key (sockets, thread
  * counts, connections, keyrings, TLS) is read once at start: a new value
- * there needs a restart, and config_reload says which. */
+ * there needs a restart, and config_next says which. */
 #define CFG_RESTART 0
 #define CFG_RELOAD  1
 
@@ -47,7 +47,7 @@ static const struct cfg_key keys[] = {
     {"rmail_ca_file", CFG_STRING, "", 0, 0, S(rmail_ca_file),
      "CA bundle that verifies the RMail server; empty = the system store", CFG_RESTART},
     {"rmail_timeout", CFG_INT, "30", 1, 3600, S(rmail_timeout),
-     "seconds before an RMail call without progress is abandoned", CFG_RELOAD},
+     "seconds before an RMail call without progress is abandoned", CFG_RESTART},
     {"rmail_call_timeout", CFG_INT, "900", 10, 86400, S(rmail_call_timeout),
      "seconds one RMail call may take in all, however it moves (a large upload included)",
      CFG_RESTART},
@@ -113,11 +113,10 @@ static const struct cfg_key keys[] = {
     {"sender_retry_base", CFG_INT, "2", 1, 3600, S(sender_retry_base),
      "seconds of the first retry delay; doubles per attempt, with jitter", CFG_RELOAD},
     {"sender_backoff_max", CFG_INT, "900", 1, 86400, S(sender_backoff_max),
-     "seconds the retry delay grows to at most (RMail's Retry-After may ask for more)",
-     CFG_RESTART},
+     "seconds the retry delay grows to at most (RMail's Retry-After may ask for more)", CFG_RELOAD},
     {"sender_give_up_after", CFG_INT, "86400", 60, 2592000, S(sender_give_up_after),
      "seconds of transient failures after submit (or requeue) before a job stops retrying",
-     CFG_RESTART},
+     CFG_RELOAD},
     {"large_mail_threshold", CFG_INT, "20971520", 1, LONG_MAX, S(large_mail_threshold),
      "document bytes above which RMail large-file transfer is used", CFG_RELOAD},
     {"retention_jobs_days", CFG_INT, "90", 0, 36500, S(retention_jobs_days),
@@ -156,13 +155,13 @@ static const struct cfg_key keys[] = {
     {"sso_ticket_lifetime", CFG_INT, "1800", 60, 28800, S(sso_ticket_lifetime),
      "seconds one visit may use the proof of its verified token", CFG_RELOAD},
     {"signin_attempts", CFG_INT, "5", 1, 1000, S(signin_attempts),
-     "sign-in attempts one RMail user name may make per signin_window (429 above)", CFG_RESTART},
+     "sign-in attempts one RMail user name may make per signin_window (429 above)", CFG_RELOAD},
     {"signin_window", CFG_INT, "900", 10, 86400, S(signin_window),
-     "seconds of the window signin_attempts counts in", CFG_RESTART},
+     "seconds of the window signin_attempts counts in", CFG_RELOAD},
     {"signin_block", CFG_INT, "300", 1, 86400, S(signin_block),
-     "seconds a user name over signin_attempts is refused (Retry-After)", CFG_RESTART},
+     "seconds a user name over signin_attempts is refused (Retry-After)", CFG_RELOAD},
     {"jobs_open_max", CFG_INT, "20", 1, 100000, S(jobs_open_max),
-     "jobs one person may have open (awaiting a scan, queued, sending); 409 above", CFG_RESTART},
+     "jobs one person may have open (awaiting a scan, queued, sending); 409 above", CFG_RELOAD},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -331,35 +330,60 @@ static void list_add(char *list, size_t len, const char *name)
 	snprintf(list + n, len - n, "%s%s", n ? ", " : "", name);
 }
 
-int config_reload(struct sp_config *live, const char *path, char *applied, size_t alen,
-                  char *restart, size_t rlen, char *err, size_t errlen)
+int config_copy(struct sp_config *dst, const struct sp_config *src)
 {
-	struct sp_config fresh;
+	memcpy(dst, src, sizeof(*dst));
+	for (size_t i = 0; i < NKEYS; i++) {
+		char **slot = (char **)((char *)dst + keys[i].offset);
 
+		if (keys[i].type != CFG_STRING)
+			continue;
+		*slot = NULL;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		char **slot = (char **)((char *)dst + keys[i].offset);
+		const char *v = *(char *const *)((const char *)src + keys[i].offset);
+
+		if (keys[i].type == CFG_STRING && (*slot = strdup(v)) == NULL) {
+			config_free(dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_next(const struct sp_config *cur, const char *path, struct sp_config *next,
+                char *applied, size_t alen, char *restart, size_t rlen, char *err, size_t errlen)
+{
 	applied[0] = restart[0] = '\0';
-	if (config_load(&fresh, path, err, errlen) != 0)
+	if (config_load(next, path, err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct cfg_key *k = &keys[i];
-		char *lp = (char *)live + k->offset, *fp = (char *)&fresh + k->offset;
+		char *np = (char *)next + k->offset;
+		const char *cp = (const char *)cur + k->offset;
 
-		if (same_value(k, live, &fresh))
+		if (same_value(k, cur, next))
 			continue;
-		if (k->reload != CFG_RELOAD) {
-			list_add(restart, rlen, k->name);
+		if (k->reload == CFG_RELOAD) {
+			list_add(applied, alen, k->name);
 			continue;
 		}
-		list_add(applied, alen, k->name);
+		list_add(restart, rlen, k->name);
 		if (k->type == CFG_STRING) {
-			char *old = *(char **)lp;
+			char *copy = strdup(*(char *const *)cp);
 
-			*(char **)lp = *(char **)fp;
-			*(char **)fp = old; /* freed with fresh */
+			if (copy == NULL) {
+				snprintf(err, errlen, "out of memory");
+				config_free(next);
+				return -1;
+			}
+			free(*(char **)np);
+			*(char **)np = copy;
 		} else {
-			*(long *)lp = *(long *)fp;
+			*(long *)np = *(const long *)cp;
 		}
 	}
-	config_free(&fresh);
 	return 0;
 }
 
@@ -377,10 +401,12 @@ void config_free(struct sp_config *cfg)
 void config_print_help(FILE *out)
 {
 	fprintf(out, "Configuration keys (file `key = value`, or environment "
-	             "SCANPOST_<KEY>):\n");
+	             "SCANPOST_<KEY>; SIGHUP: a running program takes the keys marked so, the "
+	             "others need a restart):\n");
 	for (size_t i = 0; i < NKEYS; i++)
-		fprintf(out, "  %-22s %-6s default \"%s\"\n      %s\n", keys[i].name,
-		        keys[i].type == CFG_INT ? "int" : "string", keys[i].def, keys[i].doc);
+		fprintf(out, "  %-22s %-6s default \"%s\"%s\n      %s\n", keys[i].name,
+		        keys[i].type == CFG_INT ? "int" : "string", keys[i].def,
+		        keys[i].reload == CFG_RELOAD ? "  (SIGHUP)" : "", keys[i].doc);
 }
 
 const char *config_path_from_args(int argc, char **argv)

@@ -78,14 +78,18 @@ struct sp_config {
 int config_load(struct sp_config *cfg, const char *path, char *err, size_t errlen);
 void config_free(struct sp_config *cfg);
 
-/* SIGHUP: loads path and the environment afresh, as config_load does.  On
- * success every changed key a running program may take (CFG_RELOAD in the
- * table) is moved into live and named in applied; every other changed key
- * is left as it was and named in restart (comma-separated lists, "" when
- * none).  On error (-1, err says why) live is unchanged.  The caller keeps
- * live's readers out while it runs (old strings are freed). */
-int config_reload(struct sp_config *live, const char *path, char *applied, size_t alen,
-                  char *restart, size_t rlen, char *err, size_t errlen);
+/* A deep copy of src into dst (free it with config_free).  0, or -1 when
+ * out of memory (dst then holds nothing to free). */
+int config_copy(struct sp_config *dst, const struct sp_config *src);
+
+/* SIGHUP: loads path and the environment afresh into next, as config_load
+ * does, then puts back cur's value of every changed key a running program
+ * cannot take (CFG_RESTART in the table).  The changed keys taken are named
+ * in applied, the ones put back in restart (comma-separated lists, "" when
+ * none).  0 (free next with config_free), or -1 with err saying why (next
+ * then holds nothing to free). */
+int config_next(const struct sp_config *cur, const char *path, struct sp_config *next,
+                char *applied, size_t alen, char *restart, size_t rlen, char *err, size_t errlen);
 
 /* Sets one key from its text form, as the file or the environment would. */
 int config_set(struct sp_config *cfg, const char *name, const char *value, char *err,

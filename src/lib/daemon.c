@@ -14,6 +14,34 @@
 
 #include "log.h"
 
+struct daemon_snapshot {
+	struct sp_config cfg; /* first: a held config is its snapshot */
+	long holders;         /* the daemon's own reference counts as one */
+};
+
+static struct daemon_snapshot *snapshot_of(const struct sp_config *cfg)
+{
+	return (struct daemon_snapshot *)(void *)cfg;
+}
+
+/* Called with snap_mu held. */
+static void snapshot_release(struct daemon_snapshot *s)
+{
+	if (s != NULL && --s->holders == 0) {
+		config_free(&s->cfg);
+		free(s);
+	}
+}
+
+static struct daemon_snapshot *snapshot_new(void)
+{
+	struct daemon_snapshot *s = calloc(1, sizeof(*s));
+
+	if (s != NULL)
+		s->holders = 1;
+	return s;
+}
+
 int daemon_init(struct daemon *d, const char *name, int argc, char **argv, void (*usage)(FILE *out),
                 struct sp_config *cfg, int *status)
 {
@@ -22,6 +50,7 @@ int daemon_init(struct daemon *d, const char *name, int argc, char **argv, void 
 	memset(d, 0, sizeof(*d));
 	d->name = name;
 	d->cfg = cfg;
+	pthread_mutex_init(&d->snap_mu, NULL);
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -35,6 +64,15 @@ int daemon_init(struct daemon *d, const char *name, int argc, char **argv, void 
 		return -1;
 	}
 	log_init(name, cfg->log_level);
+	d->cfg_path = config_path_from_args(argc, argv);
+	if ((d->snap = snapshot_new()) == NULL || config_copy(&d->snap->cfg, cfg) != 0) {
+		fprintf(stderr, "%s: out of memory\n", name);
+		free(d->snap);
+		d->snap = NULL;
+		config_free(cfg);
+		*status = 1;
+		return -1;
+	}
 	/* Before any thread exists: they all inherit the mask, and only
 	 * daemon_wait takes these signals. */
 	sigemptyset(&d->signals);
@@ -93,6 +131,56 @@ int daemon_spawn(struct daemon *d, const char *what, void *(*fn)(void *), void *
 	return 0;
 }
 
+const struct sp_config *daemon_config_hold(struct daemon *d)
+{
+	struct daemon_snapshot *s;
+
+	pthread_mutex_lock(&d->snap_mu);
+	s = d->snap;
+	s->holders++;
+	pthread_mutex_unlock(&d->snap_mu);
+	return &s->cfg;
+}
+
+void daemon_config_drop(struct daemon *d, const struct sp_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	pthread_mutex_lock(&d->snap_mu);
+	snapshot_release(snapshot_of(cfg));
+	pthread_mutex_unlock(&d->snap_mu);
+}
+
+int daemon_reload_config(struct daemon *d)
+{
+	char err[512], applied[1024], restart[1024];
+	const struct sp_config *cur = daemon_config_hold(d);
+	struct daemon_snapshot *next = snapshot_new(), *old;
+	int rc = -1;
+
+	if (next == NULL) {
+		sp_log(LOG_ERROR, "config_reload_failed", "reason", "out of memory", NULL);
+	} else if (config_next(cur, d->cfg_path, &next->cfg, applied, sizeof(applied), restart,
+	                       sizeof(restart), err, sizeof(err)) != 0) {
+		sp_log(LOG_ERROR, "config_reload_failed", "reason", err, "kept",
+		       "the running configuration", NULL);
+		free(next);
+	} else {
+		log_set_level(next->cfg.log_level);
+		pthread_mutex_lock(&d->snap_mu);
+		old = d->snap;
+		d->snap = next;
+		snapshot_release(old);
+		pthread_mutex_unlock(&d->snap_mu);
+		sp_log(LOG_INFO, "config_reloaded", "applied",
+		       applied[0] ? applied : "nothing changed", "restart_needed",
+		       restart[0] ? restart : "none", NULL);
+		rc = 0;
+	}
+	daemon_config_drop(d, cur);
+	return rc;
+}
+
 static const char *signal_name(int sig)
 {
 	return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP";
@@ -110,8 +198,7 @@ int daemon_wait(struct daemon *d)
 		if (d->reload_fn)
 			d->reload_fn(d->reload_arg);
 		else
-			sp_log(LOG_INFO, "reload_ignored", "signal", signal_name(sig), "reason",
-			       "configuration reload is not supported; restart to apply", NULL);
+			daemon_reload_config(d);
 	}
 	sp_log(LOG_INFO, "stopping", "signal", signal_name(sig), NULL);
 	return sig;
@@ -135,6 +222,10 @@ int daemon_exit(struct daemon *d, int status)
 {
 	daemon_stop(d);
 	config_free(d->cfg);
+	pthread_mutex_lock(&d->snap_mu);
+	snapshot_release(d->snap);
+	d->snap = NULL;
+	pthread_mutex_unlock(&d->snap_mu);
 	if (status == 0)
 		sp_log(LOG_INFO, "stopped", NULL);
 	return status;

@@ -22,8 +22,17 @@
  * thread before any thread exists, so every thread inherits the mask and
  * only daemon_wait takes them (sigwait); SIGPIPE is ignored (a peer that
  * hangs up is an error return, not a death).  SIGHUP calls the hook set
- * with daemon_on_reload, or is logged and ignored: a configuration reload
- * is left for later.
+ * with daemon_on_reload, or else reloads the configuration (below).
+ *
+ * Configuration reload: the configuration a program started with stays in
+ * cfg for what is set up once (sockets, threads, connections, keyrings).
+ * What a request, a job or a janitor run reads it takes from a snapshot:
+ * daemon_config_hold at its start, daemon_config_drop at its end.  SIGHUP
+ * reads the file again (config_next): keys a running program may take
+ * (CFG_RELOAD) come into a new snapshot that later holders get; the
+ * others keep their running value and are logged as needing a restart; a
+ * bad file changes nothing.  A request in flight keeps the snapshot it
+ * started with, so a reload never waits for an upload nor drops one.
  *
  * Threads: daemon_spawn records each thread that started; daemon_stop calls
  * the stop hook once and then joins exactly those, so a start that fails
@@ -52,6 +61,9 @@ struct daemon {
 	daemon_hook stop_fn, reload_fn;
 	void *stop_arg, *reload_arg;
 	int stopped;
+	const char *cfg_path;         /* the file SIGHUP reads again (NULL: none) */
+	pthread_mutex_t snap_mu;      /* guards snap and the snapshots' counts */
+	struct daemon_snapshot *snap; /* what daemon_config_hold hands out */
 };
 
 /* Reads -h/--help (prints usage, *status = 0) and -c FILE, loads the
@@ -70,6 +82,15 @@ void daemon_fail(struct daemon *d, const char *fmt, ...) __attribute__((format(p
 void daemon_on_stop(struct daemon *d, daemon_hook fn, void *arg);
 /* What SIGHUP does; without it SIGHUP is logged and ignored. */
 void daemon_on_reload(struct daemon *d, daemon_hook fn, void *arg);
+
+/* The current configuration snapshot, held until daemon_config_drop. */
+const struct sp_config *daemon_config_hold(struct daemon *d);
+void daemon_config_drop(struct daemon *d, const struct sp_config *cfg);
+
+/* What SIGHUP does without a hook: the reload described above, logged as
+ * `config_reloaded` (applied, restart_needed) or `config_reload_failed`.
+ * 0, or -1 when the file was refused. */
+int daemon_reload_config(struct daemon *d);
 
 /* Starts a thread running fn(arg), recorded for daemon_stop.  0, or -1
  * after daemon_fail (naming `what`). */

@@ -6,22 +6,29 @@
 
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 static const char *component = "scanpost";
-static enum log_level min_level = LOG_INFO;
+/* Read by every thread; a configuration reload may change it. */
+static atomic_int min_level = LOG_INFO;
 static _Thread_local char request_id[64];
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
+void log_set_level(const char *level)
+{
+	for (int i = LOG_DEBUG; i <= LOG_ERROR; i++)
+		if (level && strcmp(level, level_names[i]) == 0)
+			atomic_store_explicit(&min_level, i, memory_order_relaxed);
+}
+
 void log_init(const char *name, const char *level)
 {
 	component = name;
-	for (int i = LOG_DEBUG; i <= LOG_ERROR; i++)
-		if (level && strcmp(level, level_names[i]) == 0)
-			min_level = (enum log_level)i;
+	log_set_level(level);
 }
 
 void log_set_request_id(const char *rid)
@@ -41,7 +48,7 @@ void sp_log(enum log_level level, const char *event, ...)
 	const char *key;
 	va_list ap;
 
-	if (level < min_level)
+	if ((int)level < atomic_load_explicit(&min_level, memory_order_relaxed))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

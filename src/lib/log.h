@@ -18,6 +18,8 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* Sets the component name and least level ("debug".."error") for the process. */
 void log_init(const char *component, const char *level);
+/* Only the least level, as a running program may change it (SIGHUP). */
+void log_set_level(const char *level);
 /* The request id of the calling thread, added to each of its lines (NULL clears). */
 void log_set_request_id(const char *rid);
 void sp_log(enum log_level level, const char *event, ...);

@@ -32,7 +32,8 @@
 #include "sendjob.h"
 
 struct sender {
-	struct sp_config cfg;
+	struct sp_config cfg; /* as it started: workers, connections, keyrings */
+	struct daemon *d;     /* daemon_config_hold: the current one, per job or run */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	unsigned long wakeups; /* bumped on every NOTIFY or poll tick */
@@ -57,8 +58,11 @@ static void wait_for_work(struct sender *s, unsigned long seen)
 {
 	struct timespec until;
 
+	const struct sp_config *cfg = daemon_config_hold(s->d);
+
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += s->cfg.sender_poll_interval;
+	until.tv_sec += cfg->sender_poll_interval;
+	daemon_config_drop(s->d, cfg);
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping && s->wakeups == seen)
 		if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
@@ -114,7 +118,11 @@ static void *worker_main(void *arg)
 		/* Rows may have been rewrapped since the last job: follow the keys. */
 		ctx.doc_keyring = keycache_get(&doc_keys);
 		ctx.token_keyring = keycache_get(&token_keys);
+		/* The job runs with the configuration of its start (SIGHUP). */
+		ctx.cfg = daemon_config_hold(s->d);
 		enum send_outcome o = send_job(&ctx, &job);
+		daemon_config_drop(s->d, ctx.cfg);
+		ctx.cfg = &s->cfg;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		sp_log(
 		    o == SEND_DB_ERROR ? LOG_ERROR : LOG_INFO, "job_attempt", "job_id", job.id,
@@ -137,11 +145,13 @@ static const struct db_stmt stmt_listen = {"sender_listen", "LISTEN " LIFECYCLE_
 /* The janitor's transitions (lifecycle.h), each its own transactions. */
 static void janitor_run(struct sender *s, struct db *db)
 {
+	const struct sp_config *cfg = daemon_config_hold(s->d);
 	int rescued = lifecycle_rescue_leases(db);
-	int sessions = lifecycle_expire_sessions(db, s->cfg.session_idle_timeout);
+	int sessions = lifecycle_expire_sessions(db, cfg->session_idle_timeout);
 	int expired = lifecycle_expire_uploads(db);
-	int purged = lifecycle_purge_failed_documents(db, s->cfg.failed_retention);
+	int purged = lifecycle_purge_failed_documents(db, cfg->failed_retention);
 
+	daemon_config_drop(s->d, cfg);
 	if (rescued < 0 || sessions < 0 || expired < 0 || purged < 0)
 		sp_log(LOG_WARN, "janitor_failed", "error", db_error(db), NULL);
 	if (rescued > 0 || sessions > 0 || expired > 0 || purged > 0)
@@ -169,7 +179,11 @@ static void *listener_main(void *arg)
 				continue;
 			}
 		}
-		if (time(NULL) - last_janitor >= s->cfg.janitor_interval) {
+		const struct sp_config *cfg = daemon_config_hold(s->d);
+		long every = cfg->janitor_interval;
+
+		daemon_config_drop(s->d, cfg);
+		if (time(NULL) - last_janitor >= every) {
 			janitor_run(s, db);
 			last_janitor = time(NULL);
 		}
@@ -242,6 +256,7 @@ int main(int argc, char **argv)
 
 	if (daemon_init(&d, "scanpost-sender", argc, argv, usage, &s.cfg, &status) != 0)
 		return status;
+	s.d = &d;
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.wake, NULL);
 	daemon_on_stop(&d, sender_stop, &s);

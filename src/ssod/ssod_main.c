@@ -53,7 +53,8 @@
 #define SSOD_CERTS_MAX   (256 * 1024)
 
 struct worker {
-	const struct sp_config *cfg;
+	struct daemon *d;
+	const struct sp_config *cfg; /* the current one, held per connection (SIGHUP) */
 	struct db *db;
 	struct keycache keys;
 	time_t last_prune;
@@ -406,7 +407,10 @@ static void *worker_main(void *arg)
 		queue.count--;
 		pthread_mutex_unlock(&queue.lock);
 
+		w->cfg = daemon_config_hold(w->d);
 		handle_connection(w, fd);
+		daemon_config_drop(w->d, w->cfg);
+		w->cfg = NULL;
 		close(fd);
 		prune_token_uses(w);
 	}
@@ -503,7 +507,7 @@ int main(int argc, char **argv)
 		sso_idp_keys_free(k);
 	}
 	for (int i = 0; i < SSOD_WORKERS; i++) {
-		workers[i].cfg = &cfg;
+		workers[i].d = &d;
 		if (keycache_init(&workers[i].keys, cfg.sso_keyring, err, sizeof(err)) != 0) {
 			daemon_fail(&d, "sso_keyring: %s", err);
 			goto out;

@@ -695,9 +695,10 @@ static void test_metrics_tell_the_queue_the_sender_and_the_keys(void)
 	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 202);
 	fcgi_answer_free(&a);
-	/* Submitted ten minutes ago, one attempt behind it. */
+	/* Submitted ten minutes ago, one failed attempt behind it: retrying. */
 	CU_ASSERT_EQUAL(regress_exec("UPDATE scanpost.jobs SET submitted_at = now() - interval "
-	                             "'600 seconds', attempts = 1 WHERE id = $1",
+	                             "'600 seconds', attempts = 1, last_error_code = "
+	                             "'rmail_unavailable' WHERE id = $1",
 	                             id, NULL),
 	                0);
 	CU_ASSERT_EQUAL_FATAL(call("GET", "/metrics", NULL, &a), 0);

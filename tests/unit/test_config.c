@@ -149,61 +149,80 @@ static void test_config_path_from_args(void)
 	CU_ASSERT_STRING_EQUAL(config_path_from_args(2, argv2), "/b.conf");
 }
 
-static void test_reload_applies_reloadable_and_names_the_rest(void)
+static void test_reload_takes_reloadable_keys_and_keeps_the_rest(void)
 {
-	struct sp_config live;
+	struct sp_config cur, next;
 	char err[256], applied[512], restart[512];
 
 	write_file("api_workers = 4\nupload_ttl = 1800\nlog_level = info\n");
-	CU_ASSERT_EQUAL_FATAL(config_load(&live, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(config_load(&cur, path, err, sizeof(err)), 0);
 	unlink(path);
 	write_file("api_workers = 8\nupload_ttl = 600\nlog_level = debug\n"
 	           "db_conninfo = dbname=other\n");
-	CU_ASSERT_EQUAL_FATAL(config_reload(&live, path, applied, sizeof(applied), restart,
-	                                    sizeof(restart), err, sizeof(err)),
+	CU_ASSERT_EQUAL_FATAL(config_next(&cur, path, &next, applied, sizeof(applied), restart,
+	                                  sizeof(restart), err, sizeof(err)),
 	                      0);
-	CU_ASSERT_EQUAL(live.upload_ttl, 600);
-	CU_ASSERT_STRING_EQUAL(live.log_level, "debug");
-	CU_ASSERT_EQUAL(live.api_workers, 4);
-	CU_ASSERT_STRING_EQUAL(live.db_conninfo, "dbname=scanpost");
+	CU_ASSERT_EQUAL(next.upload_ttl, 600);
+	CU_ASSERT_STRING_EQUAL(next.log_level, "debug");
+	CU_ASSERT_EQUAL(next.api_workers, 4);
+	CU_ASSERT_STRING_EQUAL(next.db_conninfo, "dbname=scanpost");
 	CU_ASSERT_STRING_EQUAL(applied, "log_level, upload_ttl");
 	CU_ASSERT_STRING_EQUAL(restart, "db_conninfo, api_workers");
-	config_free(&live);
+	/* cur is untouched: requests that hold it go on with it */
+	CU_ASSERT_EQUAL(cur.upload_ttl, 1800);
+	CU_ASSERT_STRING_EQUAL(cur.log_level, "info");
+	config_free(&next);
+	config_free(&cur);
 	unlink(path);
 }
 
-static void test_reload_with_a_bad_file_changes_nothing(void)
+static void test_reload_with_a_bad_file_is_refused(void)
 {
-	struct sp_config live;
+	struct sp_config cur, next;
 	char err[256], applied[512], restart[512];
 
 	write_file("upload_ttl = 1800\n");
-	CU_ASSERT_EQUAL_FATAL(config_load(&live, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(config_load(&cur, path, err, sizeof(err)), 0);
 	unlink(path);
 	write_file("upload_ttl = 600\nsession_idle_timeout = 1\n");
-	CU_ASSERT_EQUAL(config_reload(&live, path, applied, sizeof(applied), restart,
-	                              sizeof(restart), err, sizeof(err)),
+	CU_ASSERT_EQUAL(config_next(&cur, path, &next, applied, sizeof(applied), restart,
+	                            sizeof(restart), err, sizeof(err)),
 	                -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "session_idle_timeout"));
-	CU_ASSERT_EQUAL(live.upload_ttl, 1800);
-	config_free(&live);
+	CU_ASSERT_EQUAL(cur.upload_ttl, 1800);
+	config_free(&cur);
 	unlink(path);
 }
 
 static void test_reload_of_the_same_file_changes_nothing(void)
 {
-	struct sp_config live;
+	struct sp_config cur, next;
 	char err[256], applied[512], restart[512];
 
 	write_file("upload_ttl = 900\napi_workers = 2\n");
-	CU_ASSERT_EQUAL_FATAL(config_load(&live, path, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(config_reload(&live, path, applied, sizeof(applied), restart,
-	                                    sizeof(restart), err, sizeof(err)),
+	CU_ASSERT_EQUAL_FATAL(config_load(&cur, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(config_next(&cur, path, &next, applied, sizeof(applied), restart,
+	                                  sizeof(restart), err, sizeof(err)),
 	                      0);
 	CU_ASSERT_STRING_EQUAL(applied, "");
 	CU_ASSERT_STRING_EQUAL(restart, "");
-	config_free(&live);
+	config_free(&next);
+	config_free(&cur);
 	unlink(path);
+}
+
+static void test_copy_is_deep(void)
+{
+	struct sp_config a, b;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(config_load(&a, NULL, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(config_copy(&b, &a), 0);
+	CU_ASSERT_STRING_EQUAL(b.db_conninfo, a.db_conninfo);
+	CU_ASSERT_PTR_NOT_EQUAL(b.db_conninfo, a.db_conninfo);
+	config_free(&a);
+	CU_ASSERT_STRING_EQUAL(b.db_conninfo, "dbname=scanpost");
+	config_free(&b);
 }
 
 static CU_TestInfo tests[] = {
@@ -218,9 +237,10 @@ static CU_TestInfo tests[] = {
     {"missing file is an error", test_missing_file_is_an_error},
     {"line without = names its line", test_line_without_equals_names_line},
     {"config path from args", test_config_path_from_args},
-    {"reload applies reloadable keys, names the rest",
-     test_reload_applies_reloadable_and_names_the_rest},
-    {"reload with a bad file changes nothing", test_reload_with_a_bad_file_changes_nothing},
+    {"reload takes reloadable keys, keeps the rest",
+     test_reload_takes_reloadable_keys_and_keeps_the_rest},
+    {"reload with a bad file is refused", test_reload_with_a_bad_file_is_refused},
+    {"copy is deep", test_copy_is_deep},
     {"reload of the same file changes nothing", test_reload_of_the_same_file_changes_nothing},
     CU_TEST_INFO_NULL,
 };

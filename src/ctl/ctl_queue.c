@@ -255,7 +255,8 @@ static int queue_retry(struct ctl *c, int argc, char **argv)
 		char from[JOB_STATE_LIST_LEN];
 
 		job_move_sources(JOB_MOVE_REQUEUE, from, sizeof(from));
-		ctl_error("job %s is %s: only jobs in %s can be retried", id, state, from);
+		ctl_error("job %s is %s, not %s: only jobs in %s can be retried", id, state,
+		          job_state_name(JOB_FAILED), from);
 		return CTL_FAIL;
 	}
 	case LC_DOCUMENT_GONE:

@@ -17,6 +17,7 @@ void h_session_sso_params(struct req *r);
 void h_session_sso_ticket(struct req *r);
 void h_session_get(struct req *r);
 void h_session_delete(struct req *r);
+void h_policy_get(struct req *r);
 
 /* Counts one answered request for /metrics. */
 void metrics_count(enum route_id route, int status);

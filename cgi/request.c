@@ -46,6 +46,10 @@ static const struct {
     [APIERR_SSO_OTHER_ACCOUNT] = {"sso_other_account", 409,
                                   "Another RMail account is stored for you; it was kept. "
                                   "Forget it first to store this one."},
+    [APIERR_POLICY_VIOLATION] = {"policy_violation", 400,
+                                 "The administrator's policy does not allow this."},
+    [APIERR_POLICY_CONFIRM] = {"policy_confirmation_required", 409,
+                               "The administrator's policy asks you to confirm this."},
     [APIERR_NOT_READY] = {"not_ready", 503, "The service is not ready; try again shortly."},
 };
 

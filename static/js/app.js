@@ -119,10 +119,12 @@
 
 	function signedIn(user) {
 		SP.state.user = user;
-		if (diagnostics())
-			openDiagnostics();
-		else
-			go('compose');
+		SP.policy.load(function () {
+			if (diagnostics())
+				openDiagnostics();
+			else
+				go('compose');
+		});
 	}
 
 	/* A 401 from any call: the session ended (idle timeout, sign-out elsewhere). */

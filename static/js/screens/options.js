@@ -9,6 +9,7 @@
 
 	var ui = SP.ui, $ = ui.$;
 	var ADMIN = 'Set by your administrator.';
+	var NOT_WITH_ADMIN = 'Not possible with what your administrator set.';
 
 	function allowed(lock, value) {
 		var i;
@@ -62,21 +63,61 @@
 			return SP.policy.locked(stateKey, f.key);
 		}
 
+		/* Whether value o of key k leaves every locked field (lk) as the
+		 * administrator set it once the rules are applied. */
+		function keepsLocks(v, k, o, lk) {
+			var w = {}, x, rv;
+			for (x in v)
+				if (v.hasOwnProperty(x))
+					w[x] = v[x];
+			w[k] = o;
+			rv = SP.settings.resolve(w).values;
+			for (x in lk)
+				if (lk.hasOwnProperty(x) && rv[x] !== lk[x])
+					return false;
+			return true;
+		}
+
+		/* The values of field f that keep the locks (all when none bind). */
+		function lockFree(f, v, lk) {
+			var opts = f.kind === 'bool' ? [true, false] : [], only = [], i;
+			for (i = 0; f.kind === 'choice' && i < f.options.length; i++)
+				opts.push(f.options[i][0]);
+			for (i = 0; i < opts.length; i++)
+				if (keepsLocks(v, f.key, opts[i], lk))
+					only.push(opts[i]);
+			return only.length < opts.length ? only : null;
+		}
+
 		/* The values with the administrator's locks, then the rules applied,
-		 * shown as such on the controls. */
+		 * shown as such on the controls.  A value that the rules would
+		 * answer by changing a locked field (unmarked, with encryption
+		 * locked on) is not offered either. */
 		function values() {
-			var v = raw(), r, i, c, lv;
+			var v = raw(), lk = {}, free = {}, r, i, c, f, lv, lock, only;
 			for (i = 0; i < controls.length; i++)
 				if ((lv = adminLock(controls[i].field)) !== undefined)
-					v[controls[i].field.key] = lv;
+					v[controls[i].field.key] = lk[controls[i].field.key] = lv;
+			for (i = 0; i < controls.length; i++) {
+				f = controls[i].field;
+				if (lk.hasOwnProperty(f.key) || (only = lockFree(f, v, lk)) === null)
+					continue;
+				free[f.key] = only;
+				if (!keepsLocks(v, f.key, v[f.key], lk) && only.length)
+					v[f.key] = only[0];
+			}
 			r = SP.settings.resolve(v);
 			for (i = 0; i < controls.length; i++) {
 				c = controls[i];
-				lv = adminLock(c.field);
-				if (r.values[c.field.key] !== c.get())
-					c.set(r.values[c.field.key]);
-				offer(c, lv !== undefined ? { only: [lv], why: ADMIN, admin: true }
-					: r.locked[c.field.key]);
+				f = c.field;
+				if (r.values[f.key] !== c.get())
+					c.set(r.values[f.key]);
+				lock = r.locked[f.key];
+				if (lk.hasOwnProperty(f.key))
+					lock = { only: [lk[f.key]], why: ADMIN, admin: true };
+				else if (free[f.key] && !lock)
+					lock = { only: free[f.key], why: NOT_WITH_ADMIN };
+				offer(c, lock);
 			}
 			return r.values;
 		}

@@ -20,8 +20,8 @@ static struct policy_store store = POLICY_STORE_INIT;
 static const struct policy *policy_for(struct req *r)
 {
 	char err[512];
-	const struct policy *p = policy_store_get(&store, r->w->api->cfg.policy_file, err,
-	                                          sizeof(err));
+	const struct policy *p =
+	    policy_store_get(&store, r->w->api->cfg.policy_file, err, sizeof(err));
 
 	if (!p) {
 		sp_log(LOG_ERROR, "policy_unavailable", "error", err, NULL);
@@ -95,10 +95,9 @@ int policy_check_job(struct req *r, const char *body, size_t len, struct jobspec
 	}
 	verdict = policy_apply(p, req, r->session.user, &v);
 	if (verdict == POLICY_VIOLATION || verdict == POLICY_CONFIRM) {
-		reply_violation(r,
-		                verdict == POLICY_CONFIRM ? APIERR_POLICY_CONFIRM
-		                                          : APIERR_POLICY_VIOLATION,
-		                &v);
+		reply_violation(
+		    r, verdict == POLICY_CONFIRM ? APIERR_POLICY_CONFIRM : APIERR_POLICY_VIOLATION,
+		    &v);
 		goto out;
 	}
 	if (verdict != POLICY_OK) {

@@ -27,7 +27,7 @@
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A policy file is a few dozen lines; anything larger is not one. */
-#define POLICY_FILE_MAX 65536
+#define POLICY_FILE_MAX    65536
 #define POLICY_DOMAINS_MAX 200
 
 /* The address a value is checked with: any valid mailbox does. */
@@ -273,7 +273,8 @@ static struct json_object *check_body(struct json_object *first, struct json_obj
 		struct json_object *o = json_object_new_object();
 
 		for (size_t l = 0; l < N_ELEMS(layers); l++) {
-			struct json_object *src = layers[l] ? sub(layers[l], setting_objects[i]) : NULL;
+			struct json_object *src =
+			    layers[l] ? sub(layers[l], setting_objects[i]) : NULL;
 
 			if (!src)
 				continue;
@@ -341,8 +342,8 @@ static int each_item(struct pctx *c, const char *key, const char *value,
 			b--;
 		if (b > a) {
 			if ((size_t)(b - a) >= sizeof(buf))
-				return failf(c, key, "an item is longer than %s characters%s", "255",
-				             "");
+				return failf(c, key, "an item is longer than %s characters%s",
+				             "255", "");
 			memcpy(buf, a, (size_t)(b - a));
 			buf[b - a] = '\0';
 			if (!fn(c, key, buf))
@@ -448,7 +449,8 @@ static int on_line(void *user, const char *section, const char *name, const char
 		return 1;
 	case PK_COPY:
 		if ((i = name_index(copy_names, N_ELEMS(copy_names), value)) < 0)
-			return failf(c, name, "\"%.40s\" is not off, allowed or forced%s", value, "");
+			return failf(c, name, "\"%.40s\" is not off, allowed or forced%s", value,
+			             "");
 		c->p->copy_to_me = (enum policy_copy)i;
 		return 1;
 	}
@@ -599,8 +601,7 @@ static bool same_value(struct json_object *a, struct json_object *b)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static enum policy_verdict violate(struct policy_violation *v, enum policy_verdict verdict,
-                                   const char *rule, const char *fmt, const char *a,
-                                   const char *b)
+                                   const char *rule, const char *fmt, const char *a, const char *b)
 {
 	snprintf(v->rule, sizeof(v->rule), "%s", rule);
 	snprintf(v->message, sizeof(v->message), fmt, a, b);
@@ -653,7 +654,8 @@ static enum policy_verdict apply_settings(const struct policy *p, struct json_ob
 			json_object_object_add(ro, k, scalar_copy(lv));
 		}
 		for (size_t h = 0; h < json_object_array_length(hidden); h++) {
-			const char *hk = json_object_get_string(json_object_array_get_idx(hidden, h));
+			const char *hk =
+			    json_object_get_string(json_object_array_get_idx(hidden, h));
 			struct json_object *want = NULL;
 
 			if (json_object_object_get_ex(locked, hk, NULL) ||
@@ -735,7 +737,8 @@ static enum policy_verdict apply_recipients(const struct policy *p, struct json_
 	for (size_t l = 0; l < N_ELEMS(lists); l++) {
 		a = sub(req, lists[l]);
 		for (size_t i = 0; a && i < json_object_array_length(a); i++)
-			if (!domain_allowed(p, json_object_get_string(json_object_array_get_idx(a, i))))
+			if (!domain_allowed(
+			        p, json_object_get_string(json_object_array_get_idx(a, i))))
 				add_field(v, lists[l], i);
 	}
 	if (v->nfields == 0)
@@ -801,8 +804,8 @@ static enum policy_verdict apply_copy(const struct policy *p, struct json_object
 	return POLICY_OK;
 }
 
-enum policy_verdict policy_apply(const struct policy *p, struct json_object *req,
-                                 const char *self, struct policy_violation *v)
+enum policy_verdict policy_apply(const struct policy *p, struct json_object *req, const char *self,
+                                 struct policy_violation *v)
 {
 	enum policy_verdict r;
 

@@ -48,8 +48,7 @@ struct policy;
  * error here; the store treats it as "no policy". */
 struct policy *policy_load(const char *path, char *err, size_t errlen);
 /* The same from text (tests, `name` is used in messages). */
-struct policy *policy_parse_string(const char *text, const char *name, char *err,
-                                   size_t errlen);
+struct policy *policy_parse_string(const char *text, const char *name, char *err, size_t errlen);
 /* The empty policy: nothing locked, hidden or limited beyond jobspec's own
  * rules; copy_to_me allowed. */
 struct policy *policy_none(void);
@@ -91,8 +90,8 @@ struct policy_violation {
  * The self copy is exempt from bcc_allowed, allowed_domains and
  * max_recipients (it is the sender's own copy); jobspec's 50 still counts it.
  */
-enum policy_verdict policy_apply(const struct policy *p, struct json_object *req,
-                                 const char *self, struct policy_violation *v);
+enum policy_verdict policy_apply(const struct policy *p, struct json_object *req, const char *self,
+                                 struct policy_violation *v);
 
 /*
  * The live policy of one program: the file at a path, re-read when it
@@ -105,7 +104,7 @@ struct policy_store {
 	pthread_mutex_t lock;
 	const struct policy *current; /* NULL until a first good load */
 	char *path;
-	time_t checked;               /* CLOCK_MONOTONIC seconds of the last look */
+	time_t checked; /* CLOCK_MONOTONIC seconds of the last look */
 	bool have_sig, bad_logged;
 	dev_t dev;
 	ino_t ino;
@@ -114,7 +113,10 @@ struct policy_store {
 	char error[512]; /* why the file on disk is not the policy in force */
 };
 
-#define POLICY_STORE_INIT {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, false, false, 0, 0, 0, {0, 0}, ""}
+#define POLICY_STORE_INIT                                                                          \
+	{                                                                                          \
+		PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, false, false, 0, 0, 0, {0, 0}, ""        \
+	}
 
 /* Seconds between looks at the file: a change takes effect within this. */
 #define POLICY_CHECK_INTERVAL 2

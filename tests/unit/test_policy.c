@@ -101,14 +101,15 @@ static void test_bad_lines_name_the_line_and_key(void)
 	    {"lock.to = a@b.example\n", "policy.conf:1: lock.to: to is not a field"},
 	    {"# c\n\nmax_recipients = 51\n", "policy.conf:3: max_recipients: \"51\" is not a whole "
 	                                     "number from 1 to 50"},
-	    {"outside_domains = maybe\n", "policy.conf:1: outside_domains: \"maybe\" is not refuse"},
+	    {"outside_domains = maybe\n",
+	     "policy.conf:1: outside_domains: \"maybe\" is not refuse"},
 	    {"copy_to_me = always\n", "policy.conf:1: copy_to_me: \"always\" is not off, allowed"},
 	    {"allowed_domains = example.org, bad_domain\n", "policy.conf:1: allowed_domains: "
 	                                                    "\"bad_domain\" is not a domain"},
 	    {"hide = scan.nothing\n", "policy.conf:1: hide: scan.nothing is not a field"},
 	    {"bcc = no\n", "policy.conf:1: bcc: is not a policy key"},
 	    {"lock.scan.file_name = a\x01b\n", "policy.conf:1: lock.scan.file_name: "
-	                                        "scan.file_name holds a control character"},
+	                                       "scan.file_name holds a control character"},
 	    {"lock.registered.marked = false\nlock.registered.encryption = always_pdf\n",
 	     "policy.conf: the locks and defaults do not combine: registered.encryption"},
 	    {"lock.scan.format = PDF\ndefault.scan.format = PDF\n",
@@ -136,13 +137,15 @@ static void test_lock_refuses_another_value_and_fills_a_missing_one(void)
 	struct json_object *out;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"],\"registered\":{\"encryption\":\"off\"}}",
+	CU_ASSERT_EQUAL(apply(p,
+	                      "{\"to\":[\"a@x.example\"],\"registered\":{\"encryption\":\"off\"}}",
 	                      "me@x.example", &v, NULL),
 	                POLICY_VIOLATION);
 	CU_ASSERT_STRING_EQUAL(v.rule, "lock.registered.encryption");
 	CU_ASSERT_EQUAL(v.nfields, 1);
 	CU_ASSERT_STRING_EQUAL(v.fields[0], "registered.encryption");
-	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"]}", "me@x.example", &v, &out), POLICY_OK);
+	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"]}", "me@x.example", &v, &out),
+	                POLICY_OK);
 	CU_ASSERT_STRING_EQUAL(at(out, "registered", "encryption"), "always_pdf");
 	json_object_put(out);
 	CU_ASSERT_EQUAL(
@@ -163,9 +166,10 @@ static void test_default_fills_only_what_is_missing(void)
 	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"]}", NULL, &v, &out), POLICY_OK);
 	CU_ASSERT_STRING_EQUAL(at(out, "scan", "resolution"), "RES_600X600");
 	json_object_put(out);
-	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"],\"scan\":{\"resolution\":\"RES_150X150\"}}",
-	                      NULL, &v, &out),
-	                POLICY_OK);
+	CU_ASSERT_EQUAL(
+	    apply(p, "{\"to\":[\"a@x.example\"],\"scan\":{\"resolution\":\"RES_150X150\"}}", NULL,
+	          &v, &out),
+	    POLICY_OK);
 	CU_ASSERT_STRING_EQUAL(at(out, "scan", "resolution"), "RES_150X150");
 	json_object_put(out);
 	policy_release(p);
@@ -178,8 +182,8 @@ static void test_hidden_field_keeps_its_value(void)
 	struct policy_violation v;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"],\"scan\":{\"format\":\"TIFF_V6\"}}", NULL,
-	                      &v, NULL),
+	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"],\"scan\":{\"format\":\"TIFF_V6\"}}",
+	                      NULL, &v, NULL),
 	                POLICY_VIOLATION);
 	CU_ASSERT_STRING_EQUAL(v.rule, "hide");
 	CU_ASSERT_STRING_EQUAL(v.fields[0], "scan.format");
@@ -227,9 +231,9 @@ static void test_ask_mode_needs_the_confirmation(void)
 	struct policy_violation v;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@outside.example\",\"b@inside.example\"]}", NULL, &v,
-	                      NULL),
-	                POLICY_CONFIRM);
+	CU_ASSERT_EQUAL(
+	    apply(p, "{\"to\":[\"a@outside.example\",\"b@inside.example\"]}", NULL, &v, NULL),
+	    POLICY_CONFIRM);
 	CU_ASSERT_STRING_EQUAL(v.rule, "allowed_domains");
 	CU_ASSERT_STRING_EQUAL(v.fields[0], "to[0]");
 	CU_ASSERT_EQUAL(apply(p,
@@ -261,7 +265,8 @@ static void test_copy_to_me_adds_the_session_user_only(void)
 {
 	char err[512];
 	struct policy *none = policy_none(), *off = parse("copy_to_me = off\n", err, sizeof(err));
-	struct policy *forced = parse("copy_to_me = forced\nbcc_allowed = false\n", err, sizeof(err));
+	struct policy *forced =
+	    parse("copy_to_me = forced\nbcc_allowed = false\n", err, sizeof(err));
 	struct policy_violation v;
 	struct json_object *out;
 
@@ -272,21 +277,21 @@ static void test_copy_to_me_adds_the_session_user_only(void)
 	                POLICY_OK);
 	CU_ASSERT_EQUAL(bcc_count(out, "me@x.example"), 0);
 	json_object_put(out);
-	CU_ASSERT_EQUAL(apply(none, "{\"to\":[\"a@x.example\"],\"copy_to_me\":true}", "me@x.example",
-	                      &v, &out),
-	                POLICY_OK);
+	CU_ASSERT_EQUAL(
+	    apply(none, "{\"to\":[\"a@x.example\"],\"copy_to_me\":true}", "me@x.example", &v, &out),
+	    POLICY_OK);
 	CU_ASSERT_EQUAL(bcc_count(out, "me@x.example"), 1);
 	json_object_put(out);
 	/* already a recipient: not twice */
-	CU_ASSERT_EQUAL(apply(none, "{\"to\":[\"ME@x.example\"],\"copy_to_me\":true}", "me@x.example",
-	                      &v, &out),
+	CU_ASSERT_EQUAL(apply(none, "{\"to\":[\"ME@x.example\"],\"copy_to_me\":true}",
+	                      "me@x.example", &v, &out),
 	                POLICY_OK);
 	CU_ASSERT_EQUAL(bcc_count(out, "me@x.example"), 0);
 	json_object_put(out);
 	/* off: asking is refused */
-	CU_ASSERT_EQUAL(apply(off, "{\"to\":[\"a@x.example\"],\"copy_to_me\":true}", "me@x.example",
-	                      &v, NULL),
-	                POLICY_VIOLATION);
+	CU_ASSERT_EQUAL(
+	    apply(off, "{\"to\":[\"a@x.example\"],\"copy_to_me\":true}", "me@x.example", &v, NULL),
+	    POLICY_VIOLATION);
 	CU_ASSERT_STRING_EQUAL(v.rule, "copy_to_me");
 	/* forced: added without asking, even with Bcc not allowed; false refused */
 	CU_ASSERT_EQUAL(apply(forced, "{\"to\":[\"a@x.example\"]}", "me@x.example", &v, &out),

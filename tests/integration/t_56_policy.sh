@@ -122,6 +122,20 @@ assert_error "broken file: the last good lock still holds" 400 policy_violation
 assert_true "the api logs the rejected file with line and key" \
 	grep -q '"policy_rejected_kept_last".*policy.conf:1: lock.scan.resolution' "$ROOT/var/log/scanpost-api.log"
 
+# --- scanpostctl policy check: the same reading, before a file is put in place
+check=$ROOT/var/policy-check.conf
+printf 'lock.scan.resolution = RES_999\n' >"$check"
+chmod 644 "$check"
+out=$("$SCANPOSTCTL" -c "$CTL_CONF" policy check "$check" 2>&1)
+assert_eq "policy check of a bad file exits 1" 1 "$?"
+assert_match "it names the file, line and key" 'policy-check.conf:1: lock.scan.resolution: scan.resolution must be one of' "$out"
+printf 'lock.scan.resolution = RES_200X200\nbcc_allowed = false\n' >"$check"
+out=$("$SCANPOSTCTL" -c "$CTL_CONF" policy check "$check" 2>/dev/null)
+assert_eq "policy check of a good file exits 0" 0 "$?"
+assert_eq "it prints what the weblet would be told" "RES_200X200 false" \
+	"$(jq -r '"\(.locked.scan.resolution) \(.bcc_allowed)"' <<<"$out")"
+rm -f "$check"
+
 # --- ask mode: outside recipients need the person's yes
 set_policy 'allowed_domains = example.org
 outside_domains = ask'

@@ -588,6 +588,16 @@ static struct json_object *scalar_copy(struct json_object *v)
 	return json_object_new_string(json_object_get_string(v));
 }
 
+/* A policy's scalar as text, without json_object_get_string on a boolean:
+ * that caches a string inside the shared object, a write other threads
+ * would race with. */
+static const char *scalar_text(struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v) ? "true" : "false";
+	return json_object_get_string(v);
+}
+
 static bool same_value(struct json_object *a, struct json_object *b)
 {
 	if (json_object_get_type(a) != json_object_get_type(b))
@@ -649,7 +659,7 @@ static enum policy_verdict apply_settings(const struct policy *p, struct json_ob
 				add_path(v, name, k);
 				return violate(v, POLICY_VIOLATION, rule,
 				               "%s is set by your administrator to %s", path,
-				               json_object_get_string(lv));
+				               scalar_text(lv));
 			}
 			json_object_object_add(ro, k, scalar_copy(lv));
 		}

@@ -27,7 +27,7 @@
 		var list = p.hidden[group] || [], i;
 		for (i = 0; i < list.length; i++)
 			if (list[i] === key)
-				return locked(group, key) === undefined;
+				return true;
 		return false;
 	}
 
@@ -81,7 +81,8 @@
 		/* 'off', 'allowed' or 'forced' */
 		copyToMe: function () { return p.copy_to_me; },
 		/* The job body's settings object without hidden fields: the
-		 * service gives them their policy value. */
+		 * service gives them their policy value (a lock, a default, or
+		 * jobspec's). */
 		strip: function (group, obj) {
 			var k;
 			for (k in obj)

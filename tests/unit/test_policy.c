@@ -155,6 +155,28 @@ static void test_lock_refuses_another_value_and_fills_a_missing_one(void)
 	policy_release(p);
 }
 
+/* A locked true/false is named as such, and a field both hidden and
+ * locked keeps its lock (sent as itself, or left out). */
+static void test_boolean_lock_and_hidden_lock(void)
+{
+	char err[512];
+	struct policy *p =
+	    parse("lock.registered.marked = true\nhide = registered.marked\n", err, sizeof(err));
+	struct policy_violation v;
+	struct json_object *out;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"],\"registered\":{\"marked\":false}}",
+	                      NULL, &v, NULL),
+	                POLICY_VIOLATION);
+	CU_ASSERT_STRING_EQUAL(v.rule, "lock.registered.marked");
+	CU_ASSERT_PTR_NOT_NULL(strstr(v.message, "set by your administrator to true"));
+	CU_ASSERT_EQUAL(apply(p, "{\"to\":[\"a@x.example\"]}", NULL, &v, &out), POLICY_OK);
+	CU_ASSERT_STRING_EQUAL(at(out, "registered", "marked"), "true");
+	json_object_put(out);
+	policy_release(p);
+}
+
 static void test_default_fills_only_what_is_missing(void)
 {
 	char err[512];
@@ -390,6 +412,7 @@ static CU_TestInfo tests[] = {
     {"bad lines name the line and key", test_bad_lines_name_the_line_and_key},
     {"lock refuses another value, fills a missing one",
      test_lock_refuses_another_value_and_fills_a_missing_one},
+    {"boolean lock, hidden and locked", test_boolean_lock_and_hidden_lock},
     {"default fills only what is missing", test_default_fills_only_what_is_missing},
     {"hidden field keeps its value", test_hidden_field_keeps_its_value},
     {"recipient rules name the addresses", test_recipient_rules_name_the_addresses},

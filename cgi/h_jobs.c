@@ -93,6 +93,8 @@ void h_jobs_create(struct req *r)
 		}
 		goto out;
 	}
+	if (policy_check_job(r, body, len, &js) != 0)
+		goto out;
 	if (uuid_random(id_bin, id) != 0 || sp_random(token, sizeof(token)) != 0 ||
 	    base_url_host(r->cfg->public_base_url, host, sizeof(host)) != 0) {
 		reply_error(r, APIERR_NOT_READY, NULL);

@@ -17,5 +17,6 @@ void h_session_sso_params(struct req *r);
 void h_session_sso_ticket(struct req *r);
 void h_session_get(struct req *r);
 void h_session_delete(struct req *r);
+void h_policy_get(struct req *r);
 
 #endif

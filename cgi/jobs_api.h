@@ -13,4 +13,11 @@ void h_job_submit(struct req *r);
 void h_job_delete(struct req *r);
 void h_scan_upload(struct req *r);
 
+struct jobspec;
+/* The administrator's policy on a job body that jobspec_parse accepted into
+ * js (cgi/h_policy.c): 0 with js replaced by the job as the policy makes it
+ * (locks and defaults filled in, the sender's own copy added), or -1
+ * answered (400 policy_violation, 409 policy_confirmation_required, 503). */
+int policy_check_job(struct req *r, const char *body, size_t len, struct jobspec *js);
+
 #endif

@@ -43,6 +43,7 @@ static const handler_fn dispatch[ROUTE__MAX] = {
     [ROUTE_SESSION_DELETE] = h_session_delete,
     [ROUTE_JOBS_CREATE] = h_jobs_create,
     [ROUTE_JOBS_LIST] = h_jobs_list,
+    [ROUTE_POLICY_GET] = h_policy_get,
     [ROUTE_JOB_GET] = h_job_get,
     [ROUTE_JOB_SUBMIT] = h_job_submit,
     [ROUTE_JOB_DELETE] = h_job_delete,

@@ -51,6 +51,10 @@ static const struct {
     [APIERR_TOO_MANY_JOBS] = {"too_many_open_jobs", 409,
                               "You have as many unfinished jobs as allowed; send or cancel "
                               "one first."},
+    [APIERR_POLICY_VIOLATION] = {"policy_violation", 400,
+                                 "The administrator's policy does not allow this."},
+    [APIERR_POLICY_CONFIRM] = {"policy_confirmation_required", 409,
+                               "The administrator's policy asks you to confirm this."},
     [APIERR_NOT_READY] = {"not_ready", 503, "The service is not ready; try again shortly."},
 };
 

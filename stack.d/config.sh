@@ -49,6 +49,7 @@ sender_retry_base = 1
 large_mail_threshold = 20971520
 failed_retention = 604800
 audit_export_dir = $VAR/audit
+policy_file = $VAR/policy.conf
 key_rotation_period = 86400
 janitor_interval = 30
 sso_socket = $VAR/run/ssod.sock
@@ -63,6 +64,10 @@ sso_ticket_lifetime = 1800
 jobs_open_max = 100
 EOF
 	done
+	# The administrator's policy (README, Admin policy): none in the local
+	# stack; tests write their own and put this back.  Kept when present.
+	[ -f "$VAR/policy.conf" ] || printf '# scanpost policy: nothing locked (README, Admin policy)\n' |
+		write_file 0644 "$VAR/policy.conf"
 }
 
 # scanpostctl of the build the stack starts, as the service user, on var/ctl.conf.

@@ -57,6 +57,10 @@ void ctl_audit_usage(FILE *out);
 int ctl_status(struct ctl *c, int argc, char **argv);
 void ctl_status_usage(FILE *out);
 
+/* policy check [FILE] (ctl_policy.c) */
+int ctl_policy(struct ctl *c, int argc, char **argv);
+void ctl_policy_usage(FILE *out);
+
 /* One line of --help: the syntax and what it does, in two columns. */
 void ctl_usage_line(FILE *out, const char *syntax, const char *doc);
 

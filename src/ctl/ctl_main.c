@@ -106,10 +106,11 @@ static void migrate_usage(FILE *out)
 }
 
 static const struct command commands[] = {
-    {"migrate", cmd_migrate, migrate_usage}, {"keys", ctl_keys, ctl_keys_usage},
-    {"queue", ctl_queue, ctl_queue_usage},   {"sso", ctl_sso, ctl_sso_usage},
-    {"rmail", ctl_rmail, ctl_rmail_usage},   {"retention", ctl_retention, ctl_retention_usage},
-    {"audit", ctl_audit, ctl_audit_usage},   {"status", ctl_status, ctl_status_usage},
+    {"migrate", cmd_migrate, migrate_usage},  {"keys", ctl_keys, ctl_keys_usage},
+    {"queue", ctl_queue, ctl_queue_usage},    {"sso", ctl_sso, ctl_sso_usage},
+    {"rmail", ctl_rmail, ctl_rmail_usage},    {"retention", ctl_retention, ctl_retention_usage},
+    {"audit", ctl_audit, ctl_audit_usage},    {"status", ctl_status, ctl_status_usage},
+    {"policy", ctl_policy, ctl_policy_usage},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -135,6 +135,8 @@ static const struct cfg_key keys[] = {
      "seconds between master key rotations: the backup exposure window", CFG_RELOAD},
     {"janitor_interval", CFG_INT, "30", 1, 3600, S(janitor_interval),
      "seconds between janitor runs (expiry, leases, retention)", CFG_RELOAD},
+    {"policy_file", CFG_STRING, "/etc/scanpost/policy.conf", 0, 0, S(policy_file),
+     "the administrator's policy (README, Admin policy); missing or empty = no policy", CFG_RELOAD},
     {"sso_socket", CFG_STRING, "", 0, 0, S(sso_socket),
      "unix socket of scanpost-ssod; empty = single sign-on off", CFG_RESTART},
     {"sso_keyring", CFG_STRING, "/etc/scanpost/keys/sso", 1, 0, S(sso_keyring),

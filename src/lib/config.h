@@ -57,6 +57,7 @@ struct sp_config {
 	long failed_retention;
 	long key_rotation_period;
 	long janitor_interval;
+	char *policy_file;
 	char *sso_socket;
 	char *sso_keyring;
 	char *sso_idp_certs;

@@ -218,6 +218,11 @@ static const struct key top_keys[] = {
     OBJECT("registered", registered_keys),
     OBJECT("scan", scan_keys),
     OBJECT("device", device_keys),
+    /* The administrator's policy (policy.h): the person asks for a copy to
+     * their own RMail address (the server adds it, never this body), and
+     * confirms recipients outside the allowed domains. */
+    BOOL("copy_to_me", copy_to_me, false),
+    BOOL("confirm_outside_domains", confirm_outside_domains, false),
 };
 
 static char **text_at(struct jobspec *js, const struct key *k)

@@ -106,6 +106,8 @@ struct jobspec {
 		char *file_name; /* as the user typed it; template.c makes it safe */
 	} scan;
 	unsigned choice[JOBSPEC_SETTING__MAX]; /* row index in the setting's table */
+	bool copy_to_me;                       /* policy.h: the server adds the sender */
+	bool confirm_outside_domains;          /* policy.h: outside domains confirmed */
 };
 
 enum jobspec_err {

@@ -143,6 +143,10 @@
 				cb(err, d, s);
 			});
 		},
+		/* 200: the administrator's policy (policy.js). */
+		getPolicy: function (cb) {
+			request('GET', '/api/v1/policy', undefined, cb);
+		},
 		createJob: function (body, cb) {
 			request('POST', '/api/v1/jobs', body, cb);
 		},

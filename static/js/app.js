@@ -117,12 +117,18 @@
 		document.body.appendChild(js);
 	}
 
-	function signedIn(user) {
+	/* The administrator's policy is read first (policy.js): the screens
+	 * are drawn with it.  after: called once the next screen shows. */
+	function signedIn(user, after) {
 		SP.state.user = user;
-		if (diagnostics())
-			openDiagnostics();
-		else
-			go('compose');
+		SP.policy.load(function () {
+			if (diagnostics())
+				openDiagnostics();
+			else
+				go('compose');
+			if (after)
+				after();
+		});
 	}
 
 	/* A 401 from any call: the session ended (idle timeout, sign-out elsewhere). */

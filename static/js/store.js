@@ -9,7 +9,7 @@
 	'use strict';
 
 	var PREFIX = 'scanpost.';
-	var KEYS = ['usernames', 'recipients', 'registered', 'scan'];
+	var KEYS = ['usernames', 'recipients', 'registered', 'scan', 'copy_to_me'];
 	var MAX_USERNAMES = 5;
 	var MAX_RECIPIENTS = 20;
 
@@ -117,6 +117,14 @@
 		rememberSettings: function (registered, scan) {
 			write('registered', registered);
 			write('scan', scan);
+		},
+		/* "Send a copy to me" (options.js): true, false, or null (never set). */
+		copyToMe: function () {
+			var v = read('copy_to_me');
+			return v === true || v === false ? v : null;
+		},
+		rememberCopyToMe: function (on) {
+			write('copy_to_me', on === true);
 		},
 		/* The current printer user's entries only. */
 		forget: function () {

@@ -79,7 +79,8 @@
 	 * Each error names the wrong address, as the API would.
 	 */
 	function recipients(typed) {
-		var names = ['to', 'cc', 'bcc'], seen = {}, total = 0;
+		var names = ['to', 'cc', 'bcc'], seen = {}, total = 0, pol = SP.policy;
+		var max = pol ? pol.maxRecipients() : MAX_RECIPIENTS, out1;
 		var out = { lists: {}, errors: {}, ok: true };
 		var n, i, list, why, key;
 		for (n = 0; n < names.length; n++) {
@@ -98,11 +99,19 @@
 					names[n].substring(1);
 			}
 			total += list.length;
+			/* The administrator's rules (policy.js); the service applies them too. */
+			out1 = pol && !pol.ask() ? pol.outside(list) : [];
+			if (!out.errors[names[n]] && out1.length)
+				out.errors[names[n]] = '"' + out1[0] + '" is outside the domains your ' +
+					'administrator allows (' + pol.domains() + ').';
+			if (!out.errors[names[n]] && names[n] === 'bcc' && list.length &&
+			    pol && !pol.bccAllowed())
+				out.errors.bcc = 'Your administrator does not allow Bcc.';
 		}
 		if (!out.errors.to && out.lists.to.length === 0)
 			out.errors.to = 'Add at least one recipient.';
-		if (!out.errors.to && total > MAX_RECIPIENTS)
-			out.errors.to = 'At most ' + MAX_RECIPIENTS + ' recipients in all.';
+		if (!out.errors.to && total > max)
+			out.errors.to = 'At most ' + max + ' recipients in all.';
 		for (n = 0; n < names.length; n++)
 			if (out.errors[names[n]])
 				out.ok = false;

@@ -55,10 +55,14 @@ const ON_DEMAND = ['js/screens/diagnostics.js', 'css/diagnostics.css'];
  * rules taken from RPost's add-on (settings.js, options.js) brought a visit
  * to 105.5 KB when both met (38 KB gzipped); cutting the comments that
  * cite those sources would have bought the rest at the reader's expense.
+ * Raised to 118 KB for issue 12: the administrator's policy in the weblet
+ * (policy.js; locked fields read-only, hidden fields, presets, the allowed
+ * domains and the outside-domain question, Bcc and the recipient cap, copy
+ * to myself) brought a visit to 115.7 KB.
  */
-const VISIT_BUDGET = 110 * 1024;
+const VISIT_BUDGET = 118 * 1024;
 
-test('a visit loads at most 110 KB before compression; diagnostics at most 12 KB more', () => {
+test('a visit loads at most 118 KB before compression; diagnostics at most 12 KB more', () => {
 	const all = files(STATIC).filter((f) => !/\.(png|jpe?g|svg|ico|woff2?)$/.test(f));
 	const size = (list) => list.reduce((n, f) => n + fs.statSync(f).size, 0);
 	const onDemand = all.filter((f) => ON_DEMAND.includes(path.relative(STATIC, f)));

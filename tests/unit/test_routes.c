@@ -42,6 +42,12 @@ static void test_job_id_is_captured(void)
 	CU_ASSERT_STRING_EQUAL(params[0], "abc");
 }
 
+static void test_policy_is_read_signed_in(void)
+{
+	CU_ASSERT_EQUAL(find("GET", "/api/v1/policy"), ROUTE_POLICY_GET);
+	CU_ASSERT_EQUAL(route_by_id(ROUTE_POLICY_GET)->flags, ROUTE_NEEDS_SESSION);
+}
+
 static void test_scan_upload_captures_job_and_token(void)
 {
 	CU_ASSERT_EQUAL(find("POST", "/scan/J1/T_2-x"), ROUTE_SCAN_UPLOAD);
@@ -99,6 +105,7 @@ static CU_TestInfo tests[] = {
     {"every route found by its own id", test_every_route_is_found_by_its_own_id},
     {"session routes by method", test_session_routes_by_method},
     {"job id captured", test_job_id_is_captured},
+    {"policy is read signed in", test_policy_is_read_signed_in},
     {"scan upload captures job and token", test_scan_upload_captures_job_and_token},
     {"wrong method 405, unknown path 404", test_wrong_method_is_405_unknown_path_404},
     {"captures refuse odd characters and length", test_captures_refuse_odd_characters_and_length},

@@ -80,6 +80,7 @@
 		d.bcc = $('compose-bcc').value;
 		d.subject = $('compose-subject').value;
 		d.body = $('compose-body').value;
+		d.confirmOutside = false; /* asked again for what is now there */
 	}
 
 	SP.screens = SP.screens || {};
@@ -109,7 +110,8 @@
 			var d = SP.state.draft;
 			$('compose-to').value = d.to;
 			$('compose-cc').value = d.cc;
-			$('compose-bcc').value = d.bcc;
+			$('compose-bcc').value = SP.policy.bccAllowed() ? d.bcc : '';
+			ui.show($('compose-bcc').parentNode, SP.policy.bccAllowed());
 			$('compose-subject').value = d.subject;
 			$('compose-body').value = d.body;
 			touched = {};

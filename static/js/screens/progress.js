@@ -87,15 +87,23 @@
 		ui.text($('progress-title'), s);
 	}
 
+	/* Hidden fields are left out (the service gives them their policy
+	 * value); the copy to me is asked for, the service adds the address. */
 	function jobBody() {
-		var d = SP.state.draft, r = SP.validate.recipients(d);
-		return {
+		var d = SP.state.draft, r = SP.validate.recipients(d), st = SP.settings;
+		var b = {
 			to: r.lists.to, cc: r.lists.cc, bcc: r.lists.bcc,
 			subject: d.subject, body: d.body,
-			registered: SP.settings.toJson(SP.settings.registered, SP.state.registered),
-			scan: SP.settings.toJson(SP.settings.scan, SP.state.scan),
+			registered: SP.policy.strip('registered',
+						    st.toJson(st.registered, SP.state.registered)),
+			scan: SP.policy.strip('scan', st.toJson(st.scan, SP.state.scan)),
 			device: SP.device.jobDevice()
 		};
+		if (SP.policy.copyToMe() !== 'off')
+			b.copy_to_me = SP.state.copyToMe === true;
+		if (d.confirmOutside)
+			b.confirm_outside_domains = true;
+		return b;
 	}
 
 	/* DeleteTemplate after every scan, whatever happened (fire and forget). */

@@ -22,10 +22,11 @@
 			   el('dl', {}, rows)]);
 	}
 
-	function settingRows(fields, values) {
+	function settingRows(group, fields, values) {
 		var rows = [], i;
 		for (i = 0; i < fields.length; i++)
-			if (SP.settings.applies(fields[i], values))
+			if (SP.settings.applies(fields[i], values) &&
+			    !SP.policy.hidden(group, fields[i].key))
 				rows.push(row(fields[i].label,
 					      SP.settings.label(fields[i], values[fields[i].key])));
 		return rows;
@@ -43,22 +44,59 @@
 							      : d.body));
 		ui.clear(body);
 		body.appendChild(part('Message', 'compose', msg));
-		body.appendChild(part('Registered email', 'registered',
-				      settingRows(SP.settings.registered, SP.state.registered)));
+		var reg = settingRows('registered', SP.settings.registered, SP.state.registered);
+		if (SP.state.copyToMe)
+			reg.push(row('Copy to me', SP.state.user + ' (Bcc)'));
+		body.appendChild(part('Registered email', 'registered', reg));
 		body.appendChild(part('Scan settings', 'scan',
-				      settingRows(SP.settings.scan, SP.state.scan)));
+				      settingRows('scan', SP.settings.scan, SP.state.scan)));
+	}
+
+	function send() {
+		SP.app.go('progress');
+		SP.screens.progress.start();
+	}
+
+	/* Ask mode (policy.js): recipients outside the allowed domains are
+	 * sent only once the person says so; the service wants that answer. */
+	function confirmOutside(list) {
+		var box = $('review-confirm'), yes, no;
+		ui.clear(box);
+		yes = el('button', { type: 'button', className: 'primary' }, ['Send anyway']);
+		no = el('button', { type: 'button', className: 'secondary' }, ['Change recipients']);
+		ui.on(yes, 'click', function () {
+			SP.state.draft.confirmOutside = true;
+			ui.show(box, false);
+			send();
+		});
+		ui.on(no, 'click', function () {
+			ui.show(box, false);
+			SP.app.go('compose');
+		});
+		box.appendChild(el('p', { id: 'review-confirm-text' },
+			[list.join(', ') + (list.length > 1 ? ' are' : ' is') +
+			 ' outside your organization (' + SP.policy.domains() + '). Send anyway?']));
+		box.appendChild(el('div', { className: 'choices' }, [yes, no]));
+		ui.show(box, true);
+		no.focus();
 	}
 
 	SP.screens = SP.screens || {};
 	SP.screens.review = {
 		id: 'screen-review',
-		enter: render,
+		enter: function () {
+			ui.show($('review-confirm'), false);
+			render();
+		},
 		footer: function () {
 			return {
 				back: { label: 'Back', fn: function () { SP.app.go('scan'); } },
 				next: { label: 'Scan and send', fn: function () {
-					SP.app.go('progress');
-					SP.screens.progress.start();
+					var d = SP.state.draft, r = SP.validate.recipients(d);
+					var out = SP.policy.outside(r.lists.to.concat(r.lists.cc, r.lists.bcc));
+					if (out.length && SP.policy.ask() && !d.confirmOutside)
+						return confirmOutside(out);
+					send();
 				} },
 				step: 'Step 4 of 4 · Review'
 			};

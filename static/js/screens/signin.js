@@ -84,9 +84,9 @@
 			SP.store.rememberUsername(data.user || user);
 			SP.sso.afterSignIn(remember, data, function (note) {
 				SP.app.busy(false);
-				SP.app.signedIn(data.user || user);
-				if (note)
+				SP.app.signedIn(data.user || user, note ? function () {
 					SP.account.notify(note);
+				} : null);
 			});
 		});
 	}

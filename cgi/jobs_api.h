@@ -12,6 +12,8 @@ void h_job_get(struct req *r);
 void h_job_submit(struct req *r);
 void h_job_delete(struct req *r);
 void h_scan_upload(struct req *r);
+/* GET /api/v1/jobs/{id}/preview: page images of an uploaded job (h_preview.c). */
+void h_job_preview(struct req *r);
 
 /* Counts scanned bytes stored, for /metrics. */
 void metrics_upload_bytes(unsigned long long n);

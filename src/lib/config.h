@@ -55,6 +55,12 @@ struct sp_config {
 	char *sso_security_token_key;
 	long sso_assertion_max_age;
 	long sso_ticket_lifetime;
+	char *preview;
+	char *preview_renderer;
+	long preview_timeout;
+	long preview_memory_mb;
+	long preview_max_bytes;
+	long preview_concurrency;
 };
 
 /* Fills cfg with the defaults, then the file (when path is not NULL), then

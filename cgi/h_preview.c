@@ -76,8 +76,8 @@ enum render_fail {
 };
 
 static const char *const fail_names[] = {
-    [RF_NONE] = "none",         [RF_SPAWN] = "spawn_failed",  [RF_DOCUMENT] = "document_error",
-    [RF_TIMEOUT] = "timeout",   [RF_OVERSIZE] = "oversize",   [RF_DIED] = "renderer_died",
+    [RF_NONE] = "none",           [RF_SPAWN] = "spawn_failed", [RF_DOCUMENT] = "document_error",
+    [RF_TIMEOUT] = "timeout",     [RF_OVERSIZE] = "oversize",  [RF_DIED] = "renderer_died",
     [RF_MALFORMED] = "malformed", [RF_REFUSED] = "refused",
 };
 
@@ -95,15 +95,17 @@ static long ms_left(const struct timespec *deadline)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	long ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	long ms =
+	    (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
 	return ms < 0 ? 0 : ms;
 }
 
 static pid_t renderer_start(const struct render_job *j, int *to_child, int *from_child)
 {
 	char cpu[24], mem[24], max[24], pages[8];
-	char *argv[] = {j->cfg->preview_renderer, "--cpu", cpu, "--memory-mb", mem,
-	                "--max-bytes", max, "--render-pages", pages, NULL};
+	char *argv[] = {
+	    j->cfg->preview_renderer, "--cpu", cpu, "--memory-mb", mem, "--max-bytes", max,
+	    "--render-pages",         pages,   NULL};
 	char *envp[] = {NULL}; /* nothing of ours: no config, no paths, no locale */
 	int in[2] = {-1, -1}, out[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
@@ -226,7 +228,8 @@ static enum render_fail render_file(struct render_job *j)
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLERR | POLLHUP)) {
-			ssize_t r = read(from, j->out + j->out_len, PREVIEW_OUT_MAX + 1 - j->out_len);
+			ssize_t r =
+			    read(from, j->out + j->out_len, PREVIEW_OUT_MAX + 1 - j->out_len);
 			if (r > 0) {
 				j->out_len += (size_t)r;
 				if (j->out_len > PREVIEW_OUT_MAX) {
@@ -278,7 +281,8 @@ static void add_images(struct json_object *images, const struct preview_result *
 		json_object_object_add(o, "file", json_object_new_int(file));
 		json_object_object_add(o, "page", json_object_new_int((int)p->index + 1));
 		json_object_object_add(o, "width_mm", json_object_new_double(p->width_hmm / 100.0));
-		json_object_object_add(o, "height_mm", json_object_new_double(p->height_hmm / 100.0));
+		json_object_object_add(o, "height_mm",
+		                       json_object_new_double(p->height_hmm / 100.0));
 		json_object_object_add(o, "width", json_object_new_int((int)p->px_w));
 		json_object_object_add(o, "height", json_object_new_int((int)p->px_h));
 		json_object_object_add(o, "png", json_object_new_string(b64));
@@ -300,8 +304,9 @@ static void reply_not_ready_job(struct req *r)
 	else if (rc > 0)
 		reply_error(r, APIERR_NOT_FOUND, "No such job.");
 	else
-		reply_error(r, APIERR_WRONG_STATE, "Only a scanned job that is not yet sent "
-		                                   "can be previewed.");
+		reply_error(r, APIERR_WRONG_STATE,
+		            "Only a scanned job that is not yet sent "
+		            "can be previewed.");
 }
 
 static void reply_busy(struct req *r)
@@ -425,7 +430,8 @@ void h_job_preview(struct req *r)
 	}
 	json_object_object_add(o, "pages", json_object_new_int64((int64_t)pages));
 	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)bytes));
-	json_object_object_add(o, "more_pages", json_object_new_boolean(pages > (uint64_t)rendered));
+	json_object_object_add(o, "more_pages",
+	                       json_object_new_boolean(pages > (uint64_t)rendered));
 	sp_log(LOG_INFO, "preview_made", "job_id", r->params[0], "%files", LOG_NUM(nfiles),
 	       "%pages", LOG_NUM(pages), NULL);
 	reply_json(r, 200, o, NULL);

@@ -127,15 +127,13 @@ static const struct cfg_key keys[] = {
     {"preview_renderer", CFG_STRING, SCANPOST_PREVIEW_PATH, 1, 0, S(preview_renderer),
      "path of scanpost-preview, the sandboxed page renderer the api starts", CFG_RELOAD},
     {"preview_timeout", CFG_INT, "10", 1, 300, S(preview_timeout),
-     "seconds a renderer may run (wall clock, and its CPU limit) before it is killed",
-     CFG_RELOAD},
+     "seconds a renderer may run (wall clock, and its CPU limit) before it is killed", CFG_RELOAD},
     {"preview_memory_mb", CFG_INT, "768", 128, 65536, S(preview_memory_mb),
      "address space of one renderer in MiB (its RLIMIT_AS)", CFG_RELOAD},
     {"preview_max_bytes", CFG_INT, "134217728", 1024, 4294967296L, S(preview_max_bytes),
      "largest scanned file that is previewed; larger ones get \"no preview\"", CFG_RELOAD},
     {"preview_concurrency", CFG_INT, "2", 1, 64, S(preview_concurrency),
-     "renderers one scanpost-api runs at once; more previews get 503 with Retry-After",
-     CFG_RELOAD},
+     "renderers one scanpost-api runs at once; more previews get 503 with Retry-After", CFG_RELOAD},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

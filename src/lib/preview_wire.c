@@ -109,8 +109,8 @@ enum preview_parse preview_wire_parse(const uint8_t *buf, size_t len, struct pre
 	}
 }
 
-static int put_record(preview_put_fn put, void *arg, uint8_t type, const uint8_t *head,
-                      size_t hlen, const void *rest, size_t rlen)
+static int put_record(preview_put_fn put, void *arg, uint8_t type, const uint8_t *head, size_t hlen,
+                      const void *rest, size_t rlen)
 {
 	uint8_t h[5];
 

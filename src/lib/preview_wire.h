@@ -27,14 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PREVIEW_MAGIC      "SPV1"
-#define PREVIEW_MAGIC_LEN  4
-#define PREVIEW_MAX_PAGES  8      /* pages rendered per file; the rest are counted */
-#define PREVIEW_THUMB_MAX  256    /* longest side of a page image, pixels */
-#define PREVIEW_PNG_MAX    262144 /* bytes of one page image */
-#define PREVIEW_OUT_MAX    (PREVIEW_MAGIC_LEN + 3 * 9 + PREVIEW_MAX_PAGES * (5 + 20 + PREVIEW_PNG_MAX))
-#define PREVIEW_PAGES_MAX  100000 /* a page count above this is not believed */
-#define PREVIEW_PAGE_HDR   20     /* the five numbers before a page's PNG */
+#define PREVIEW_MAGIC     "SPV1"
+#define PREVIEW_MAGIC_LEN 4
+#define PREVIEW_MAX_PAGES 8      /* pages rendered per file; the rest are counted */
+#define PREVIEW_THUMB_MAX 256    /* longest side of a page image, pixels */
+#define PREVIEW_PNG_MAX   262144 /* bytes of one page image */
+#define PREVIEW_OUT_MAX   (PREVIEW_MAGIC_LEN + 3 * 9 + PREVIEW_MAX_PAGES * (5 + 20 + PREVIEW_PNG_MAX))
+#define PREVIEW_PAGES_MAX 100000 /* a page count above this is not believed */
+#define PREVIEW_PAGE_HDR  20     /* the five numbers before a page's PNG */
 
 enum preview_status {
 	PREVIEW_OK = 0,

@@ -34,10 +34,9 @@ int render_out_put(void *arg, const void *bytes, size_t len)
 enum doc_kind render_sniff(const uint8_t *doc, size_t len)
 {
 	/* TIFF 6.0, section 2: "II*\0" or "MM\0*" (BigTIFF: 43 for 42). */
-	if (len >= 4 && ((doc[0] == 'I' && doc[1] == 'I' && (doc[2] == 42 || doc[2] == 43) &&
-	                  doc[3] == 0) ||
-	                 (doc[0] == 'M' && doc[1] == 'M' && doc[2] == 0 &&
-	                  (doc[3] == 42 || doc[3] == 43))))
+	if (len >= 4 &&
+	    ((doc[0] == 'I' && doc[1] == 'I' && (doc[2] == 42 || doc[2] == 43) && doc[3] == 0) ||
+	     (doc[0] == 'M' && doc[1] == 'M' && doc[2] == 0 && (doc[3] == 42 || doc[3] == 43))))
 		return DOC_TIFF;
 	/* ISO 32000-1, 7.5.2: the header "%PDF-"; readers accept it within
 	 * the first 1024 bytes. */
@@ -79,8 +78,8 @@ static uint32_t hmm_clamp(double v)
 }
 
 /* Writes surface as the 'P' record of page index. */
-static enum preview_status page_emit(cairo_surface_t *s, uint32_t index, double w_hmm,
-                                     double h_hmm, struct render_out *out)
+static enum preview_status page_emit(cairo_surface_t *s, uint32_t index, double w_hmm, double h_hmm,
+                                     struct render_out *out)
 {
 	struct png_buf *png = malloc(sizeof(*png));
 	enum preview_status st = PREVIEW_INTERNAL;
@@ -99,7 +98,8 @@ static enum preview_status page_emit(cairo_surface_t *s, uint32_t index, double 
 		    .png = png->data,
 		    .png_len = png->len,
 		};
-		st = preview_wire_page(render_out_put, out, &p) == 0 ? PREVIEW_OK : PREVIEW_INTERNAL;
+		st =
+		    preview_wire_page(render_out_put, out, &p) == 0 ? PREVIEW_OK : PREVIEW_INTERNAL;
 	}
 	free(png);
 	return st;
@@ -173,7 +173,6 @@ enum preview_status render_pdf(const uint8_t *doc, size_t len, int max_pages,
 {
 	return pdf_pages(doc, len, max_pages, out, 0);
 }
-
 
 /* libtiff reads the document through these (TIFFClientOpen). */
 struct mem_file {
@@ -381,7 +380,8 @@ static size_t warm_up_pdf(char *buf, size_t cap)
 	for (size_t i = 0; i < 5; i++)
 		n += (size_t)snprintf(buf + n, cap - n, "%010zu 00000 n \n", off[i]);
 	n += (size_t)snprintf(buf + n, cap - n,
-	                      "trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", off[5]);
+	                      "trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+	                      off[5]);
 	return n < cap ? n : 0;
 }
 

@@ -30,27 +30,50 @@ int sandbox_limits_apply(const struct sandbox_limits *l)
 /* Calls that rendering never makes and that would reach outside the
  * process: a hostile file that gets this far is stopped at once. */
 static const int killed[] = {
-    SCMP_SYS(execve),  SCMP_SYS(execveat),   SCMP_SYS(fork),       SCMP_SYS(vfork),
-    SCMP_SYS(clone),   SCMP_SYS(clone3),     SCMP_SYS(socket),     SCMP_SYS(socketpair),
-    SCMP_SYS(connect), SCMP_SYS(bind),       SCMP_SYS(listen),     SCMP_SYS(accept),
-    SCMP_SYS(accept4), SCMP_SYS(sendto),     SCMP_SYS(sendmsg),    SCMP_SYS(recvfrom),
-    SCMP_SYS(recvmsg), SCMP_SYS(ptrace),     SCMP_SYS(kill),       SCMP_SYS(tgkill),
-    SCMP_SYS(setrlimit), SCMP_SYS(prlimit64), SCMP_SYS(process_vm_readv),
+    SCMP_SYS(execve),
+    SCMP_SYS(execveat),
+    SCMP_SYS(fork),
+    SCMP_SYS(vfork),
+    SCMP_SYS(clone),
+    SCMP_SYS(clone3),
+    SCMP_SYS(socket),
+    SCMP_SYS(socketpair),
+    SCMP_SYS(connect),
+    SCMP_SYS(bind),
+    SCMP_SYS(listen),
+    SCMP_SYS(accept),
+    SCMP_SYS(accept4),
+    SCMP_SYS(sendto),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(recvfrom),
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(ptrace),
+    SCMP_SYS(kill),
+    SCMP_SYS(tgkill),
+    SCMP_SYS(setrlimit),
+    SCMP_SYS(prlimit64),
+    SCMP_SYS(process_vm_readv),
     SCMP_SYS(process_vm_writev),
 };
 
 /* What rendering from memory to memory needs. */
 static const int allowed[] = {
-    SCMP_SYS(close),         SCMP_SYS(munmap),       SCMP_SYS(mremap),
-    SCMP_SYS(brk),           SCMP_SYS(madvise),      SCMP_SYS(futex),
-    SCMP_SYS(exit),          SCMP_SYS(exit_group),   SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(rt_sigprocmask), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
-    SCMP_SYS(gettimeofday),  SCMP_SYS(getrandom),    SCMP_SYS(getpid),
-    SCMP_SYS(gettid),        SCMP_SYS(sched_yield),
+    SCMP_SYS(close),         SCMP_SYS(munmap),
+    SCMP_SYS(mremap),        SCMP_SYS(brk),
+    SCMP_SYS(madvise),       SCMP_SYS(futex),
+    SCMP_SYS(exit),          SCMP_SYS(exit_group),
+    SCMP_SYS(rt_sigreturn),  SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
+    SCMP_SYS(gettimeofday),  SCMP_SYS(getrandom),
+    SCMP_SYS(getpid),        SCMP_SYS(gettid),
+    SCMP_SYS(sched_yield),
 };
 
 static const int no_files[] = {
-    SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(creat),
+    SCMP_SYS(open),
+    SCMP_SYS(openat),
+    SCMP_SYS(openat2),
+    SCMP_SYS(creat),
 };
 
 int sandbox_lock(void)

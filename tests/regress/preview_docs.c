@@ -115,14 +115,15 @@ uint8_t *doc_pdf_pages(int n, double w, double h, size_t *len)
 		int cl;
 
 		putf(&kids, "%d 0 R ", 3 + 2 * i);
-		snprintf(buf, sizeof(buf),
-		         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents %d 0 R >>",
-		         w, h, 4 + 2 * i);
+		snprintf(
+		    buf, sizeof(buf),
+		    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents %d 0 R >>", w,
+		    h, 4 + 2 * i);
 		objs[2 + 2 * i] = text(buf);
 		/* A frame and a filled block whose height tells the page apart. */
 		cl = snprintf(content, sizeof(content),
-		              "4 w 20 20 %.2f %.2f re S 0.2 0.3 0.8 rg 40 40 %.2f %.2f re f", w - 40,
-		              h - 40, w / 3, (h - 80) * (i + 1) / (n + 1));
+		              "4 w 20 20 %.2f %.2f re S 0.2 0.3 0.8 rg 40 40 %.2f %.2f re f",
+		              w - 40, h - 40, w / 3, (h - 80) * (i + 1) / (n + 1));
 		snprintf(buf, sizeof(buf), "<< /Length %d >>\nstream\n%s\nendstream", cl + 1,
 		         content);
 		objs[3 + 2 * i] = text(buf);
@@ -156,13 +157,14 @@ uint8_t *doc_pdf_nested_forms(int levels, size_t *len)
 	               " /Resources << /XObject << /X 5 0 R >> >> >>");
 	objs[3] = text("<< /Length 7 >>\nstream\n/X Do\n\nendstream");
 	for (int l = 0; l < levels; l++) {
-		const char *body = l + 1 < levels
-		                       ? "/X Do /X Do /X Do /X Do /X Do /X Do /X Do /X Do /X Do /X Do"
-		                       : "0 0 m 595 842 l S";
+		const char *body =
+		    l + 1 < levels ? "/X Do /X Do /X Do /X Do /X Do /X Do /X Do /X Do /X Do /X Do"
+		                   : "0 0 m 595 842 l S";
 		char res[80] = "";
 
 		if (l + 1 < levels)
-			snprintf(res, sizeof(res), "/Resources << /XObject << /X %d 0 R >> >>", 6 + l);
+			snprintf(res, sizeof(res), "/Resources << /XObject << /X %d 0 R >> >>",
+			         6 + l);
 		snprintf(buf, sizeof(buf),
 		         "<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] %s /Length %zu >>\n"
 		         "stream\n%s\nendstream",
@@ -276,18 +278,18 @@ static void tiff_ifd(struct out *o, unsigned w, unsigned h, unsigned spp, unsign
                      uint32_t data_off, uint32_t data_len, uint32_t res_off, uint32_t next)
 {
 	le16(o, spp == 3 ? 11 : 10);
-	entry(o, 256, 4, w);                    /* ImageWidth */
-	entry(o, 257, 4, h);                    /* ImageLength */
-	entry(o, 258, 3, 8);                    /* BitsPerSample (8 for every sample) */
-	entry(o, 259, 3, compression);          /* Compression */
-	entry(o, 262, 3, spp == 3 ? 2 : 1);     /* Photometric: RGB / BlackIsZero */
-	entry(o, 273, 4, data_off);             /* StripOffsets */
+	entry(o, 256, 4, w);                /* ImageWidth */
+	entry(o, 257, 4, h);                /* ImageLength */
+	entry(o, 258, 3, 8);                /* BitsPerSample (8 for every sample) */
+	entry(o, 259, 3, compression);      /* Compression */
+	entry(o, 262, 3, spp == 3 ? 2 : 1); /* Photometric: RGB / BlackIsZero */
+	entry(o, 273, 4, data_off);         /* StripOffsets */
 	if (spp == 3)
-		entry(o, 277, 3, 3);            /* SamplesPerPixel */
-	entry(o, 278, 4, h);                    /* RowsPerStrip: one strip */
-	entry(o, 279, 4, data_len);             /* StripByteCounts */
-	entry(o, 282, 5, res_off);              /* XResolution */
-	entry(o, 283, 5, res_off);              /* YResolution */
+		entry(o, 277, 3, 3); /* SamplesPerPixel */
+	entry(o, 278, 4, h);         /* RowsPerStrip: one strip */
+	entry(o, 279, 4, data_len);  /* StripByteCounts */
+	entry(o, 282, 5, res_off);   /* XResolution */
+	entry(o, 283, 5, res_off);   /* YResolution */
 	le32(o, next);
 }
 

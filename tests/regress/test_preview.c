@@ -139,7 +139,8 @@ static void put_file(const char *upload, const char *name, const void *doc, size
 	CU_ASSERT_EQUAL_FATAL(fcgi_finish(q, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	if (a.status != 200)
-		printf(" [PutFile %s: %d %.*s]", name, a.status, (int)a.body_len, a.body ? a.body : "");
+		printf(" [PutFile %s: %d %.*s]", name, a.status, (int)a.body_len,
+		       a.body ? a.body : "");
 	fcgi_answer_free(&a);
 }
 
@@ -213,9 +214,11 @@ static void check_images(struct json_object *images, int want)
 		CU_ASSERT_FATAL(json_object_object_get_ex(im, "page", &v));
 		CU_ASSERT_EQUAL(json_object_get_int(v), i + 1);
 		CU_ASSERT_FATAL(json_object_object_get_ex(im, "width", &v));
-		CU_ASSERT(json_object_get_int(v) >= 1 && json_object_get_int(v) <= PREVIEW_THUMB_MAX);
+		CU_ASSERT(json_object_get_int(v) >= 1 &&
+		          json_object_get_int(v) <= PREVIEW_THUMB_MAX);
 		CU_ASSERT_FATAL(json_object_object_get_ex(im, "height", &v));
-		CU_ASSERT(json_object_get_int(v) >= 1 && json_object_get_int(v) <= PREVIEW_THUMB_MAX);
+		CU_ASSERT(json_object_get_int(v) >= 1 &&
+		          json_object_get_int(v) <= PREVIEW_THUMB_MAX);
 		CU_ASSERT_FATAL(json_object_object_get_ex(im, "png", &v));
 		b64 = json_object_get_string(v);
 		png = malloc(strlen(b64));

@@ -116,17 +116,17 @@ static void test_a_page_out_of_bounds_is_malformed(void)
 		uint32_t index, px_w, px_h;
 		uint32_t pages;
 	} bad[] = {
-	    {1, 10, 10, 1},                     /* index at the page count */
-	    {0, 0, 10, 1},                      /* no width */
-	    {0, PREVIEW_THUMB_MAX + 1, 10, 1},  /* over the box */
+	    {1, 10, 10, 1},                    /* index at the page count */
+	    {0, 0, 10, 1},                     /* no width */
+	    {0, PREVIEW_THUMB_MAX + 1, 10, 1}, /* over the box */
 	    {0, 10, PREVIEW_THUMB_MAX + 1, 1},
 	};
 	struct preview_result r;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct buf *o = calloc(1, sizeof(*o));
-		struct preview_page p = {bad[i].index, 1, 1, bad[i].px_w, bad[i].px_h, png8,
-		                         sizeof(png8)};
+		struct preview_page p = {bad[i].index, 1,    1,           bad[i].px_w,
+		                         bad[i].px_h,  png8, sizeof(png8)};
 		preview_wire_magic(put, o);
 		preview_wire_pages(put, o, bad[i].pages);
 		preview_wire_page(put, o, &p);

@@ -3,7 +3,8 @@
  * job, before it is submitted (README, "Preview before sending").
  *
  * The document is read and decrypted here through the same docstore
- * reader the sender uses (docr_open / docr_read) and streamed, a chunk at
+ * reader the sender uses (docr_open_preview / docr_read: only the owner's
+ * job before its submit, sql/011) and streamed, a chunk at
  * a time, into a scanpost-preview process that holds no key and no
  * database connection and has sandboxed itself (src/preview/).  Its answer
  * (src/lib/preview_wire.h) is parsed against fixed bounds; anything wrong
@@ -389,8 +390,8 @@ void h_job_preview(struct req *r)
 			why = preview_status_name(PREVIEW_TOO_LARGE);
 			break;
 		}
-		rc = docr_open(r->w->db, keycache_get(&r->w->doc_keys), r->params[0], job_bin,
-		               files[i].file_no, &j.reader);
+		rc = docr_open_preview(r->w->db, keycache_get(&r->w->doc_keys), r->params[0],
+		                       job_bin, files[i].file_no, r->session.user, &j.reader);
 		if (rc != 0) {
 			sp_log(LOG_ERROR, "preview_open_failed", "job_id", r->params[0], "%code",
 			       LOG_NUM(rc), NULL);

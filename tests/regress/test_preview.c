@@ -34,6 +34,11 @@
 
 static char cookie[200], csrf[100];
 
+/* Fails (division by zero) unless the first chunk of job $1's first file
+ * is given out to owner $2 by sql/011's function. */
+#define CHUNK_THERE                                                                                \
+	"SELECT 1 / (SELECT count(*)::int FROM scanpost.preview_chunk($1::uuid, $2, 0, 0))"
+
 static int call(const char *method, const char *path, const char *json, struct fcgi_answer *a)
 {
 	char ck[256], cs[160], cl[48];
@@ -276,6 +281,11 @@ static void test_a_pdf_shows_its_first_pages_and_counts_them_all(void)
 	CU_ASSERT(json_long(img0, "width") < PREVIEW_THUMB_MAX);
 	json_object_put(o);
 	fcgi_answer_free(&a);
+	/* As the api role, the document is readable through sql/011 before
+	 * the submit, for its owner only. */
+	CU_ASSERT_EQUAL(regress_exec_as("scanpost_api", CHUNK_THERE, id, USER, NULL), 0);
+	CU_ASSERT_NOT_EQUAL(
+	    regress_exec_as("scanpost_api", CHUNK_THERE, id, "eve@example.org", NULL), 0);
 	/* The preview changed nothing: the job is still there to submit. */
 	{
 		char path[120], got[40];
@@ -285,10 +295,12 @@ static void test_a_pdf_shows_its_first_pages_and_counts_them_all(void)
 		CU_ASSERT_STRING_EQUAL(json_str(&a, "state", got, sizeof(got)), "queued");
 		fcgi_answer_free(&a);
 	}
-	/* Once queued, there is no preview any more. */
+	/* Once queued, there is no preview any more, and the api role can no
+	 * longer read the document at all. */
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, NULL), 0);
 	CU_ASSERT_EQUAL(a.status, 409);
 	fcgi_answer_free(&a);
+	CU_ASSERT_NOT_EQUAL(regress_exec_as("scanpost_api", CHUNK_THERE, id, USER, NULL), 0);
 }
 
 static void test_a_tiff_shows_each_page_with_its_size(void)

@@ -172,6 +172,34 @@ static void test_reload_applies_reloadable_and_names_the_rest(void)
 	unlink(path);
 }
 
+static void test_preview_is_always_never_or_choice_and_reloads(void)
+{
+	struct sp_config live;
+	char err[256], applied[512], restart[512];
+
+	write_file("preview = sometimes\n");
+	CU_ASSERT_EQUAL(config_load(&live, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "preview must be always, never or choice"));
+	unlink(path);
+	/* The renderer holds the whole file: at most half its address space. */
+	write_file("preview_memory_mb = 128\npreview_max_bytes = 134217728\n");
+	CU_ASSERT_EQUAL(config_load(&live, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "preview_max_bytes"));
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(config_load(&live, NULL, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(live.preview, "choice");
+	write_file("preview = never\npreview_timeout = 5\n");
+	CU_ASSERT_EQUAL_FATAL(config_reload(&live, path, applied, sizeof(applied), restart,
+	                                    sizeof(restart), err, sizeof(err)),
+	                      0);
+	CU_ASSERT_STRING_EQUAL(live.preview, "never");
+	CU_ASSERT_EQUAL(live.preview_timeout, 5);
+	CU_ASSERT_STRING_EQUAL(applied, "preview, preview_timeout");
+	CU_ASSERT_STRING_EQUAL(restart, "");
+	config_free(&live);
+	unlink(path);
+}
+
 static void test_reload_with_a_bad_file_changes_nothing(void)
 {
 	struct sp_config live;
@@ -220,6 +248,8 @@ static CU_TestInfo tests[] = {
     {"config path from args", test_config_path_from_args},
     {"reload applies reloadable keys, names the rest",
      test_reload_applies_reloadable_and_names_the_rest},
+    {"preview is always, never or choice, and reloads",
+     test_preview_is_always_never_or_choice_and_reloads},
     {"reload with a bad file changes nothing", test_reload_with_a_bad_file_changes_nothing},
     {"reload of the same file changes nothing", test_reload_of_the_same_file_changes_nothing},
     CU_TEST_INFO_NULL,

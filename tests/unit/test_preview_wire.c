@@ -11,6 +11,7 @@
 #include "cunit_main.h"
 #include "preview_wire.h"
 
+/* On the heap (2 MiB): valgrind refuses stack frames that large. */
 struct buf {
 	uint8_t b[PREVIEW_OUT_MAX + 64];
 	size_t len;
@@ -66,15 +67,16 @@ static void test_what_is_written_parses_back(void)
 
 static void test_a_failure_needs_no_page_count(void)
 {
-	struct buf o = {.len = 0};
+	struct buf *o = calloc(1, sizeof(*o));
 	struct preview_result r;
 
-	preview_wire_magic(put, &o);
-	preview_wire_end(put, &o, PREVIEW_UNREADABLE);
-	CU_ASSERT_EQUAL(preview_wire_parse(o.b, o.len, &r), PREVIEW_PARSE_OK);
+	preview_wire_magic(put, o);
+	preview_wire_end(put, o, PREVIEW_UNREADABLE);
+	CU_ASSERT_EQUAL(preview_wire_parse(o->b, o->len, &r), PREVIEW_PARSE_OK);
 	CU_ASSERT_EQUAL(r.status, PREVIEW_UNREADABLE);
 	CU_ASSERT_STRING_EQUAL(preview_status_name(r.status), "unreadable");
 	CU_ASSERT_STRING_EQUAL(preview_status_name(99), "unknown");
+	free(o);
 }
 
 static void test_every_cut_is_short(void)
@@ -175,33 +177,35 @@ static void test_more_pages_than_the_bound_are_malformed(void)
 
 static void test_a_record_longer_than_the_answer_is_short_not_read(void)
 {
-	struct buf o = {.len = 0};
+	struct buf *o = calloc(1, sizeof(*o));
 	uint8_t rec[5] = {'P', 0xff, 0xff, 0xff, 0xf0};
 	struct preview_result r;
 
-	preview_wire_magic(put, &o);
-	preview_wire_pages(put, &o, 1);
-	put(&o, rec, sizeof(rec));
-	CU_ASSERT_EQUAL(preview_wire_parse(o.b, o.len, &r), PREVIEW_PARSE_SHORT);
+	preview_wire_magic(put, o);
+	preview_wire_pages(put, o, 1);
+	put(o, rec, sizeof(rec));
+	CU_ASSERT_EQUAL(preview_wire_parse(o->b, o->len, &r), PREVIEW_PARSE_SHORT);
+	free(o);
 }
 
 static void test_an_ok_answer_needs_pages_and_a_known_status(void)
 {
-	struct buf o = {.len = 0};
+	struct buf *o = calloc(1, sizeof(*o));
 	struct preview_result r;
 
-	preview_wire_magic(put, &o);
-	preview_wire_end(put, &o, PREVIEW_OK);
-	CU_ASSERT_EQUAL(preview_wire_parse(o.b, o.len, &r), PREVIEW_PARSE_MALFORMED);
-	o.len = 0;
-	preview_wire_magic(put, &o);
-	preview_wire_pages(put, &o, 0);
-	preview_wire_end(put, &o, PREVIEW_OK);
-	CU_ASSERT_EQUAL(preview_wire_parse(o.b, o.len, &r), PREVIEW_PARSE_MALFORMED);
-	o.len = 0;
-	preview_wire_magic(put, &o);
-	preview_wire_end(put, &o, PREVIEW_STATUS__MAX);
-	CU_ASSERT_EQUAL(preview_wire_parse(o.b, o.len, &r), PREVIEW_PARSE_MALFORMED);
+	preview_wire_magic(put, o);
+	preview_wire_end(put, o, PREVIEW_OK);
+	CU_ASSERT_EQUAL(preview_wire_parse(o->b, o->len, &r), PREVIEW_PARSE_MALFORMED);
+	o->len = 0;
+	preview_wire_magic(put, o);
+	preview_wire_pages(put, o, 0);
+	preview_wire_end(put, o, PREVIEW_OK);
+	CU_ASSERT_EQUAL(preview_wire_parse(o->b, o->len, &r), PREVIEW_PARSE_MALFORMED);
+	o->len = 0;
+	preview_wire_magic(put, o);
+	preview_wire_end(put, o, PREVIEW_STATUS__MAX);
+	CU_ASSERT_EQUAL(preview_wire_parse(o->b, o->len, &r), PREVIEW_PARSE_MALFORMED);
+	free(o);
 }
 
 static CU_TestInfo tests[] = {

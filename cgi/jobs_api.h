@@ -12,6 +12,8 @@ void h_job_get(struct req *r);
 void h_job_submit(struct req *r);
 void h_job_delete(struct req *r);
 void h_scan_upload(struct req *r);
+/* GET /api/v1/jobs/{id}/preview: page images of an uploaded job (h_preview.c). */
+void h_job_preview(struct req *r);
 
 struct jobspec;
 /* The administrator's policy on a job body that jobspec_parse accepted into

@@ -49,6 +49,7 @@ static const handler_fn dispatch[ROUTE__MAX] = {
     [ROUTE_JOB_DELETE] = h_job_delete,
     [ROUTE_SCAN_UPLOAD] = h_scan_upload,
     [ROUTE_SCAN_UPLOAD_APP] = h_scan_upload,
+    [ROUTE_JOB_PREVIEW] = h_job_preview,
 };
 
 static long elapsed_ms(const struct timespec *t0)

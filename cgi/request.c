@@ -56,6 +56,11 @@ static const struct {
     [APIERR_POLICY_CONFIRM] = {"policy_confirmation_required", 409,
                                "The administrator's policy asks you to confirm this."},
     [APIERR_NOT_READY] = {"not_ready", 503, "The service is not ready; try again shortly."},
+    [APIERR_NO_PREVIEW] = {"no_preview", 422,
+                           "The scanned pages cannot be shown; they can still be sent."},
+    [APIERR_PREVIEW_BUSY] = {"preview_busy", 503,
+                             "Other previews are being made; try again in a moment."},
+    [APIERR_PREVIEW_OFF] = {"preview_off", 404, "Preview is turned off on this service."},
 };
 
 static const struct {
@@ -75,6 +80,7 @@ static const struct {
     {409, "Conflict"},
     {413, "Content Too Large"},
     {415, "Unsupported Media Type"},
+    {422, "Unprocessable Content"},
     {429, "Too Many Requests"},
     {502, "Bad Gateway"},
     {503, "Service Unavailable"},

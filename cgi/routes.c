@@ -32,6 +32,7 @@ static const struct route routes[ROUTE__MAX] = {
      * TEMPLATE_APP_NAME) before the path. */
     {ROUTE_SCAN_UPLOAD_APP, "POST", "/scanpost/scan/{job}/{token}", ROUTE_STREAMS_BODY,
      "scan_upload_app"},
+    {ROUTE_JOB_PREVIEW, "GET", "/api/v1/jobs/{id}/preview", ROUTE_NEEDS_SESSION, "job_preview"},
 };
 
 static int param_char(char c)

@@ -50,6 +50,7 @@ large_mail_threshold = 20971520
 failed_retention = 604800
 audit_export_dir = $VAR/audit
 policy_file = $VAR/policy.conf
+preview_renderer = $(svc_bin src/preview/scanpost-preview)
 key_rotation_period = 86400
 janitor_interval = 30
 sso_socket = $VAR/run/ssod.sock

@@ -42,6 +42,7 @@ service_names() {
 service_binaries() {
 	service_rows | awk '$2 !~ /^[$\/]/ {print $2}'
 	echo src/ctl/scanpostctl
+	echo src/preview/scanpost-preview # started by scanpost-api per preview
 }
 
 # row_fields ROW: sets S_NAME S_BIN S_USER S_CONFIG S_PORTS S_READY S_RELOAD

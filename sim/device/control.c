@@ -75,6 +75,8 @@ static struct json_object *state_json(struct device *d)
 	                       json_object_new_int64(d->knobs.completed_early_polls));
 	json_object_object_add(knobs, "auto_size_fails",
 	                       json_object_new_boolean(d->knobs.auto_size_fails));
+	json_object_object_add(knobs, "corrupt_files",
+	                       json_object_new_boolean(d->knobs.corrupt_files));
 	json_object_object_add(knobs, "family",
 	                       json_object_new_string(d->knobs.family == DEVICE_FAMILY_VERSALINK
 	                                                  ? "versalink"
@@ -246,6 +248,16 @@ static const char *key_auto_size(struct json_object *v, struct config_draft *c)
 	return NULL;
 }
 
+/* A fault no real device has on purpose: a damaged file, as a broken
+ * scanner or network might deliver, to test "no preview". */
+static const char *key_corrupt(struct json_object *v, struct config_draft *c)
+{
+	if (!json_object_is_type(v, json_type_boolean))
+		return "must be true or false";
+	c->knobs.corrupt_files = json_object_get_boolean(v);
+	return NULL;
+}
+
 static bool printable_text(const char *s, const char *forbidden)
 {
 	for (; *s; s++)
@@ -319,6 +331,7 @@ static const struct {
     {"completed_early_polls", key_early_polls},
     {"family", key_family},
     {"auto_size_fails", key_auto_size},
+    {"corrupt_files", key_corrupt},
     {"user", key_user},
     {"user_email", key_email},
     {"canvas", key_canvas},

@@ -69,6 +69,8 @@ struct device_knobs {
 	unsigned next_original_after_page; /* 0 = never; else wait for the next original */
 	unsigned completed_early_polls;    /* polls answering Completed + None first */
 	bool auto_size_fails;              /* InputMediaSize AUTO: size not determined */
+	bool corrupt_files;                /* fault injection: files keep their first bytes
+	                                      (PDF/TIFF header), the rest is garbage */
 	enum device_family family;
 };
 

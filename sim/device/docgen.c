@@ -457,3 +457,20 @@ fail:
 	*n_out = 0;
 	return -1;
 }
+
+int docgen_corrupt(const char *path)
+{
+	FILE *f = fopen(path, "r+b");
+	long size, i;
+
+	if (f == NULL)
+		return -1;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+	    fseek(f, DOCGEN_CORRUPT_KEEP, SEEK_SET) != 0) {
+		fclose(f);
+		return -1;
+	}
+	for (i = DOCGEN_CORRUPT_KEEP; i < size; i++)
+		fputc(0xA5 ^ (int)(i & 0x3F), f);
+	return fclose(f) == 0 ? 0 : -1;
+}

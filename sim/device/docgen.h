@@ -55,6 +55,13 @@ struct docgen_file {
 /* Installs quiet libtiff handlers; call once at start. */
 void docgen_init(void);
 
+/* Fault injection (knob corrupt_files): keeps the first DOCGEN_CORRUPT_KEEP
+ * bytes of the file at path (the PDF or TIFF header, so the upload still
+ * takes it as one) and overwrites the rest with a fixed garbage pattern,
+ * size unchanged.  0, or -1 with errno. */
+#define DOCGEN_CORRUPT_KEEP 8
+int docgen_corrupt(const char *path);
+
 /*
  * Writes the document(s) of p as files "<path_prefix>-NNN.<ext>": one for
  * PDF, PDF/A and TIFF_V6, one per page for XSM_TIFF_V6.  out has room for

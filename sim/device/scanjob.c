@@ -243,6 +243,15 @@ static void deliver(struct job *j, const struct scan_settings *s)
 	for (i = 0; i < n; i++) {
 		jf[i].bytes = files[i].bytes;
 		paths[i] = files[i].path;
+		if (j->knobs.corrupt_files && docgen_corrupt(files[i].path) != 0) {
+			remove_files(files, n);
+			free(files);
+			free(jf);
+			free(paths);
+			device_lock(d);
+			finish(j, "JobAborted", "could not damage the file as asked");
+			return;
+		}
 	}
 	device_lock(d);
 	free(j->files);

@@ -29,6 +29,10 @@ struct cfg_key {
 #define CFG_RESTART 0
 #define CFG_RELOAD  1
 
+#ifndef SCANPOST_PREVIEW_PATH
+#define SCANPOST_PREVIEW_PATH "/usr/local/libexec/scanpost/scanpost-preview"
+#endif
+
 #define S(f) offsetof(struct sp_config, f)
 
 static const struct cfg_key keys[] = {
@@ -164,6 +168,18 @@ static const struct cfg_key keys[] = {
      "seconds a user name over signin_attempts is refused (Retry-After)", CFG_RELOAD},
     {"jobs_open_max", CFG_INT, "20", 1, 100000, S(jobs_open_max),
      "jobs one person may have open (awaiting a scan, queued, sending); 409 above", CFG_RELOAD},
+    {"preview", CFG_STRING, "choice", 1, 0, S(preview),
+     "page preview before sending: always, never, or choice (the person decides)", CFG_RELOAD},
+    {"preview_renderer", CFG_STRING, SCANPOST_PREVIEW_PATH, 1, 0, S(preview_renderer),
+     "path of scanpost-preview, the sandboxed page renderer the api starts", CFG_RELOAD},
+    {"preview_timeout", CFG_INT, "10", 1, 300, S(preview_timeout),
+     "seconds a renderer may run (wall clock, and its CPU limit) before it is killed", CFG_RELOAD},
+    {"preview_memory_mb", CFG_INT, "768", 128, 65536, S(preview_memory_mb),
+     "address space of one renderer in MiB (its RLIMIT_AS)", CFG_RELOAD},
+    {"preview_max_bytes", CFG_INT, "134217728", 1024, 4294967296L, S(preview_max_bytes),
+     "largest scanned file that is previewed; larger ones get \"no preview\"", CFG_RELOAD},
+    {"preview_concurrency", CFG_INT, "2", 1, 64, S(preview_concurrency),
+     "renderers one scanpost-api runs at once; more previews get 503 with Retry-After", CFG_RELOAD},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -301,6 +317,17 @@ int config_load(struct sp_config *cfg, const char *path, char *err, size_t errle
 	if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
 	    strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error")) {
 		snprintf(err, errlen, "config: log_level must be debug, info, warn or error");
+		goto fail;
+	}
+	if (strcmp(cfg->preview, "always") && strcmp(cfg->preview, "never") &&
+	    strcmp(cfg->preview, "choice")) {
+		snprintf(err, errlen, "config: preview must be always, never or choice");
+		goto fail;
+	}
+	/* The renderer holds the whole file in its address space. */
+	if (cfg->preview_max_bytes > (cfg->preview_memory_mb << 20) / 2) {
+		snprintf(err, errlen,
+		         "config: preview_max_bytes must be at most half of preview_memory_mb");
 		goto fail;
 	}
 	/* A session written less often than it idles out would end while used. */

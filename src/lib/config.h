@@ -71,6 +71,12 @@ struct sp_config {
 	long signin_window;
 	long signin_block;
 	long jobs_open_max;
+	char *preview;
+	char *preview_renderer;
+	long preview_timeout;
+	long preview_memory_mb;
+	long preview_max_bytes;
+	long preview_concurrency;
 };
 
 /* Fills cfg with the defaults, then the file (when path is not NULL), then

@@ -24,10 +24,12 @@ static const struct db_stmt stmt_file_insert = {
     " VALUES ($1::uuid, $2::int, $3, $4, $5::bigint, $6, $7, $8, $9)",
     9};
 
+/* dek_kid rather than dek_wrapped: the same rows (001's CHECK ties the two
+ * together), and a column scanpost-api may read, for its preview. */
 static const struct db_stmt stmt_file_list = {
     "file_list",
     "SELECT file_no, name, content_type, bytes, sha256 FROM scanpost.job_files"
-    " WHERE job_id = $1::uuid AND dek_wrapped IS NOT NULL ORDER BY file_no",
+    " WHERE job_id = $1::uuid AND dek_kid IS NOT NULL ORDER BY file_no",
     1};
 
 static const struct db_stmt stmt_file_key = {
@@ -41,6 +43,19 @@ static const struct db_stmt stmt_chunk_read = {
     "SELECT is_last, ciphertext FROM scanpost.document_chunks"
     " WHERE job_id = $1::uuid AND file_no = $2::int AND chunk_index = $3::bigint",
     3};
+
+/* The same two reads for the api's preview, through the functions of
+ * sql/013_preview_read.sql: only the owner's job between its scan and its
+ * submit (the api role may not read these columns directly). */
+static const struct db_stmt stmt_preview_file_key = {
+    "preview_file_key",
+    "SELECT dek_kid, dek_wrapped, nonce_prefix, bytes, sha256"
+    " FROM scanpost.preview_file_key($1::uuid, $3, $2::int)",
+    3};
+
+static const struct db_stmt stmt_preview_chunk = {
+    "preview_chunk",
+    "SELECT is_last, ciphertext FROM scanpost.preview_chunk($1::uuid, $4, $2::int, $3::bigint)", 4};
 
 static const struct db_stmt stmt_file_next_no = {
     "file_next_no",
@@ -198,6 +213,7 @@ struct doc_reader {
 	struct db *db;
 	char job_id[40];
 	char file_no[16];
+	const char *owner; /* the preview's: read through sql/011's functions */
 	struct open_stream *open;
 	uint64_t size; /* recorded, and authenticated by the unwrap */
 	uint64_t next_index;
@@ -207,21 +223,23 @@ struct doc_reader {
 	size_t plain_len, plain_pos;
 };
 
-int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
-              const uint8_t job_bin[16], int file_no, struct doc_reader **out)
+static int reader_open(struct db *db, const struct keyring *kr, const char *job_id,
+                       const uint8_t job_bin[16], int file_no, const char *owner,
+                       struct doc_reader **out)
 {
 	struct doc_reader *r;
 	struct sp_doc_key key;
 	struct sp_doc_digest recorded;
 	struct sp_doc_id doc;
 	char fno[16];
-	const char *v[2] = {job_id, fno};
+	const char *v[3] = {job_id, fno, owner};
 	PGresult *res;
 	int rc;
 
 	*out = NULL;
 	snprintf(fno, sizeof(fno), "%d", file_no);
-	if ((res = db_run(db, &stmt_file_key, v, NULL, NULL, 1)) == NULL)
+	if ((res = db_run(db, owner ? &stmt_preview_file_key : &stmt_file_key, v, NULL, NULL, 1)) ==
+	    NULL)
 		return -1;
 	/* Binary results: bytes is an int8 in network order. */
 	if (PQntuples(res) != 1 || PQgetlength(res, 0, 1) != SP_WRAPPED_DEK_LEN ||
@@ -246,6 +264,7 @@ int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
 		return -1;
 	}
 	r->db = db;
+	r->owner = owner;
 	r->size = recorded.bytes;
 	snprintf(r->job_id, sizeof(r->job_id), "%s", job_id);
 	snprintf(r->file_no, sizeof(r->file_no), "%s", fno);
@@ -263,6 +282,19 @@ int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
 	return 0;
 }
 
+int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
+              const uint8_t job_bin[16], int file_no, struct doc_reader **out)
+{
+	return reader_open(db, kr, job_id, job_bin, file_no, NULL, out);
+}
+
+int docr_open_preview(struct db *db, const struct keyring *kr, const char *job_id,
+                      const uint8_t job_bin[16], int file_no, const char *owner,
+                      struct doc_reader **out)
+{
+	return reader_open(db, kr, job_id, job_bin, file_no, owner, out);
+}
+
 uint64_t docr_size(const struct doc_reader *r)
 {
 	return r->size;
@@ -278,13 +310,14 @@ int docr_done(const struct doc_reader *r)
 static int reader_next_chunk(struct doc_reader *r)
 {
 	char idx[24];
-	const char *v[3] = {r->job_id, r->file_no, idx};
+	const char *v[4] = {r->job_id, r->file_no, idx, r->owner};
 	PGresult *res;
 	size_t ptlen = 0;
 	int rc, is_last;
 
 	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)r->next_index);
-	if ((res = db_run(r->db, &stmt_chunk_read, v, NULL, NULL, 1)) == NULL) {
+	if ((res = db_run(r->db, r->owner ? &stmt_preview_chunk : &stmt_chunk_read, v, NULL, NULL,
+	                  1)) == NULL) {
 		r->error = SP_CRYPTO_ERR_IO;
 		return -1;
 	}

@@ -58,6 +58,15 @@ struct doc_reader;
  * any more: deleted; unknown kid; SP_CRYPTO_ERR_AUTH: altered). */
 int docr_open(struct db *db, const struct keyring *kr, const char *job_id,
               const uint8_t job_bin[16], int file_no, struct doc_reader **out);
+/* The same for scanpost-api's preview (cgi/h_preview.c): the key and the
+ * chunks are read through sql/011's functions, which give them out only
+ * for owner's job that was never submitted, still has its document and
+ * has its job log.  Anything else reads as no key (SP_CRYPTO_ERR_NOKEY).
+ * owner must outlive the reader.  Everything after the reads -- unwrap,
+ * order, truncation and digest checks -- is docr_open's and docr_read's. */
+int docr_open_preview(struct db *db, const struct keyring *kr, const char *job_id,
+                      const uint8_t job_bin[16], int file_no, const char *owner,
+                      struct doc_reader **out);
 /* The recorded size, authenticated by docr_open: the bytes to send. */
 uint64_t docr_size(const struct doc_reader *r);
 /* Up to len bytes of plaintext; 0 at the end (after the last chunk was

@@ -83,6 +83,8 @@
 		return function (err, data, status) {
 			if (!err && data && data.csrf_token)
 				csrf = data.csrf_token;
+			if (!err && data && data.preview)
+				SP.preview.setting(data.preview);
 			cb(err, data, status);
 		};
 	}
@@ -155,6 +157,11 @@
 		},
 		getJob: function (id, cb) {
 			request('GET', jobPath(id), undefined, cb);
+		},
+		/* 200 {pages, bytes, files, images: [{page, width, height, png}]};
+		 * 422 no_preview, 503 preview_busy. */
+		preview: function (id, cb) {
+			request('GET', jobPath(id) + '/preview', undefined, cb);
 		},
 		listJobs: function (cb) {
 			request('GET', '/api/v1/jobs', undefined, cb);

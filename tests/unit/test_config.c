@@ -176,6 +176,35 @@ static void test_reload_takes_reloadable_keys_and_keeps_the_rest(void)
 	unlink(path);
 }
 
+static void test_preview_is_always_never_or_choice_and_reloads(void)
+{
+	struct sp_config live, next;
+	char err[256], applied[512], restart[512];
+
+	write_file("preview = sometimes\n");
+	CU_ASSERT_EQUAL(config_load(&live, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "preview must be always, never or choice"));
+	unlink(path);
+	/* The renderer holds the whole file: at most half its address space. */
+	write_file("preview_memory_mb = 128\npreview_max_bytes = 134217728\n");
+	CU_ASSERT_EQUAL(config_load(&live, path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "preview_max_bytes"));
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(config_load(&live, NULL, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(live.preview, "choice");
+	write_file("preview = never\npreview_timeout = 5\n");
+	CU_ASSERT_EQUAL_FATAL(config_next(&live, path, &next, applied, sizeof(applied), restart,
+	                                  sizeof(restart), err, sizeof(err)),
+	                      0);
+	CU_ASSERT_STRING_EQUAL(next.preview, "never");
+	CU_ASSERT_EQUAL(next.preview_timeout, 5);
+	CU_ASSERT_STRING_EQUAL(applied, "preview, preview_timeout");
+	CU_ASSERT_STRING_EQUAL(restart, "");
+	config_free(&next);
+	config_free(&live);
+	unlink(path);
+}
+
 static void test_reload_with_a_bad_file_is_refused(void)
 {
 	struct sp_config cur, next;
@@ -241,6 +270,8 @@ static CU_TestInfo tests[] = {
      test_reload_takes_reloadable_keys_and_keeps_the_rest},
     {"reload with a bad file is refused", test_reload_with_a_bad_file_is_refused},
     {"copy is deep", test_copy_is_deep},
+    {"preview is always, never or choice, and reloads",
+     test_preview_is_always_never_or_choice_and_reloads},
     {"reload of the same file changes nothing", test_reload_of_the_same_file_changes_nothing},
     CU_TEST_INFO_NULL,
 };

@@ -289,9 +289,19 @@
 				      'original');
 		},
 		done: function (c) {
+			var r = c.r;
 			scanned(c.info.images);
 			dropTemplate();
-			submit(c.r);
+			/* The pages first, when asked for (preview.js). */
+			SP.preview.offer(job.id, function () {
+				if (!alive(r))
+					return;
+				SP.app.go('progress');
+				submit(r);
+			}, function () {
+				SP.app.go('progress');
+				discardJob(start);
+			});
 			return false;
 		},
 		canceled: function (c) {

@@ -64,10 +64,16 @@ const ON_DEMAND_FILES = [].concat(...Object.values(ON_DEMAND));
  * (policy.js; locked fields read-only, hidden fields, presets, the allowed
  * domains and the outside-domain question, Bcc and the recipient cap, copy
  * to myself) brought a visit to 115.7 KB.
+ * Raised to 126 KB when issues 10 and 12 met: per-person memory on a shared
+ * printer and the "try again at ..." answer to a rate limit (store.js,
+ * signin.js), the "delayed, next try at ..., because ..." progress of a
+ * retrying job (progress.js, jobs.js), the preview's offer (preview.js) and
+ * the policy together make a visit 121.5 KB; what only some visits need
+ * (diagnostics, the preview screen) stays out of it.
  */
-const VISIT_BUDGET = 118 * 1024;
+const VISIT_BUDGET = 126 * 1024;
 
-test('a visit loads at most 118 KB before compression; each on-demand part at most 12 KB more', () => {
+test('a visit loads at most 126 KB before compression; each on-demand part at most 12 KB more', () => {
 	const all = files(STATIC).filter((f) => !/\.(png|jpe?g|svg|ico|woff2?)$/.test(f));
 	const size = (list) => list.reduce((n, f) => n + fs.statSync(f).size, 0);
 	const onDemand = all.filter((f) => ON_DEMAND_FILES.includes(path.relative(STATIC, f)));

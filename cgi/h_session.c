@@ -84,7 +84,7 @@ static void reply_session(struct req *r, int status, const char *user, const uin
 	json_object_object_add(o, "user", json_object_new_string(user));
 	json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
 	/* The admin's preview setting (config `preview`), for the weblet. */
-	json_object_object_add(o, "preview", json_object_new_string(r->w->api->cfg.preview));
+	json_object_object_add(o, "preview", json_object_new_string(r->cfg->preview));
 	if (status == 201)
 		json_object_object_add(o, "sso_stored", json_object_new_boolean(sso_stored));
 	if (sso_error != APIERR__MAX) {

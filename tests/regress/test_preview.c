@@ -47,7 +47,7 @@ static int call(const char *method, const char *path, const char *json, struct f
 	struct fcgi_req *q;
 
 	if (cookie[0]) {
-		snprintf(ck, sizeof(ck), "HTTP_COOKIE=sp_session=%s", cookie);
+		snprintf(ck, sizeof(ck), "HTTP_COOKIE=__Host-sp_session=%s", cookie);
 		snprintf(cs, sizeof(cs), "HTTP_X_CSRF_TOKEN=%s", csrf);
 		params[n++] = ck;
 		params[n++] = cs;
@@ -108,9 +108,10 @@ static void sign_in(const char *user)
 	CU_ASSERT_EQUAL_FATAL(call("POST", "/api/v1/session", body, &a), 0);
 	CU_ASSERT_EQUAL_FATAL(a.status, 201);
 	CU_ASSERT_EQUAL_FATAL(fcgi_header(&a, "Set-Cookie", set, sizeof(set)), 0);
-	p = strstr(set, "sp_session=");
+	p = strstr(set, "__Host-sp_session=");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	snprintf(cookie, sizeof(cookie), "%.*s", (int)strcspn(p + 11, ";"), p + 11);
+	p += strlen("__Host-sp_session=");
+	snprintf(cookie, sizeof(cookie), "%.*s", (int)strcspn(p, ";"), p);
 	json_str(&a, "csrf_token", csrf, sizeof(csrf));
 	fcgi_answer_free(&a);
 }
@@ -136,7 +137,7 @@ static void put_file(const char *upload, const char *name, const void *doc, size
 	params[0] = "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY;
 	params[1] = cl;
 	params[2] = NULL;
-	q = fcgi_begin(regress_api_socket(), "POST", upload, params);
+	q = fcgi_begin(regress_upload_socket(), "POST", upload, params);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
 	fcgi_send(q, head, strlen(head));
 	fcgi_send(q, doc, len);

@@ -52,6 +52,9 @@ async function start(size) {
 	await h.device.config({ canvas: `${size.width}x${size.height}`, pages: 1,
 				page_delay_ms: 100 });
 	const v = await h.visit(browser, size);
+	/* "remembered" needs a memory: a guest printer whose administrator lets
+	 * guests share one (config.js; memory.test.js covers per-person memory). */
+	await h.allowGuestMemory(v.ctx);
 	const page = await v.open();
 	await h.signIn(page);
 	return { v, page };

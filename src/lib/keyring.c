@@ -138,6 +138,23 @@ static int owner_ok(uid_t uid)
 	return uid == geteuid() || uid == 0;
 }
 
+/* A keyring directory: ours or root's; and root (the administrator's
+ * scanpostctl, e.g. the package's migrate) may use the keyring of the
+ * service user that holds it: the modes still keep everyone else out. */
+static int dir_owner_ok(uid_t uid)
+{
+	return owner_ok(uid) || geteuid() == 0;
+}
+
+/* A key file: ours, root's, or its keyring's holder's (the directory's
+ * owner, who alone may add files to it). */
+static int file_owner_ok(uid_t uid, int dfd)
+{
+	struct stat d;
+
+	return owner_ok(uid) || (fstat(dfd, &d) == 0 && d.st_uid == uid);
+}
+
 /*
  * The keyring directory, opened without following a symbolic link
  * (O_NOFOLLOW on the last component: a planted link is refused, not
@@ -174,7 +191,7 @@ static int open_ring_dir(const char *dir, int public, int *dfd, int *shared, cha
 		close(fd);
 		return SP_CRYPTO_ERR_IO;
 	}
-	if (!owner_ok(st.st_uid)) {
+	if (!dir_owner_ok(st.st_uid)) {
 		set_err(err, errlen,
 		        "%s: owned by uid %u, a keyring must belong to its user (uid %u) "
 		        "or root",
@@ -235,7 +252,7 @@ static int load_keyfile(int dfd, const char *dir, const char *name, int public, 
 		set_err(err, errlen, "%s/%s: not a regular file", dir, name);
 		goto out;
 	}
-	if (!owner_ok(st.st_uid)) {
+	if (!file_owner_ok(st.st_uid, dfd)) {
 		set_err(err, errlen,
 		        "%s/%s: owned by uid %u, a key file must belong to its user "
 		        "(uid %u) or root",

@@ -994,8 +994,8 @@ static void test_generate_in_shared_ring_makes_group_readable_files(void)
 	CU_ASSERT_FATAL(chmod(dir, 0700) == 0);
 }
 
-/* Owned by us or root only.  Making a file of another owner needs root:
- * run as root (as ./stack test does), the test plants one. */
+/* Owned by us, root, or the keyring's holder.  Making a file of another
+ * owner needs root: run as root (as ./stack test does), the test plants one. */
 static void test_load_refuses_key_file_of_another_owner(void)
 {
 	char dir[256], path[300], err[256];
@@ -1009,9 +1009,16 @@ static void test_load_refuses_key_file_of_another_owner(void)
 	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "owned by uid 65534"));
 	CU_ASSERT_FATAL(chown(path, 0, 0) == 0);
+	/* Root (the administrator) uses a keyring its service user holds, and
+	 * the holder's key files in it; a third owner's file is still refused. */
 	CU_ASSERT_FATAL(chown(dir, 65534, 65534) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_FATAL(chown(path, 65534, 65534) == 0);
+	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_OK);
+	CU_ASSERT_FATAL(chown(path, 65533, 65533) == 0);
 	CU_ASSERT_EQUAL(load_err(dir, err, sizeof(err)), SP_CRYPTO_ERR_KEYFILE);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "owned by uid 65534"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "owned by uid 65533"));
+	CU_ASSERT_FATAL(chown(path, 0, 0) == 0);
 	CU_ASSERT_FATAL(chown(dir, 0, 0) == 0);
 }
 

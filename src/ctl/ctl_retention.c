@@ -69,7 +69,9 @@ static int export_open(struct export_file *e, const char *dir)
 	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(e->path, sizeof(e->path), "%s/audit-%s.jsonl", dir, stamp);
+	/* The process id too: two runs in one second get two files, and
+	 * O_EXCL still refuses to write into any file that exists. */
+	snprintf(e->path, sizeof(e->path), "%s/audit-%s-%ld.jsonl", dir, stamp, (long)getpid());
 	fd = openat(e->dirfd, strrchr(e->path, '/') + 1,
 	            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0 || (e->f = fdopen(fd, "w")) == NULL) {

@@ -17,14 +17,14 @@ set -uo pipefail
 
 conf() { # KEY DEFAULT: a value of var/api.conf
 	local v
-	v=$(sed -n "s/^$1 = //p" "$ROOT/var/api.conf")
+	v=$(sed -n "s/^$1 = //p" "$SP_VAR/api.conf")
 	printf '%s\n' "${v:-$2}"
 }
 run_id=$(openssl rand -hex 4)
-ACCOUNTS=$ROOT/var/rmail/accounts
+ACCOUNTS=$SP_VAR/rmail/accounts
 accounts_orig=$SP_TMP/accounts.orig
 cp -p "$ACCOUNTS" "$accounts_orig"
-rmail_hup() { kill -HUP "$(cat "$ROOT/var/run/rmail-sim.pid")"; }
+rmail_hup() { kill -HUP "$(cat "$SP_VAR/run/rmail-sim.pid")"; }
 cleanup() {
 	cat "$accounts_orig" >"$ACCOUNTS" && rmail_hup
 	rmail_faults_clear >/dev/null 2>&1
@@ -75,7 +75,7 @@ assert_eq "the counter row is there, keyed by the name's hash" 1 \
 assert_eq "... and holds no name in clear" 0 \
 	"$(db_scalar "SELECT count(*) FROM scanpost.signin_throttle t WHERE t::text ILIKE '%t36-%'")"
 assert_eq "the api logged the refusal without the password" 0 \
-	"$(grep -c -F "$RPASS" "$ROOT/var/log/scanpost-api.log")"
+	"$(grep -c -F "$RPASS" "$SP_VAR/log/scanpost-api.log")"
 # The block over (as if signin_block had passed): the right password works
 # and clears the count.
 db_scalar "UPDATE scanpost.signin_throttle SET blocked_until = now() - interval '1 s' WHERE name_hash = '\\x$name_hash'" >/dev/null
@@ -174,7 +174,7 @@ assert_header "HSTS covers subdomains" Strict-Transport-Security '^max-age=[1-9]
 
 # ---- the error log and the upload token ------------------------------------------------
 token=T36tok$(openssl rand -hex 16)
-errlog=$ROOT/var/log/nginx-error.log
+errlog=$SP_VAR/log/nginx-error.log
 http_req "" POST "$SP_URL/scan/00000000-0000-4000-8000-000000000000/$token" --max-time 10 \
 	-H 'Content-Type: multipart/form-data; boundary=x' -H 'Content-Length: 2000000000' --data-binary x
 assert_status "an upload over nginx's limit is 413" 413

@@ -9,7 +9,7 @@ set -uo pipefail
 . "$ROOT/tests/lib/http.sh"
 . "$ROOT/tests/lib/jobs.sh"
 
-POLICY=$ROOT/var/policy.conf
+POLICY=$SP_VAR/policy.conf
 SAVED=$SP_TMP/policy.saved
 cp "$POLICY" "$SAVED"
 restore() { cat "$SAVED" >"$POLICY.new" && chmod 644 "$POLICY.new" && mv -f "$POLICY.new" "$POLICY"; }
@@ -51,7 +51,7 @@ assert_jq "no policy: nothing locked, 50 recipients, Bcc and copy allowed" \
 	 and .copy_to_me == "allowed" and .allowed_domains == []'
 
 # --- a clinic's policy, taken without a restart
-api_pid=$(cat "$ROOT/var/run/scanpost-api.pid" 2>/dev/null)
+api_pid=$(cat "$SP_VAR/run/scanpost-api.pid" 2>/dev/null)
 set_policy 'lock.registered.encryption = always_pdf
 lock.scan.resolution = RES_200X200
 default.scan.color = BLACK_AND_WHITE
@@ -67,7 +67,7 @@ assert_jq "the new policy is served" \
 	 and .defaults.scan.color == "BLACK_AND_WHITE" and .hidden.registered == ["reference"]
 	 and .allowed_domains == ["example.org"] and .outside_domains == "refuse"
 	 and .max_recipients == 3 and .bcc_allowed == false and .copy_to_me == "off"'
-assert_eq "same api process (no restart)" "$api_pid" "$(cat "$ROOT/var/run/scanpost-api.pid" 2>/dev/null)"
+assert_eq "same api process (no restart)" "$api_pid" "$(cat "$SP_VAR/run/scanpost-api.pid" 2>/dev/null)"
 
 # --- each rule, tried around the weblet
 jobs_before=$(db_scalar "SELECT count(*) FROM scanpost.jobs WHERE owner = '$DEMO_USER'")
@@ -121,10 +121,10 @@ set_policy 'lock.scan.resolution = RES_999'
 job_create '{"to":["a@example.org"],"scan":{"resolution":"RES_600X600"}}'
 assert_error "broken file: the last good lock still holds" 400 policy_violation
 assert_true "the api logs the rejected file with line and key" \
-	grep -q '"policy_rejected_kept_last".*policy.conf:1: lock.scan.resolution' "$ROOT/var/log/scanpost-api.log"
+	grep -q '"policy_rejected_kept_last".*policy.conf:1: lock.scan.resolution' "$SP_VAR/log/scanpost-api.log"
 
 # --- scanpostctl policy check: the same reading, before a file is put in place
-check=$ROOT/var/policy-check.conf
+check=$SP_VAR/policy-check.conf
 printf 'lock.scan.resolution = RES_999\n' >"$check"
 chmod 644 "$check"
 out=$("$SCANPOSTCTL" -c "$CTL_CONF" policy check "$check" 2>&1)

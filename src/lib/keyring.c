@@ -302,7 +302,7 @@ static int read_primary(int dfd, const char *dir, char kid[SP_KID_MAX + 1], char
 		return errno == ELOOP ? SP_CRYPTO_ERR_KEYFILE : SP_CRYPTO_ERR_IO;
 	}
 	/* It chooses the key new data is sealed with: nobody else writes it. */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !owner_ok(st.st_uid) ||
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !file_owner_ok(st.st_uid, dfd) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		set_err(err, errlen,
 		        "%s/%s: must be a regular file of the keyring's owner that "

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api_client.h"
 #include "fcgi_client.h"
 #include "jobstate.h"
 #include "regress.h"
@@ -22,68 +23,11 @@
 #define BOUNDARY "regressBoundary7MA4YWxk"
 
 static struct sendctx sender;
-static char cookie[200], csrf[100];
-
-/* One request; a->body holds the answer. */
-static int call(const char *method, const char *path, const char *json, struct fcgi_answer *a)
-{
-	char ck[256], cs[160], cl[48];
-	const char *params[6];
-	int n = 0;
-	struct fcgi_req *q;
-
-	if (cookie[0]) {
-		snprintf(ck, sizeof(ck), "HTTP_COOKIE=__Host-sp_session=%s", cookie);
-		snprintf(cs, sizeof(cs), "HTTP_X_CSRF_TOKEN=%s", csrf);
-		params[n++] = ck;
-		params[n++] = cs;
-	}
-	if (json) {
-		snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu", strlen(json));
-		params[n++] = "CONTENT_TYPE=application/json";
-		params[n++] = cl;
-	}
-	params[n] = NULL;
-	if ((q = fcgi_begin(regress_api_socket(), method, path, params)) == NULL)
-		return -1;
-	if (json && fcgi_send(q, json, strlen(json)) != 0) {
-		struct fcgi_answer dummy;
-		fcgi_finish(q, &dummy);
-		fcgi_answer_free(&dummy);
-		return -1;
-	}
-	return fcgi_finish(q, a);
-}
-
-static const char *json_str(const struct fcgi_answer *a, const char *key, char *out, size_t len)
-{
-	struct json_object *o = json_tokener_parse(a->body ? a->body : ""), *v;
-
-	out[0] = '\0';
-	if (o && json_object_object_get_ex(o, key, &v))
-		snprintf(out, len, "%s", json_object_get_string(v));
-	json_object_put(o);
-	return out;
-}
+static struct api_person me;
 
 static void sign_in(void)
 {
-	struct fcgi_answer a;
-	char set[512], *p;
-
-	cookie[0] = csrf[0] = '\0';
-	CU_ASSERT_EQUAL_FATAL(call("POST", "/api/v1/session",
-	                           "{\"username\":\"" USER "\",\"password\":\"correct horse\"}",
-	                           &a),
-	                      0);
-	CU_ASSERT_EQUAL_FATAL(a.status, 201);
-	CU_ASSERT_EQUAL_FATAL(fcgi_header(&a, "Set-Cookie", set, sizeof(set)), 0);
-	p = strstr(set, "__Host-sp_session=");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	p += strlen("__Host-sp_session=");
-	snprintf(cookie, sizeof(cookie), "%.*s", (int)strcspn(p, ";"), p);
-	json_str(&a, "csrf_token", csrf, sizeof(csrf));
-	fcgi_answer_free(&a);
+	api_sign_in(&me, USER);
 }
 
 /* POST /api/v1/jobs: the job id and the upload path (/scan/...). */
@@ -92,17 +36,17 @@ static void create_job(char id[40], char upload[200])
 	struct fcgi_answer a;
 	char url[400], *p;
 
-	CU_ASSERT_EQUAL_FATAL(call("POST", "/api/v1/jobs", "{\"to\":[\"alice@example.org\"]}", &a),
-	                      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    api_call(&me, "POST", "/api/v1/jobs", "{\"to\":[\"alice@example.org\"]}", &a), 0);
 	CU_ASSERT_EQUAL_FATAL(a.status, 201);
-	json_str(&a, "id", id, 40);
-	json_str(&a, "upload_url", url, sizeof(url));
+	answer_str(&a, "id", id, 40);
+	answer_str(&a, "upload_url", url, sizeof(url));
 	p = strstr(url, "/scan/");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	snprintf(upload, 200, "%s", p);
 	{
 		char st[40];
-		CU_ASSERT_STRING_EQUAL(json_str(&a, "state", st, sizeof(st)),
+		CU_ASSERT_STRING_EQUAL(answer_str(&a, "state", st, sizeof(st)),
 		                       job_state_name(JOB_AWAITING_SCAN));
 	}
 	fcgi_answer_free(&a);
@@ -226,12 +170,12 @@ static void test_health_and_metrics_answer(void)
 {
 	struct fcgi_answer a;
 
-	cookie[0] = '\0';
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/healthz", NULL, &a), 0);
+	me.cookie[0] = '\0';
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/healthz", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(a.body, "\"database\""));
 	fcgi_answer_free(&a);
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/metrics", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/metrics", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(a.body, "scanpost_send_latency_seconds_count"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(a.body, "scanpost_database_up 1"));
@@ -244,28 +188,29 @@ static void test_sign_in_is_told_apart_by_rmails_answer(void)
 
 	regress_reset();
 	stub_reset();
-	cookie[0] = '\0';
+	me.cookie[0] = '\0';
 	stub_script("/Token", 1, 400, "{\"error\":\"invalid_grant\"}", -1);
-	CU_ASSERT_EQUAL_FATAL(
-	    call("POST", "/api/v1/session", "{\"username\":\"" USER "\",\"password\":\"no\"}", &a),
-	    0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "POST", "/api/v1/session",
+	                               "{\"username\":\"" USER "\",\"password\":\"no\"}", &a),
+	                      0);
 	CU_ASSERT_EQUAL(a.status, 401);
 	fcgi_answer_free(&a);
 	stub_script("/Token", 1, 503, "{}", -1);
-	CU_ASSERT_EQUAL_FATAL(
-	    call("POST", "/api/v1/session", "{\"username\":\"" USER "\",\"password\":\"x\"}", &a),
-	    0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "POST", "/api/v1/session",
+	                               "{\"username\":\"" USER "\",\"password\":\"x\"}", &a),
+	                      0);
 	CU_ASSERT_EQUAL(a.status, 502);
 	fcgi_answer_free(&a);
 	CU_ASSERT_EQUAL(regress_audit_rows("signin_failed", NULL), 2);
 	sign_in();
 	CU_ASSERT_EQUAL(regress_audit_rows("signin_ok", NULL), 1);
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/api/v1/session", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	fcgi_answer_free(&a);
 	/* A state change without the CSRF token is refused. */
-	snprintf(csrf, sizeof(csrf), "forged");
-	CU_ASSERT_EQUAL_FATAL(call("POST", "/api/v1/jobs", "{\"to\":[\"a@example.org\"]}", &a), 0);
+	snprintf(me.csrf, sizeof(me.csrf), "forged");
+	CU_ASSERT_EQUAL_FATAL(
+	    api_call(&me, "POST", "/api/v1/jobs", "{\"to\":[\"a@example.org\"]}", &a), 0);
 	CU_ASSERT_EQUAL(a.status, 403);
 	CU_ASSERT_PTR_NOT_NULL(a.body && strstr(a.body, "csrf_failed"));
 	fcgi_answer_free(&a);
@@ -282,7 +227,7 @@ static void test_upload_submit_send_and_cancel_through_the_handlers(void)
 	sign_in();
 	create_job(id, upload);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
-	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "POST", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 409); /* nothing_uploaded */
 	fcgi_answer_free(&a);
 
@@ -302,16 +247,16 @@ static void test_upload_submit_send_and_cancel_through_the_handlers(void)
 	CU_ASSERT_EQUAL(regress_audit_rows("job_log_arrived", id), 1);
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s", id);
-	CU_ASSERT_EQUAL_FATAL(call("GET", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	regress_sha256_hex(doc, 300000, sha);
 	CU_ASSERT_PTR_NOT_NULL(strstr(a.body, sha));
 	fcgi_answer_free(&a);
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
-	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "POST", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 202);
-	CU_ASSERT_STRING_EQUAL(json_str(&a, "state", st, sizeof(st)), job_state_name(JOB_QUEUED));
+	CU_ASSERT_STRING_EQUAL(answer_str(&a, "state", st, sizeof(st)), job_state_name(JOB_QUEUED));
 	fcgi_answer_free(&a);
 	/* The spent link is refused. */
 	CU_ASSERT_EQUAL_FATAL(put_file(upload, doc, 1000, 0, NULL, &a), 0);
@@ -326,16 +271,16 @@ static void test_upload_submit_send_and_cancel_through_the_handlers(void)
 	CU_ASSERT_EQUAL_FATAL(put_file(other_up, doc, 5000, 0, NULL, &a), 0);
 	fcgi_answer_free(&a);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s", other);
-	CU_ASSERT_EQUAL_FATAL(call("DELETE", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "DELETE", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 204);
 	fcgi_answer_free(&a);
-	CU_ASSERT_EQUAL_FATAL(call("DELETE", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "DELETE", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 409);
 	fcgi_answer_free(&a);
 	CU_ASSERT_EQUAL(regress_audit_rows("document_deleted", other), 1);
 	CU_ASSERT_EQUAL(regress_audit_rows("job_canceled", other), 1);
 
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/api/v1/jobs", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/api/v1/jobs", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(a.body, id));
 	CU_ASSERT_PTR_NOT_NULL(strstr(a.body, other));
@@ -368,7 +313,7 @@ static void test_a_slow_upload_survives_a_key_rotation(void)
 	fcgi_answer_free(&a);
 	file_job_log(upload);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
-	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "POST", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 202);
 	fcgi_answer_free(&a);
 	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
@@ -403,10 +348,10 @@ static void second_upload_and_a_status(void)
 	    put_file(busy_upload, small, sizeof(small) - 1, 0, NULL, &a) == 0 ? a.status : 0;
 	busy_seconds = seconds_since(&t0);
 	fcgi_answer_free(&a);
-	busy_session_status = call("GET", "/api/v1/session", NULL, &a) == 0 ? a.status : 0;
+	busy_session_status = api_call(&me, "GET", "/api/v1/session", NULL, &a) == 0 ? a.status : 0;
 	fcgi_answer_free(&a);
 	busy_metrics_upload = busy_metrics_api = 0;
-	if (call("GET", "/metrics", NULL, &a) == 0 && a.body) {
+	if (api_call(&me, "GET", "/metrics", NULL, &a) == 0 && a.body) {
 		busy_metrics_upload =
 		    strstr(a.body, "scanpost_workers_busy{pool=\"upload\"} 1") != NULL;
 		/* At least the worker answering /metrics; the one that answered
@@ -511,7 +456,7 @@ static void test_a_held_row_lock_is_503_after_the_lock_timeout(void)
 	CU_ASSERT_EQUAL_FATAL(db_begin(owner), 0);
 	CU_ASSERT_EQUAL_FATAL(db_exec(owner, &hold, NULL), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CU_ASSERT_EQUAL_FATAL(call("DELETE", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "DELETE", "/api/v1/session", NULL, &a), 0);
 	secs = seconds_since(&t0);
 	CU_ASSERT_EQUAL(a.status, 503);
 	CU_ASSERT(secs >= 0.9 && secs < 5.0);
@@ -519,7 +464,7 @@ static void test_a_held_row_lock_is_503_after_the_lock_timeout(void)
 	db_rollback(owner);
 	db_free(owner);
 	/* The lock gone, the same session signs out. */
-	CU_ASSERT_EQUAL_FATAL(call("DELETE", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "DELETE", "/api/v1/session", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 204);
 	fcgi_answer_free(&a);
 }
@@ -635,7 +580,7 @@ static void test_filing_bookkeeping_comes_and_goes_documents_stay(void)
 	CU_ASSERT_EQUAL(rows("SELECT count(*) FROM scanpost.job_files WHERE job_id = $1::uuid", id),
 	                1);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
-	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "POST", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 202);
 	fcgi_answer_free(&a);
 	CU_ASSERT_EQUAL(regress_audit_rows("job_submitted", id), 1);
@@ -653,7 +598,7 @@ static void test_sign_out_cancels_what_waits_for_its_scan(void)
 	create_job(id, upload);
 	CU_ASSERT_EQUAL_FATAL(put_file(upload, doc, 4000, 0, NULL, &a), 0);
 	fcgi_answer_free(&a);
-	CU_ASSERT_EQUAL_FATAL(call("DELETE", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "DELETE", "/api/v1/session", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 204);
 	fcgi_answer_free(&a);
 	CU_ASSERT_EQUAL(regress_long("SELECT count(*) FROM scanpost.jobs WHERE id = $1::uuid"
@@ -663,7 +608,7 @@ static void test_sign_out_cancels_what_waits_for_its_scan(void)
 	CU_ASSERT_EQUAL(regress_audit_rows("document_deleted", id), 1);
 	CU_ASSERT_EQUAL(regress_audit_rows("signout", NULL), 1);
 	CU_ASSERT_EQUAL(regress_audit_rows("token_released", NULL), 1);
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/api/v1/session", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 401);
 	fcgi_answer_free(&a);
 	free(doc);
@@ -696,7 +641,7 @@ static void test_metrics_tell_the_queue_the_sender_and_the_keys(void)
 	fcgi_answer_free(&a);
 	file_job_log(upload);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
-	CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "POST", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 202);
 	fcgi_answer_free(&a);
 	/* Submitted ten minutes ago, one failed attempt behind it: retrying. */
@@ -705,7 +650,7 @@ static void test_metrics_tell_the_queue_the_sender_and_the_keys(void)
 	                             "'rmail_unavailable' WHERE id = $1",
 	                             id, NULL),
 	                0);
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/metrics", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/metrics", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	CU_ASSERT(metric(&a, "scanpost_oldest_queued_seconds") >= 600);
 	CU_ASSERT(metric(&a, "scanpost_oldest_queued_seconds") < 660);
@@ -721,7 +666,7 @@ static void test_metrics_tell_the_queue_the_sender_and_the_keys(void)
 	CU_ASSERT_EQUAL(
 	    regress_exec("UPDATE scanpost.jobs SET attempts = 0 WHERE id = $1", id, NULL), 0);
 	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/metrics", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/metrics", NULL, &a), 0);
 	CU_ASSERT_EQUAL(metric(&a, "scanpost_oldest_queued_seconds"), 0);
 	CU_ASSERT_EQUAL(metric(&a, "scanpost_jobs_retrying"), 0);
 	CU_ASSERT(metric(&a, "scanpost_sender_connections") >= 1);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_client.h"
 #include "fcgi_client.h"
 #include "preview_docs.h"
 #include "preview_wire.h"
@@ -32,89 +33,12 @@
  * at a time. */
 #define TIMEOUT_S "3"
 
-static char cookie[200], csrf[100];
+static struct api_person me;
 
 /* Fails (division by zero) unless the first chunk of job $1's first file
  * is given out to owner $2 by sql/011's function. */
 #define CHUNK_THERE                                                                                \
 	"SELECT 1 / (SELECT count(*)::int FROM scanpost.preview_chunk($1::uuid, $2, 0, 0))"
-
-static int call(const char *method, const char *path, const char *json, struct fcgi_answer *a)
-{
-	char ck[256], cs[160], cl[48];
-	const char *params[6];
-	int n = 0;
-	struct fcgi_req *q;
-
-	if (cookie[0]) {
-		snprintf(ck, sizeof(ck), "HTTP_COOKIE=__Host-sp_session=%s", cookie);
-		snprintf(cs, sizeof(cs), "HTTP_X_CSRF_TOKEN=%s", csrf);
-		params[n++] = ck;
-		params[n++] = cs;
-	}
-	if (json) {
-		snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu", strlen(json));
-		params[n++] = "CONTENT_TYPE=application/json";
-		params[n++] = cl;
-	}
-	params[n] = NULL;
-	if ((q = fcgi_begin(regress_api_socket(), method, path, params)) == NULL)
-		return -1;
-	if (json && fcgi_send(q, json, strlen(json)) != 0) {
-		struct fcgi_answer dummy;
-		fcgi_finish(q, &dummy);
-		fcgi_answer_free(&dummy);
-		return -1;
-	}
-	return fcgi_finish(q, a);
-}
-
-static struct json_object *body_json(const struct fcgi_answer *a)
-{
-	return json_tokener_parse(a->body ? a->body : "");
-}
-
-static const char *json_str(const struct fcgi_answer *a, const char *key, char *out, size_t len)
-{
-	struct json_object *o = body_json(a), *v;
-
-	out[0] = '\0';
-	if (o && json_object_object_get_ex(o, key, &v))
-		snprintf(out, len, "%s", json_object_get_string(v));
-	json_object_put(o);
-	return out;
-}
-
-/* "code" of an error answer. */
-static const char *error_code(const struct fcgi_answer *a, char *out, size_t len)
-{
-	struct json_object *o = body_json(a), *e, *c;
-
-	out[0] = '\0';
-	if (o && json_object_object_get_ex(o, "error", &e) &&
-	    json_object_object_get_ex(e, "code", &c))
-		snprintf(out, len, "%s", json_object_get_string(c));
-	json_object_put(o);
-	return out;
-}
-
-static void sign_in(const char *user)
-{
-	struct fcgi_answer a;
-	char set[512], body[200], *p;
-
-	cookie[0] = csrf[0] = '\0';
-	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"correct horse\"}", user);
-	CU_ASSERT_EQUAL_FATAL(call("POST", "/api/v1/session", body, &a), 0);
-	CU_ASSERT_EQUAL_FATAL(a.status, 201);
-	CU_ASSERT_EQUAL_FATAL(fcgi_header(&a, "Set-Cookie", set, sizeof(set)), 0);
-	p = strstr(set, "__Host-sp_session=");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	p += strlen("__Host-sp_session=");
-	snprintf(cookie, sizeof(cookie), "%.*s", (int)strcspn(p, ";"), p);
-	json_str(&a, "csrf_token", csrf, sizeof(csrf));
-	fcgi_answer_free(&a);
-}
 
 /* One PutFile of the Xerox HTTP filing protocol (DESIGN 3.3). */
 static void put_file(const char *upload, const char *name, const void *doc, size_t len)
@@ -159,11 +83,11 @@ static void scanned_job(const char *name, uint8_t *doc, size_t len, char id[40])
 	char url[400], *p;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	CU_ASSERT_EQUAL_FATAL(call("POST", "/api/v1/jobs", "{\"to\":[\"alice@example.org\"]}", &a),
-	                      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    api_call(&me, "POST", "/api/v1/jobs", "{\"to\":[\"alice@example.org\"]}", &a), 0);
 	CU_ASSERT_EQUAL_FATAL(a.status, 201);
-	json_str(&a, "id", id, 40);
-	json_str(&a, "upload_url", url, sizeof(url));
+	answer_str(&a, "id", id, 40);
+	answer_str(&a, "upload_url", url, sizeof(url));
 	fcgi_answer_free(&a);
 	p = strstr(url, "/scan/");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -187,7 +111,7 @@ static int preview(const char *id, struct fcgi_answer *a, double *seconds)
 	int rc;
 
 	snprintf(path, sizeof(path), "/api/v1/jobs/%s/preview", id);
-	rc = call("GET", path, NULL, a);
+	rc = api_call(&me, "GET", path, NULL, a);
 	if (seconds)
 		*seconds = now_s() - t0;
 	return rc;
@@ -197,10 +121,10 @@ static void api_is_fine(void)
 {
 	struct fcgi_answer a;
 
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/healthz", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/healthz", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	fcgi_answer_free(&a);
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/api/v1/session", NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 200);
 	fcgi_answer_free(&a);
 }
@@ -251,11 +175,11 @@ static void test_a_pdf_shows_its_first_pages_and_counts_them_all(void)
 	uint8_t *doc = doc_pdf_pages(10, 0, 0, &len);
 	size_t doc_len = len;
 
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	scanned_job("scan.pdf", doc, len, id);
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(a.status, 200);
-	o = body_json(&a);
+	o = answer_json(&a);
 	CU_ASSERT_EQUAL(json_long(o, "pages"), 10);
 	CU_ASSERT_EQUAL(json_long(o, "bytes"), (long)doc_len);
 	CU_ASSERT_FATAL(json_object_object_get_ex(o, "files", &files));
@@ -291,9 +215,9 @@ static void test_a_pdf_shows_its_first_pages_and_counts_them_all(void)
 	{
 		char path[120], got[40];
 		snprintf(path, sizeof(path), "/api/v1/jobs/%s/submit", id);
-		CU_ASSERT_EQUAL_FATAL(call("POST", path, NULL, &a), 0);
+		CU_ASSERT_EQUAL_FATAL(api_call(&me, "POST", path, NULL, &a), 0);
 		CU_ASSERT_EQUAL(a.status, 202);
-		CU_ASSERT_STRING_EQUAL(json_str(&a, "state", got, sizeof(got)), "queued");
+		CU_ASSERT_STRING_EQUAL(answer_str(&a, "state", got, sizeof(got)), "queued");
 		fcgi_answer_free(&a);
 	}
 	/* Once queued, there is no preview any more, and the api role can no
@@ -313,11 +237,11 @@ static void test_a_tiff_shows_each_page_with_its_size(void)
 	/* 850 x 1100 pixels at 200 dpi: 107.95 x 139.7 mm. */
 	uint8_t *doc = doc_tiff_gray(850, 1100, 3, &len);
 
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	scanned_job("scan.tif", doc, len, id);
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(a.status, 200);
-	o = body_json(&a);
+	o = answer_json(&a);
 	CU_ASSERT_EQUAL(json_long(o, "pages"), 3);
 	CU_ASSERT_FATAL(json_object_object_get_ex(o, "images", &images));
 	check_images(images, 3);
@@ -336,11 +260,11 @@ static void test_a_page_of_absurd_size_is_still_a_small_image(void)
 	/* 14400 x 43200 pt: 5 x 15 m, the largest page ISO 32000 allows, and more. */
 	uint8_t *doc = doc_pdf_pages(1, 14400, 43200, &len);
 
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	scanned_job("scan.pdf", doc, len, id);
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(a.status, 200);
-	o = body_json(&a);
+	o = answer_json(&a);
 	CU_ASSERT_FATAL(json_object_object_get_ex(o, "images", &images));
 	check_images(images, 1);
 	CU_ASSERT_EQUAL(json_long(json_object_array_get_idx(images, 0), "height"),
@@ -357,11 +281,11 @@ static void expect_no_preview(const char *name, uint8_t *doc, size_t len, double
 	char id[40], code[40];
 	double took = 0;
 
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	scanned_job(name, doc, len, id);
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, &took), 0);
 	CU_ASSERT_EQUAL(a.status, 422);
-	CU_ASSERT_STRING_EQUAL(error_code(&a, code, sizeof(code)), "no_preview");
+	CU_ASSERT_STRING_EQUAL(answer_error_code(&a, code, sizeof(code)), "no_preview");
 	CU_ASSERT(took < max_s);
 	printf(" [%s: %d in %.2f s]", name, a.status, took);
 	fcgi_answer_free(&a);
@@ -410,7 +334,7 @@ static void test_a_file_that_would_need_too_much_memory_is_bounded(void)
 	 * and 7.7 s without the limit).  Either a blank page or no preview. */
 	uint8_t *doc = doc_pdf_flate_bomb(15000, &len);
 
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	scanned_job("scan.pdf", doc, len, id);
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, &took), 0);
 	CU_ASSERT(a.status == 200 || a.status == 422);
@@ -440,7 +364,7 @@ static void test_a_preview_beyond_the_cap_is_503_with_retry_after(void)
 	size_t len = 0;
 	pid_t pid;
 
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	doc = doc_pdf_nested_forms(10, &len);
 	scanned_job("scan.pdf", doc, len, slow);
 	doc = doc_pdf_pages(1, 0, 0, &len);
@@ -456,7 +380,7 @@ static void test_a_preview_beyond_the_cap_is_503_with_retry_after(void)
 	usleep(800 * 1000);
 	CU_ASSERT_EQUAL_FATAL(preview(fast, &a, NULL), 0);
 	CU_ASSERT_EQUAL(a.status, 503);
-	CU_ASSERT_STRING_EQUAL(error_code(&a, code, sizeof(code)), "preview_busy");
+	CU_ASSERT_STRING_EQUAL(answer_error_code(&a, code, sizeof(code)), "preview_busy");
 	CU_ASSERT_EQUAL(fcgi_header(&a, "Retry-After", ra, sizeof(ra)), 0);
 	CU_ASSERT_STRING_EQUAL(ra, "2");
 	fcgi_answer_free(&a);
@@ -478,20 +402,20 @@ static void test_only_the_owner_sees_a_preview(void)
 	char id[40], path[120];
 	size_t len = 0;
 
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	doc = doc_pdf_pages(1, 0, 0, &len);
 	scanned_job("scan.pdf", doc, len, id);
-	sign_in("eve@example.org");
+	api_sign_in(&me, "eve@example.org");
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, NULL), 0);
 	CU_ASSERT_EQUAL(a.status, 404);
 	fcgi_answer_free(&a);
-	cookie[0] = '\0';
+	me.cookie[0] = '\0';
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, NULL), 0);
 	CU_ASSERT_EQUAL(a.status, 401);
 	fcgi_answer_free(&a);
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	snprintf(path, sizeof(path), "/api/v1/jobs/not-a-uuid/preview");
-	CU_ASSERT_EQUAL_FATAL(call("GET", path, NULL, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", path, NULL, &a), 0);
 	CU_ASSERT_EQUAL(a.status, 404);
 	fcgi_answer_free(&a);
 }
@@ -522,7 +446,7 @@ static void test_a_renderer_that_hangs_is_killed_at_the_timeout(void)
 	fclose(f);
 	chmod(script, 0755);
 	api_restart("SCANPOST_PREVIEW_RENDERER", script);
-	sign_in(USER);
+	api_sign_in(&me, USER);
 	doc = doc_pdf_pages(1, 0, 0, &len);
 	scanned_job("scan.pdf", doc, len, id);
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, &took), 0);
@@ -546,20 +470,20 @@ static void test_never_turns_preview_off_and_the_session_says_so(void)
 	char id[40], got[40];
 	size_t len = 0;
 
-	sign_in(USER);
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/api/v1/session", NULL, &a), 0);
-	CU_ASSERT_STRING_EQUAL(json_str(&a, "preview", got, sizeof(got)), "choice");
+	api_sign_in(&me, USER);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answer_str(&a, "preview", got, sizeof(got)), "choice");
 	fcgi_answer_free(&a);
 	api_restart("SCANPOST_PREVIEW", "never");
-	sign_in(USER);
-	CU_ASSERT_EQUAL_FATAL(call("GET", "/api/v1/session", NULL, &a), 0);
-	CU_ASSERT_STRING_EQUAL(json_str(&a, "preview", got, sizeof(got)), "never");
+	api_sign_in(&me, USER);
+	CU_ASSERT_EQUAL_FATAL(api_call(&me, "GET", "/api/v1/session", NULL, &a), 0);
+	CU_ASSERT_STRING_EQUAL(answer_str(&a, "preview", got, sizeof(got)), "never");
 	fcgi_answer_free(&a);
 	doc = doc_pdf_pages(1, 0, 0, &len);
 	scanned_job("scan.pdf", doc, len, id);
 	CU_ASSERT_EQUAL_FATAL(preview(id, &a, NULL), 0);
 	CU_ASSERT_EQUAL(a.status, 404);
-	CU_ASSERT_STRING_EQUAL(error_code(&a, got, sizeof(got)), "preview_off");
+	CU_ASSERT_STRING_EQUAL(answer_error_code(&a, got, sizeof(got)), "preview_off");
 	fcgi_answer_free(&a);
 	api_restart("SCANPOST_PREVIEW", "choice");
 }

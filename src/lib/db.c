@@ -273,7 +273,8 @@ int db_commit(struct db *db)
 int db_sync_commit(struct db *db)
 {
 	if (db->conn == NULL || PQtransactionStatus(db->conn) != PQTRANS_INTRANS) {
-		snprintf(db->error, sizeof(db->error), "sync commit: transaction not open or failed");
+		snprintf(db->error, sizeof(db->error),
+		         "sync commit: transaction not open or failed");
 		return -1;
 	}
 	return db_exec(db, &stmt_sync_commit, NULL);

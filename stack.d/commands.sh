@@ -8,7 +8,6 @@ prepare() {
 	choose_var
 	check_var_path
 	prepare_var
-	pg_place
 	if [ $STAGED = yes ]; then
 		SQL_DIR=$VAR/app/sql STATIC_DIR=$VAR/app/static
 	fi

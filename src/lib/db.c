@@ -126,13 +126,28 @@ int db_ensure(struct db *db)
 {
 	/* expand_dbname: conninfo is parsed as a connection string.  What
 	 * comes before it is a default its own value overrides (libpq
-	 * applies the keywords in order): connect_timeout, as libpq's own is
-	 * none, and a host that does not answer would hold a worker without
-	 * end (DESIGN 3.7).  libpq applies it to each host of a multi-host
-	 * conninfo in turn.  What comes after it overrides it: the limits. */
-	const char *const kw[] = {"connect_timeout", "dbname", "options", NULL};
-	const char *const val[] = {DB_CONNECT_TIMEOUT, db->conninfo,
-	                           db->options[0] ? db->options : NULL, NULL};
+	 * applies the keywords in order), for bounded waits (DESIGN 3.7):
+	 * connect_timeout, as libpq's own is none and a host that does not
+	 * answer would hold a worker without end (libpq applies it to each
+	 * host of a multi-host conninfo in turn); TCP keepalives, so that a
+	 * connection to a primary that vanished from the network (a
+	 * failover, a partition) fails in about a minute, not the kernel's
+	 * two hours (unix sockets ignore them).  What comes after it
+	 * overrides it: the limits. */
+	const char *const kw[] = {"connect_timeout",
+	                          "keepalives_idle",
+	                          "keepalives_interval",
+	                          "keepalives_count",
+	                          "dbname",
+	                          "options",
+	                          NULL};
+	const char *const val[] = {DB_CONNECT_TIMEOUT,
+	                           "30",
+	                           "10",
+	                           "3",
+	                           db->conninfo,
+	                           db->options[0] ? db->options : NULL,
+	                           NULL};
 
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;

@@ -36,8 +36,10 @@ void db_set_limits(struct db *db, long lock_timeout_ms, long idle_tx_seconds);
  * target_session_attrs=read-write): libpq takes the first that accepts
  * writes, so after a failover a reconnect finds the promoted standby.
  * Each host is given DB_CONNECT_TIMEOUT seconds unless conninfo sets its
- * own connect_timeout: a failed connection costs bounded time, and the
- * caller's next call tries again (the api answers 503 meanwhile). */
+ * own connect_timeout, and TCP keepalives (idle 30 s, then 3 probes 10 s
+ * apart) unless it sets its own: a failed or vanished connection costs
+ * bounded time, and the caller's next call tries again (the api answers
+ * 503 meanwhile). */
 #define DB_CONNECT_TIMEOUT "5"
 int db_ensure(struct db *db);
 

@@ -49,6 +49,11 @@ sb_exists() {
 sb_running() {
 	sb_exists && pg pg_ctl status -D "$SB_DIR" >/dev/null 2>&1
 }
+# The primary streams WAL to the standby (pg_stat_replication).
+sb_streaming() {
+	[ "$(pg_psql -d postgres -Atc "SELECT state FROM pg_stat_replication
+		WHERE application_name = '$PG_STANDBY_NAME'" 2>/dev/null)" = streaming ]
+}
 
 pg_init() {
 	[ -f "$PG_DIR/PG_VERSION" ] && return
@@ -111,12 +116,13 @@ EOF
 	} | write_file 0600 "$dir/pg_ident.conf"
 }
 
-# The primary keeps waiting for a standby that already streams (a second
-# `up` does not open a window without synchronous commits); a new standby
-# is waited for once it streams (standby_up).
+# The primary keeps waiting for a standby that streams to it now (a second
+# `up` does not open a window without synchronous commits); any other is
+# waited for only once it streams (standby_up): a standby that does not
+# come must not hold the primary's commits.
 pg_start() {
 	local sync=
-	sb_running && sync=$PG_STANDBY_NAME
+	pg_running && sb_streaming && sync=$PG_STANDBY_NAME
 	pg_config_files "$PG_DIR" "$PG_PORT" "$sync"
 	if pg_running; then
 		say "    postgres already running (pid $(head -n 1 "$PG_DIR/postmaster.pid"))"
@@ -233,7 +239,7 @@ pg_system_id() {
 # it belongs to another cluster or its slot is gone (WAL it needs may be
 # gone with it): then it is made anew.
 standby_up() {
-	local slot state
+	local slot
 	pg_psql -d postgres -c "DO \$\$ BEGIN
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PG_REPL_ROLE') THEN
 			CREATE ROLE $PG_REPL_ROLE WITH LOGIN REPLICATION;
@@ -268,12 +274,7 @@ standby_up() {
 			die "the postgres standby did not start"
 		}
 	fi
-	standby_streaming() {
-		state=$(pg_psql -d postgres -Atc "SELECT state FROM pg_stat_replication
-			WHERE application_name = '$PG_STANDBY_NAME'")
-		[ "$state" = streaming ]
-	}
-	wait_until postgres-standby "$VAR/log/postgres-standby.log" standby_streaming
+	wait_until postgres-standby "$VAR/log/postgres-standby.log" sb_streaming
 	pg_config_files "$PG_DIR" "$PG_PORT" "$PG_STANDBY_NAME"
 	pg pg_ctl reload -D "$PG_DIR" >/dev/null
 }

@@ -13,7 +13,17 @@ prepare() {
 	fi
 }
 
+# up [--standby]: --standby adds a streaming replica of the cluster (kept by
+# every later `up` until `failover` promotes it).
 cmd_up() {
+	local standby=no
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--standby) standby=yes ;;
+		*) die "up: unknown option $1 (./stack help)" ;;
+		esac
+		shift
+	done
 	install_packages
 	build_tree
 	require_binaries
@@ -24,6 +34,11 @@ cmd_up() {
 	pg_init
 	pg_start
 	pg_createdb
+	if [ $standby = yes ] || sb_exists; then
+		standby_up
+	else
+		standby_forget
+	fi
 	write_configs
 	migrate
 	keys_setup
@@ -39,6 +54,11 @@ scanpost is up.
   RMail sim   $RMAIL_URL/_sim/messages
   Demo login  $DEMO_USER / $(cat "$VAR/demo-password")   (also in var/demo-password)
   Database    ./stack psql     (or TCP 127.0.0.1:$PG_PORT, user $DB_OWNER, password in var/pg-owner-password)
+EOF
+	if sb_exists; then
+		echo "  Standby     ${SB_DIR#"$VAR"/} (127.0.0.1:$SB_PORT, hot standby, synchronous); ./stack failover promotes it"
+	fi
+	cat <<EOF
   Logs        var/log/
   Stop        ./stack down
 EOF
@@ -63,9 +83,16 @@ cmd_status() {
 	local s pid
 	printf '%-16s %-8s %s\n' SERVICE PID STATE
 	if pg_running; then
-		printf '%-16s %-8s %s\n' postgres "$(head -n 1 "$VAR/pg/postmaster.pid")" running
+		printf '%-16s %-8s %s\n' postgres "$(head -n 1 "$PG_DIR/postmaster.pid")" \
+			"running (${PG_DIR#"$VAR"/}, primary, port $PG_PORT)"
 	else
 		printf '%-16s %-8s %s\n' postgres - stopped
+	fi
+	if sb_running; then
+		printf '%-16s %-8s %s\n' postgres-standby "$(head -n 1 "$SB_DIR/postmaster.pid")" \
+			"running (${SB_DIR#"$VAR"/}, standby, port $SB_PORT)"
+	elif sb_exists; then
+		printf '%-16s %-8s %s\n' postgres-standby - "stopped (${SB_DIR#"$VAR"/})"
 	fi
 	for s in $(service_names); do
 		if pid=$(svc_pid "$s"); then

@@ -195,6 +195,7 @@ locate_var() {
 		VAR=$ROOT/var
 		STAGED=no
 	fi
+	pg_place # which cluster under var/ is the primary (stack.d/pg.sh)
 }
 
 choose_var() {

@@ -3,7 +3,14 @@
 # and the nginx site and main config.  Sourced by ./stack.
 
 write_configs() {
-	local who role
+	local who role hosts
+	# With a standby, both clusters: libpq tries them in turn and takes the
+	# one that accepts writes (target_session_attrs), so after `failover`
+	# the daemons find the promoted one by themselves (src/lib/db.c).
+	hosts="host=$VAR/run port=$PG_PORT"
+	if sb_exists; then
+		hosts="host=$VAR/run,$VAR/run port=$PG_PORT,$SB_PORT target_session_attrs=read-write"
+	fi
 	for who in api sender ctl ssod; do
 		case $who in
 		api) role=scanpost_api ;;
@@ -20,7 +27,7 @@ write_configs() {
 # (rmail-sim lists a message the moment it accepts it), jobs_open_max 100 (the
 # suites leave jobs awaiting a scan for the demo user).  SCANPOST_<KEY> variables
 # in the environment of ./stack up still override any key.
-db_conninfo = host=$VAR/run port=$PG_PORT dbname=$DB_NAME user=$role
+db_conninfo = $hosts dbname=$DB_NAME user=$role
 log_level = info
 doc_keyring = $VAR/keys/doc
 token_keyring = $VAR/keys/token

@@ -129,3 +129,26 @@ cmd_test() {
 	echo "$SUITES_PASSED passed, $SUITES_FAILED failed"
 	[ $SUITES_FAILED -eq 0 ]
 }
+
+# The failover suite (tests/failover/run) on a stack of its own, from the
+# plain build: `up --standby`, the run (a failover in the middle of it),
+# then, when var/pg-standby is the primary, a failover back, so var/pg is
+# the primary on its port again and the stack is as the other suites and
+# tools know it; then down.  The old
+# primaries' directories (var/pg-old.*) go.
+failover_test() {
+	local rc=0
+	"$ROOT/stack" up --standby >"$VAR/log/failover-up.log" 2>&1 || {
+		tail -n 20 "$VAR/log/failover-up.log"
+		return 1
+	}
+	stack_run tests/failover/run "$@" || rc=$?
+	if [ "$(cat "$VAR/pg-primary" 2>/dev/null)" = pg-standby ]; then
+		echo "failing back to var/pg:"
+		"$ROOT/stack" up --standby >>"$VAR/log/failover-up.log" 2>&1 &&
+			"$ROOT/stack" failover || rc=1
+	fi
+	"$ROOT/stack" down >/dev/null || rc=1
+	rm -rf "$VAR"/pg-old.*
+	return $rc
+}

@@ -124,20 +124,37 @@ static void notice_to_log(void *arg, const PGresult *res)
 
 int db_ensure(struct db *db)
 {
+	/* expand_dbname: conninfo is parsed as a connection string.  What
+	 * comes before it is a default its own value overrides (libpq
+	 * applies the keywords in order), for bounded waits (DESIGN 3.7):
+	 * connect_timeout, as libpq's own is none and a host that does not
+	 * answer would hold a worker without end (libpq applies it to each
+	 * host of a multi-host conninfo in turn); TCP keepalives, so that a
+	 * connection to a primary that vanished from the network (a
+	 * failover, a partition) fails in about a minute, not the kernel's
+	 * two hours (unix sockets ignore them).  What comes after it
+	 * overrides it: the limits. */
+	const char *const kw[] = {"connect_timeout",
+	                          "keepalives_idle",
+	                          "keepalives_interval",
+	                          "keepalives_count",
+	                          "dbname",
+	                          "options",
+	                          NULL};
+	const char *const val[] = {DB_CONNECT_TIMEOUT,
+	                           "30",
+	                           "10",
+	                           "3",
+	                           db->conninfo,
+	                           db->options[0] ? db->options : NULL,
+	                           NULL};
+
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	if (db->conn)
 		PQfinish(db->conn);
 	db->nprepared = 0;
-	if (db->options[0]) {
-		/* expand_dbname: conninfo is parsed as a connection string and
-		 * the limits are added to it (they override its own options). */
-		const char *const kw[] = {"dbname", "options", NULL};
-		const char *const val[] = {db->conninfo, db->options, NULL};
-		db->conn = PQconnectdbParams(kw, val, 1);
-	} else {
-		db->conn = PQconnectdb(db->conninfo);
-	}
+	db->conn = PQconnectdbParams(kw, val, 1);
 	if (db->conn)
 		PQsetNoticeReceiver(db->conn, notice_to_log, NULL);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -236,6 +253,8 @@ int db_exec(struct db *db, const struct db_stmt *st, const char *const *values)
 }
 
 static const struct db_stmt stmt_begin = {"db_begin", "BEGIN", 0};
+static const struct db_stmt stmt_sync_commit = {
+    "db_sync_commit", "SELECT set_config('synchronous_commit', 'on', true)", 0};
 static const struct db_stmt stmt_commit = {"db_commit", "COMMIT", 0};
 static const struct db_stmt stmt_rollback = {"db_rollback", "ROLLBACK", 0};
 
@@ -264,6 +283,16 @@ int db_commit(struct db *db)
 	ok = strcmp(PQcmdStatus(res), "COMMIT") == 0;
 	PQclear(res);
 	return ok ? 0 : -1;
+}
+
+int db_sync_commit(struct db *db)
+{
+	if (db->conn == NULL || PQtransactionStatus(db->conn) != PQTRANS_INTRANS) {
+		snprintf(db->error, sizeof(db->error),
+		         "sync commit: transaction not open or failed");
+		return -1;
+	}
+	return db_exec(db, &stmt_sync_commit, NULL);
 }
 
 void db_rollback(struct db *db)

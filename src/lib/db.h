@@ -31,7 +31,16 @@ void db_free(struct db *db);
 #define DB_LOCK_NOT_AVAILABLE "55P03"
 void db_set_limits(struct db *db, long lock_timeout_ms, long idle_tx_seconds);
 
-/* Makes sure the connection is up (reconnecting if it broke); 0 or -1. */
+/* Makes sure the connection is up (reconnecting if it broke); 0 or -1.
+ * conninfo may list several hosts (host=a,b port=1,2
+ * target_session_attrs=read-write): libpq takes the first that accepts
+ * writes, so after a failover a reconnect finds the promoted standby.
+ * Each host is given DB_CONNECT_TIMEOUT seconds unless conninfo sets its
+ * own connect_timeout, and TCP keepalives (idle 30 s, then 3 probes 10 s
+ * apart) unless it sets its own: a failed or vanished connection costs
+ * bounded time, and the caller's next call tries again (the api answers
+ * 503 meanwhile). */
+#define DB_CONNECT_TIMEOUT "5"
 int db_ensure(struct db *db);
 
 /*
@@ -49,6 +58,29 @@ int db_exec(struct db *db, const struct db_stmt *st, const char *const *values);
 
 int db_begin(struct db *db);
 int db_commit(struct db *db);
+
+/*
+ * The open transaction's COMMIT returns only once the synchronous standby
+ * (synchronous_standby_names on the primary, README "Running on several
+ * machines") has flushed it to disk: SET LOCAL synchronous_commit = on,
+ * whatever a role or database default says.  For the commits whose answer
+ * promises that something is kept: the upload answered 200 to the printer,
+ * and the job recorded sent (lifecycle.c, lifecycle_queue.c).  0 or -1.
+ *
+ * Why `on` (remote flush), not remote_apply or remote_write: a promoted
+ * standby replays all the WAL it has flushed before it accepts a write, so
+ * a commit flushed there survives the failover.  remote_apply adds only
+ * that readers of the standby see it at once; nothing reads from a
+ * standby (target_session_attrs=read-write), and it would add the
+ * standby's replay time to each upload.  remote_write leaves the commit in
+ * the standby's OS cache only, lost if both machines go down together.
+ * Without a standby (synchronous_standby_names empty) nothing waits.
+ * No timeout may bound this wait: the commit is already durable on the
+ * primary when it starts, and a canceled wait reports COMMIT with a
+ * warning; a primary whose standby is gone is released by an operator
+ * (`./stack sync-off`, or Patroni's synchronous_mode).
+ */
+int db_sync_commit(struct db *db);
 /* Rolls back if a transaction is open; safe to call anytime. */
 void db_rollback(struct db *db);
 

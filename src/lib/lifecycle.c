@@ -545,6 +545,11 @@ enum lc_result lifecycle_upload_commit(struct db *db, const char *job_id, const 
 				return lc_rollback(db, LC_DB_ERROR);
 		}
 	}
+	/* The 200 to the device's PutFile follows this commit: it waits for
+	 * the synchronous standby, so an acknowledged file survives a
+	 * failover (db.h, db_sync_commit). */
+	if (db_sync_commit(db) != 0)
+		return lc_rollback(db, LC_DB_ERROR);
 	return db_commit(db) == 0 ? LC_OK : lc_rollback(db, LC_DB_ERROR);
 }
 

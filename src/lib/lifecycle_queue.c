@@ -281,7 +281,11 @@ enum lc_result lifecycle_mark_sent(struct db *db, const struct queued_job *j,
 	if (lc_audit(db, job_move_audit_event(JOB_MOVE_MARK_SENT), j->owner, j->session_id, j->id,
 	             NULL, d) != 0 ||
 	    lc_destroy_document(db, j->id, j->owner, j->session_id, NULL, "sent") != 0 ||
-	    lc_release_token(db, j->session_id, "sent", NULL) != 0 || db_commit(db) != 0)
+	    lc_release_token(db, j->session_id, "sent", NULL) != 0)
+		return lc_rollback(db, LC_DB_ERROR);
+	/* A recorded send survives a failover (db.h, db_sync_commit): the
+	 * promoted primary never hands the job to a sender again. */
+	if (db_sync_commit(db) != 0 || db_commit(db) != 0)
 		return lc_rollback(db, LC_DB_ERROR);
 	return LC_OK;
 }

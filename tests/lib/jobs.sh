@@ -23,11 +23,14 @@ job_create() {
 	fi
 }
 
-# device_put URL FILE NAME [CONTENT-TYPE]: the device's PutFile POST.
+# device_put URL FILE NAME [CONTENT-TYPE [CURL ARGS...]]: the device's
+# PutFile POST (CURL ARGS e.g. --limit-rate, a slow scanner).
 device_put() {
 	local url=$1 file=$2 name=$3 type=${4:-application/octet-stream}
+	shift 3
+	[ $# -gt 0 ] && shift
 	http_req "" POST "$url" -F theOperation=PutFile -F destDir=/ -F "destName=$name" \
-		-F "sendfile=@$file;type=$type;filename=$name"
+		-F "sendfile=@$file;type=$type;filename=$name" "$@"
 }
 
 # device_op URL OPERATION DIR [NAME] [CURL ARGS...]: one filing operation

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "conns.h"
 #include "daemon.h"
 #include "handlers.h"
 #include "jobs_api.h"
@@ -170,6 +171,10 @@ done:
 	log_set_request_id(NULL);
 }
 
+/* The upload pool: libfcgi's own accept loop, one connection per request
+ * (nginx does not keep upload connections: an upload is long, a connect
+ * is nothing beside it, and an unread body must never meet a next
+ * request). */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -188,6 +193,56 @@ static void *worker_main(void *arg)
 		metrics_pool_busy(w->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, -1);
 	}
 	FCGX_Free(&fr, 1);
+	return NULL;
+}
+
+/* Reads what is left of a request's body before the connection serves the
+ * next request (a handler that refused the request may not have read it).
+ * nginx buffers /api/ bodies of at most api_max_body; anything longer
+ * ends the connection instead. */
+static int drain_body(FCGX_Request *fr, long limit)
+{
+	char buf[8192];
+	long total = 0;
+	int n;
+
+	while ((n = FCGX_GetStr(buf, sizeof(buf), fr->in)) > 0)
+		if ((total += n) > limit)
+			return -1;
+	return 0;
+}
+
+/* The API pool: conns.h hands over a kept connection with a request
+ * waiting.  libfcgi serves a connection it did not accept when ipcFd is
+ * set; its listening socket is -1, so it never blocks in accept (a
+ * connection that turns out closed makes FCGX_Accept_r fail, and libfcgi
+ * has closed it).  keepConnection = 1 before the call: FCGX_Accept_r first
+ * finishes the previous request, and would otherwise close the fd. */
+static void *api_worker_main(void *arg)
+{
+	struct worker *w = arg;
+	FCGX_Request fr;
+	int slot, fd;
+
+	FCGX_InitRequest(&fr, -1, 0);
+	while ((slot = conns_next(w->conns, &fd)) >= 0) {
+		fr.ipcFd = fd;
+		fr.keepConnection = 1;
+		if (FCGX_Accept_r(&fr) < 0) {
+			conns_closed(w->conns, slot);
+			continue;
+		}
+		metrics_pool_busy(METRICS_POOL_API, 1);
+		request_handle(w, &fr);
+		if (fr.keepConnection && drain_body(&fr, w->api->cfg.api_max_body) != 0)
+			fr.keepConnection = 0;
+		FCGX_Finish_r(&fr);
+		metrics_pool_busy(METRICS_POOL_API, -1);
+		if (fr.ipcFd >= 0)
+			conns_keep(w->conns, slot);
+		else
+			conns_closed(w->conns, slot);
+	}
 	return NULL;
 }
 
@@ -241,7 +296,8 @@ struct pool {
 	int uploads;
 	int listen_fd;
 	struct worker *workers;
-	long nready; /* workers whose resources are allocated (freed at exit) */
+	long nready;         /* workers whose resources are allocated (freed at exit) */
+	struct conns *conns; /* the API pool's kept connections (conns.h) */
 };
 
 /* Each worker follows the keyrings itself (keycache.h): no lock on the
@@ -255,6 +311,7 @@ static int worker_init(struct daemon *d, struct api *api, struct pool *p, struct
 	w->api = api;
 	w->listen_fd = p->listen_fd;
 	w->uploads = p->uploads;
+	w->conns = p->conns;
 	if (keycache_init_public(&w->token_keys, api->cfg.token_keyring, err, sizeof(err)) != 0 ||
 	    keycache_init(&w->doc_keys, api->cfg.doc_keyring, err, sizeof(err)) != 0) {
 		daemon_fail(d, "%s", err);
@@ -285,6 +342,11 @@ static int pool_start(struct daemon *d, struct api *api, struct pool *p)
 		            strerror(errno));
 		return -1;
 	}
+	if (!p->uploads && (p->conns = conns_new(p->listen_fd)) == NULL) {
+		daemon_fail(d, "cannot watch %s (%s pool): %s", p->socket, p->name,
+		            strerror(errno));
+		return -1;
+	}
 	if ((p->workers = calloc((size_t)p->nworkers, sizeof(*p->workers))) == NULL) {
 		daemon_fail(d, "out of memory");
 		return -1;
@@ -294,8 +356,11 @@ static int pool_start(struct daemon *d, struct api *api, struct pool *p)
 		if (worker_init(d, api, p, &p->workers[i]) != 0)
 			return -1;
 	}
+	if (p->conns && daemon_spawn(d, "api connections", conns_main, p->conns) != 0)
+		return -1;
 	for (long i = 0; i < p->nworkers; i++)
-		if (daemon_spawn(d, p->name, worker_main, &p->workers[i]) != 0)
+		if (daemon_spawn(d, p->name, p->conns ? api_worker_main : worker_main,
+		                 &p->workers[i]) != 0)
 			return -1;
 	metrics_pool_size(p->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, p->nworkers);
 	sp_log(LOG_INFO, "pool_started", "pool", p->name, "socket",
@@ -312,6 +377,7 @@ static void pool_free(struct pool *p)
 		keycache_free(&p->workers[i].token_keys);
 	}
 	free(p->workers);
+	conns_free(p->conns);
 	if (p->listen_fd > 0 && p->socket[0]) {
 		close(p->listen_fd);
 		unlink(p->socket);
@@ -324,6 +390,9 @@ static void pools_stop(void *arg)
 	struct pool *pools = arg;
 
 	FCGX_ShutdownPending();
+	for (int i = 0; i < 2; i++)
+		if (pools[i].conns)
+			conns_stop(pools[i].conns);
 	for (int i = 0; i < 2; i++)
 		if (pools[i].listen_fd >= 0)
 			shutdown(pools[i].listen_fd, SHUT_RDWR);
@@ -339,9 +408,10 @@ int main(int argc, char **argv)
 	if (daemon_init(&d, "scanpost-api", argc, argv, usage, &api.cfg, &status) != 0)
 		return status;
 	api.d = &d;
-	pools[0] = (struct pool){"api", api.cfg.api_socket, api.cfg.api_workers, 0, -1, NULL, 0};
-	pools[1] =
-	    (struct pool){"upload", api.cfg.upload_socket, api.cfg.upload_workers, 1, -1, NULL, 0};
+	pools[0] =
+	    (struct pool){"api", api.cfg.api_socket, api.cfg.api_workers, 0, -1, NULL, 0, NULL};
+	pools[1] = (struct pool){
+	    "upload", api.cfg.upload_socket, api.cfg.upload_workers, 1, -1, NULL, 0, NULL};
 	daemon_on_stop(&d, pools_stop, pools);
 	if (strcmp(api.cfg.api_socket, api.cfg.upload_socket) == 0) {
 		daemon_fail(&d,

@@ -28,8 +28,9 @@ struct api {
 /* One per worker thread, in one of the two pools (main.c). */
 struct worker {
 	struct api *api;
-	int listen_fd; /* the pool's FastCGI socket */
-	int uploads;   /* the upload pool: /scan/ routes only; else never them */
+	int listen_fd;       /* the pool's FastCGI socket */
+	int uploads;         /* the upload pool: /scan/ routes only; else never them */
+	struct conns *conns; /* the API pool's kept connections; NULL for uploads */
 	struct db *db;
 	struct rmail *rmail;
 	struct keycache doc_keys;   /* wraps document keys */

@@ -79,6 +79,11 @@ struct req {
 	/* filled for ROUTE_NEEDS_SESSION routes */
 	struct session session;
 	uint8_t cookie_secret[32];
+	/* ROUTE_READS_JOB: job_read is set when the session's statement read
+	 * the job; job_json is it (malloc'd), NULL when the user has no such
+	 * job.  request_handle frees it. */
+	int job_read;
+	char *job_json;
 	int status; /* the answer's status, for the access log and metrics */
 };
 

@@ -235,6 +235,38 @@ int db_exec(struct db *db, const struct db_stmt *st, const char *const *values)
 	return 0;
 }
 
+int db_send(struct db *db, const struct db_stmt *st, const char *const *values, const int *lengths,
+            const int *formats)
+{
+	if (db_ensure(db) != 0 || prepare(db, st) != 0)
+		return -1;
+	if (PQsendQueryPrepared(db->conn, st->name, st->nparams, values, lengths, formats, 0) !=
+	    1) {
+		set_error(db, st->name, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int db_collect(struct db *db)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (db->conn == NULL)
+		return -1;
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		ExecStatusType status = PQresultStatus(res);
+
+		if (rc == 0 && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+			set_error(db, "collect", res);
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	return rc;
+}
+
 static const struct db_stmt stmt_begin = {"db_begin", "BEGIN", 0};
 static const struct db_stmt stmt_commit = {"db_commit", "COMMIT", 0};
 static const struct db_stmt stmt_rollback = {"db_rollback", "ROLLBACK", 0};

@@ -240,9 +240,22 @@ int db_send(struct db *db, const struct db_stmt *st, const char *const *values, 
 {
 	if (db_ensure(db) != 0 || prepare(db, st) != 0)
 		return -1;
-	if (PQsendQueryPrepared(db->conn, st->name, st->nparams, values, lengths, formats, 0) !=
-	    1) {
+	/* Non-blocking: libpq sends what the socket takes now, db_flush and
+	 * db_collect the rest (PostgreSQL, libpq 34.4). */
+	if (PQsetnonblocking(db->conn, 1) != 0 ||
+	    PQsendQueryPrepared(db->conn, st->name, st->nparams, values, lengths, formats, 0) !=
+	        1) {
 		set_error(db, st->name, NULL);
+		PQsetnonblocking(db->conn, 0);
+		return -1;
+	}
+	return 0;
+}
+
+int db_flush(struct db *db)
+{
+	if (db->conn == NULL || PQflush(db->conn) < 0) {
+		set_error(db, "flush", NULL);
 		return -1;
 	}
 	return 0;
@@ -255,6 +268,7 @@ int db_collect(struct db *db)
 
 	if (db->conn == NULL)
 		return -1;
+	/* PQgetResult sends what is still unsent before it waits. */
 	while ((res = PQgetResult(db->conn)) != NULL) {
 		ExecStatusType status = PQresultStatus(res);
 
@@ -263,6 +277,10 @@ int db_collect(struct db *db)
 			rc = -1;
 		}
 		PQclear(res);
+	}
+	if (PQsetnonblocking(db->conn, 0) != 0 && rc == 0) {
+		set_error(db, "collect", NULL);
+		rc = -1;
 	}
 	return rc;
 }

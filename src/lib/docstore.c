@@ -88,7 +88,8 @@ static int chunk_collect(struct doc_writer *w)
  * sent and not waited for: the server writes this chunk while the caller
  * reads and seals the next (bench/run upload); the previous one's end is
  * read first, so one is in flight at a time and a failure stops the
- * upload at the next chunk.  libpq has copied ct when db_send returns. */
+ * upload at the next chunk.  libpq has copied ct when db_send returns;
+ * docw_write sends the rest of it bit by bit. */
 static int chunk_store(void *arg, uint64_t index, int is_last, const uint8_t *ct, size_t ctlen)
 {
 	struct doc_writer *w = arg;
@@ -134,6 +135,11 @@ int docw_begin(struct db *db, struct keycache *doc_keys, const char *job_id,
 int docw_write(struct doc_writer *w, const void *data, size_t len)
 {
 	if (w->failed || seal_stream_update(w->seal, data, len, chunk_store, w) != SP_CRYPTO_OK) {
+		w->failed = 1;
+		return -1;
+	}
+	/* The chunk in flight goes on to the server as the body arrives. */
+	if (w->in_flight && db_flush(w->db) != 0) {
 		w->failed = 1;
 		return -1;
 	}

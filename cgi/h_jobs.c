@@ -226,6 +226,13 @@ void h_job_get(struct req *r)
 
 	if (job_id_param(r) != 0)
 		return;
+	if (r->job_read) { /* read with the session, for its user (request_authorize) */
+		if (r->job_json)
+			reply_json_text(r, 200, r->job_json);
+		else
+			reply_jobs_result(r, LC_NOT_FOUND);
+		return;
+	}
 	rc = jobs_get_json(r->w->db, r->params[0], r->session.user, &json);
 	if (rc == 0)
 		reply_json_text(r, 200, json);

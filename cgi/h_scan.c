@@ -724,9 +724,9 @@ store_failed:
 	       NULL);
 	reply_filing(r, 503, "XRXERROR");
 out:
+	docw_free(u.w); /* first: it waits for a chunk INSERT still in flight */
 	if (in_tx)
 		lifecycle_upload_abort(r->w->db);
-	docw_free(u.w);
 	mp_parser_free(mp);
 	free(listing);
 	OPENSSL_cleanse(u.sniff, sizeof(u.sniff));

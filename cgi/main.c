@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "conns.h"
 #include "daemon.h"
 #include "handlers.h"
+#include "jobs.h"
 #include "jobs_api.h"
 #include "log.h"
 #include "metrics.h"
@@ -97,7 +99,7 @@ static void request_id_init(struct req *r)
  * they may not go on. */
 static int request_authorize(struct req *r)
 {
-	uint8_t hash[32];
+	uint8_t hash[32], id[16];
 	int rc;
 
 	if (!(r->route->flags & ROUTE_NEEDS_SESSION))
@@ -107,8 +109,18 @@ static int request_authorize(struct req *r)
 		return -1;
 	}
 	SHA256(r->cookie_secret, 32, hash);
-	rc = sessions_touch(r->w->db, hash, r->cfg->session_idle_timeout,
-	                    r->cfg->session_touch_interval, &r->session);
+	/* A status poll reads its job in the session's own statement: one
+	 * round trip instead of two (bench/run requests).  A malformed id is
+	 * left to the handler's 404. */
+	if ((r->route->flags & ROUTE_READS_JOB) && uuid_parse(r->params[0], id) == 0) {
+		rc = jobs_get_with_session(
+		    r->w->db, r->params[0], hash, r->cfg->session_idle_timeout,
+		    r->cfg->session_touch_interval, &r->session, &r->job_json);
+		r->job_read = rc == 0;
+	} else {
+		rc = sessions_touch(r->w->db, hash, r->cfg->session_idle_timeout,
+		                    r->cfg->session_touch_interval, &r->session);
+	}
 	if (rc < 0) {
 		sp_log(LOG_ERROR, "session_lookup_failed", "error", db_error(r->w->db), NULL);
 		reply_error(r, APIERR_NOT_READY, NULL);
@@ -166,10 +178,15 @@ done:
 	       LOG_NUM(elapsed_ms(&t0)), "user",
 	       r.route && r.session.user[0] ? r.session.user : NULL, NULL);
 	OPENSSL_cleanse(r.cookie_secret, sizeof(r.cookie_secret));
+	free(r.job_json);
 	daemon_config_drop(w->api->d, r.cfg);
 	log_set_request_id(NULL);
 }
 
+/* The upload pool: libfcgi's own accept loop, one connection per request
+ * (nginx does not keep upload connections: an upload is long, a connect
+ * is nothing beside it, and an unread body must never meet a next
+ * request). */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -188,6 +205,56 @@ static void *worker_main(void *arg)
 		metrics_pool_busy(w->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, -1);
 	}
 	FCGX_Free(&fr, 1);
+	return NULL;
+}
+
+/* Reads what is left of a request's body before the connection serves the
+ * next request (a handler that refused the request may not have read it).
+ * nginx buffers /api/ bodies of at most api_max_body; anything longer
+ * ends the connection instead. */
+static int drain_body(FCGX_Request *fr, long limit)
+{
+	char buf[8192];
+	long total = 0;
+	int n;
+
+	while ((n = FCGX_GetStr(buf, sizeof(buf), fr->in)) > 0)
+		if ((total += n) > limit)
+			return -1;
+	return 0;
+}
+
+/* The API pool: conns.h hands over a kept connection with a request
+ * waiting.  libfcgi serves a connection it did not accept when ipcFd is
+ * set; its listening socket is -1, so it never blocks in accept (a
+ * connection that turns out closed makes FCGX_Accept_r fail, and libfcgi
+ * has closed it).  keepConnection = 1 before the call: FCGX_Accept_r first
+ * finishes the previous request, and would otherwise close the fd. */
+static void *api_worker_main(void *arg)
+{
+	struct worker *w = arg;
+	FCGX_Request fr;
+	int slot, fd;
+
+	FCGX_InitRequest(&fr, -1, 0);
+	while ((slot = conns_next(w->conns, &fd)) >= 0) {
+		fr.ipcFd = fd;
+		fr.keepConnection = 1;
+		if (FCGX_Accept_r(&fr) < 0) {
+			conns_closed(w->conns, slot);
+			continue;
+		}
+		metrics_pool_busy(METRICS_POOL_API, 1);
+		request_handle(w, &fr);
+		if (fr.keepConnection && drain_body(&fr, w->api->cfg.api_max_body) != 0)
+			fr.keepConnection = 0;
+		FCGX_Finish_r(&fr);
+		metrics_pool_busy(METRICS_POOL_API, -1);
+		if (fr.ipcFd >= 0)
+			conns_keep(w->conns, slot);
+		else
+			conns_closed(w->conns, slot);
+	}
 	return NULL;
 }
 
@@ -241,7 +308,8 @@ struct pool {
 	int uploads;
 	int listen_fd;
 	struct worker *workers;
-	long nready; /* workers whose resources are allocated (freed at exit) */
+	long nready;         /* workers whose resources are allocated (freed at exit) */
+	struct conns *conns; /* the API pool's kept connections (conns.h) */
 };
 
 /* Each worker follows the keyrings itself (keycache.h): no lock on the
@@ -255,6 +323,7 @@ static int worker_init(struct daemon *d, struct api *api, struct pool *p, struct
 	w->api = api;
 	w->listen_fd = p->listen_fd;
 	w->uploads = p->uploads;
+	w->conns = p->conns;
 	if (keycache_init_public(&w->token_keys, api->cfg.token_keyring, err, sizeof(err)) != 0 ||
 	    keycache_init(&w->doc_keys, api->cfg.doc_keyring, err, sizeof(err)) != 0) {
 		daemon_fail(d, "%s", err);
@@ -285,6 +354,11 @@ static int pool_start(struct daemon *d, struct api *api, struct pool *p)
 		            strerror(errno));
 		return -1;
 	}
+	if (!p->uploads && (p->conns = conns_new(p->listen_fd)) == NULL) {
+		daemon_fail(d, "cannot watch %s (%s pool): %s", p->socket, p->name,
+		            strerror(errno));
+		return -1;
+	}
 	if ((p->workers = calloc((size_t)p->nworkers, sizeof(*p->workers))) == NULL) {
 		daemon_fail(d, "out of memory");
 		return -1;
@@ -294,8 +368,11 @@ static int pool_start(struct daemon *d, struct api *api, struct pool *p)
 		if (worker_init(d, api, p, &p->workers[i]) != 0)
 			return -1;
 	}
+	if (p->conns && daemon_spawn(d, "api connections", conns_main, p->conns) != 0)
+		return -1;
 	for (long i = 0; i < p->nworkers; i++)
-		if (daemon_spawn(d, p->name, worker_main, &p->workers[i]) != 0)
+		if (daemon_spawn(d, p->name, p->conns ? api_worker_main : worker_main,
+		                 &p->workers[i]) != 0)
 			return -1;
 	metrics_pool_size(p->uploads ? METRICS_POOL_UPLOAD : METRICS_POOL_API, p->nworkers);
 	sp_log(LOG_INFO, "pool_started", "pool", p->name, "socket",
@@ -312,6 +389,7 @@ static void pool_free(struct pool *p)
 		keycache_free(&p->workers[i].token_keys);
 	}
 	free(p->workers);
+	conns_free(p->conns);
 	if (p->listen_fd > 0 && p->socket[0]) {
 		close(p->listen_fd);
 		unlink(p->socket);
@@ -324,6 +402,9 @@ static void pools_stop(void *arg)
 	struct pool *pools = arg;
 
 	FCGX_ShutdownPending();
+	for (int i = 0; i < 2; i++)
+		if (pools[i].conns)
+			conns_stop(pools[i].conns);
 	for (int i = 0; i < 2; i++)
 		if (pools[i].listen_fd >= 0)
 			shutdown(pools[i].listen_fd, SHUT_RDWR);
@@ -339,9 +420,10 @@ int main(int argc, char **argv)
 	if (daemon_init(&d, "scanpost-api", argc, argv, usage, &api.cfg, &status) != 0)
 		return status;
 	api.d = &d;
-	pools[0] = (struct pool){"api", api.cfg.api_socket, api.cfg.api_workers, 0, -1, NULL, 0};
-	pools[1] =
-	    (struct pool){"upload", api.cfg.upload_socket, api.cfg.upload_workers, 1, -1, NULL, 0};
+	pools[0] =
+	    (struct pool){"api", api.cfg.api_socket, api.cfg.api_workers, 0, -1, NULL, 0, NULL};
+	pools[1] = (struct pool){
+	    "upload", api.cfg.upload_socket, api.cfg.upload_workers, 1, -1, NULL, 0, NULL};
 	daemon_on_stop(&d, pools_stop, pools);
 	if (strcmp(api.cfg.api_socket, api.cfg.upload_socket) == 0) {
 		daemon_fail(&d,

@@ -28,8 +28,9 @@ struct api {
 /* One per worker thread, in one of the two pools (main.c). */
 struct worker {
 	struct api *api;
-	int listen_fd; /* the pool's FastCGI socket */
-	int uploads;   /* the upload pool: /scan/ routes only; else never them */
+	int listen_fd;       /* the pool's FastCGI socket */
+	int uploads;         /* the upload pool: /scan/ routes only; else never them */
+	struct conns *conns; /* the API pool's kept connections; NULL for uploads */
 	struct db *db;
 	struct rmail *rmail;
 	struct keycache doc_keys;   /* wraps document keys */
@@ -78,6 +79,11 @@ struct req {
 	/* filled for ROUTE_NEEDS_SESSION routes */
 	struct session session;
 	uint8_t cookie_secret[32];
+	/* ROUTE_READS_JOB: job_read is set when the session's statement read
+	 * the job; job_json is it (malloc'd), NULL when the user has no such
+	 * job.  request_handle frees it. */
+	int job_read;
+	char *job_json;
 	int status; /* the answer's status, for the access log and metrics */
 };
 

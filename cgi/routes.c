@@ -21,7 +21,7 @@ static const struct route routes[ROUTE__MAX] = {
      "jobs_create"},
     {ROUTE_JOBS_LIST, "GET", "/api/v1/jobs", ROUTE_NEEDS_SESSION, "jobs_list"},
     {ROUTE_POLICY_GET, "GET", "/api/v1/policy", ROUTE_NEEDS_SESSION, "policy_get"},
-    {ROUTE_JOB_GET, "GET", "/api/v1/jobs/{id}", ROUTE_NEEDS_SESSION, "job_get"},
+    {ROUTE_JOB_GET, "GET", "/api/v1/jobs/{id}", ROUTE_NEEDS_SESSION | ROUTE_READS_JOB, "job_get"},
     {ROUTE_JOB_SUBMIT, "POST", "/api/v1/jobs/{id}/submit", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,
      "job_submit"},
     {ROUTE_JOB_DELETE, "DELETE", "/api/v1/jobs/{id}", ROUTE_NEEDS_SESSION | ROUTE_NEEDS_CSRF,

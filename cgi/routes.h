@@ -37,6 +37,7 @@ enum route_flag {
 	ROUTE_NEEDS_SESSION = 1, /* 401 without a live session cookie */
 	ROUTE_NEEDS_CSRF = 2,    /* 403 without the session's X-CSRF-Token */
 	ROUTE_STREAMS_BODY = 4,  /* the handler reads the body itself, unbounded */
+	ROUTE_READS_JOB = 8,     /* the session lookup reads job {id} too (req.job_json) */
 };
 
 struct route {

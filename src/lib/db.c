@@ -252,6 +252,56 @@ int db_exec(struct db *db, const struct db_stmt *st, const char *const *values)
 	return 0;
 }
 
+int db_send(struct db *db, const struct db_stmt *st, const char *const *values, const int *lengths,
+            const int *formats)
+{
+	if (db_ensure(db) != 0 || prepare(db, st) != 0)
+		return -1;
+	/* Non-blocking: libpq sends what the socket takes now, db_flush and
+	 * db_collect the rest (PostgreSQL, libpq 34.4). */
+	if (PQsetnonblocking(db->conn, 1) != 0 ||
+	    PQsendQueryPrepared(db->conn, st->name, st->nparams, values, lengths, formats, 0) !=
+	        1) {
+		set_error(db, st->name, NULL);
+		PQsetnonblocking(db->conn, 0);
+		return -1;
+	}
+	return 0;
+}
+
+int db_flush(struct db *db)
+{
+	if (db->conn == NULL || PQflush(db->conn) < 0) {
+		set_error(db, "flush", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int db_collect(struct db *db)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (db->conn == NULL)
+		return -1;
+	/* PQgetResult sends what is still unsent before it waits. */
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		ExecStatusType status = PQresultStatus(res);
+
+		if (rc == 0 && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+			set_error(db, "collect", res);
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	if (PQsetnonblocking(db->conn, 0) != 0 && rc == 0) {
+		set_error(db, "collect", NULL);
+		rc = -1;
+	}
+	return rc;
+}
+
 static const struct db_stmt stmt_begin = {"db_begin", "BEGIN", 0};
 static const struct db_stmt stmt_sync_commit = {
     "db_sync_commit", "SELECT set_config('synchronous_commit', 'on', true)", 0};

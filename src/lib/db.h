@@ -56,6 +56,19 @@ PGresult *db_run(struct db *db, const struct db_stmt *st, const char *const *val
 /* Like db_run for statements whose rows do not matter: 0, or -1. */
 int db_exec(struct db *db, const struct db_stmt *st, const char *const *values);
 
+/* db_exec in two halves, so the caller works while the server runs the
+ * statement (an upload reads and seals its next chunk while the last one
+ * is sent and written).  db_send queues it and sends what the socket
+ * takes at once: 0, or -1.  db_flush sends more of it without waiting:
+ * 0, or -1.  db_collect sends the rest and waits for its end: 0, or -1
+ * with db_error; it reads every result, so the connection is free (and
+ * blocking) again either way.  One statement in flight; no other call on
+ * db between send and collect; inside a transaction (no reconnect). */
+int db_send(struct db *db, const struct db_stmt *st, const char *const *values, const int *lengths,
+            const int *formats);
+int db_flush(struct db *db);
+int db_collect(struct db *db);
+
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 

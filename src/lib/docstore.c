@@ -68,9 +68,28 @@ struct doc_writer {
 	char file_no[16];
 	struct seal_stream *seal;
 	int failed;
+	int in_flight; /* a chunk's INSERT was sent, its end not yet read */
 };
 
-/* Inserts one sealed chunk (the seal stream's callback). */
+/* Waits for the chunk INSERT in flight, if any. */
+static int chunk_collect(struct doc_writer *w)
+{
+	if (!w->in_flight)
+		return 0;
+	w->in_flight = 0;
+	if (db_collect(w->db) != 0) {
+		w->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Inserts one sealed chunk (the seal stream's callback).  The INSERT is
+ * sent and not waited for: the server writes this chunk while the caller
+ * reads and seals the next (bench/run upload); the previous one's end is
+ * read first, so one is in flight at a time and a failure stops the
+ * upload at the next chunk.  libpq has copied ct when db_send returns;
+ * docw_write sends the rest of it bit by bit. */
 static int chunk_store(void *arg, uint64_t index, int is_last, const uint8_t *ct, size_t ctlen)
 {
 	struct doc_writer *w = arg;
@@ -78,14 +97,15 @@ static int chunk_store(void *arg, uint64_t index, int is_last, const uint8_t *ct
 	const char *v[5] = {w->job_id, w->file_no, idx, is_last ? "true" : "false",
 	                    (const char *)ct};
 	int len[5] = {0, 0, 0, 0, (int)ctlen}, fmt[5] = {0, 0, 0, 0, 1};
-	PGresult *res;
 
+	if (chunk_collect(w) != 0)
+		return -1;
 	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)index);
-	if ((res = db_run(w->db, &stmt_chunk_insert, v, len, fmt, 0)) == NULL) {
+	if (db_send(w->db, &stmt_chunk_insert, v, len, fmt) != 0) {
 		w->failed = 1;
 		return -1;
 	}
-	PQclear(res);
+	w->in_flight = 1;
 	return 0;
 }
 
@@ -118,6 +138,11 @@ int docw_write(struct doc_writer *w, const void *data, size_t len)
 		w->failed = 1;
 		return -1;
 	}
+	/* The chunk in flight goes on to the server as the body arrives. */
+	if (w->in_flight && db_flush(w->db) != 0) {
+		w->failed = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -136,7 +161,8 @@ int docw_finish(struct doc_writer *w, const char *name, const char *content_type
 	PGresult *res;
 	int rc;
 
-	if (w->failed || seal_stream_final(w->seal, chunk_store, w) != SP_CRYPTO_OK)
+	if (w->failed || seal_stream_final(w->seal, chunk_store, w) != SP_CRYPTO_OK ||
+	    chunk_collect(w) != 0)
 		return -1;
 	/* The KEK is chosen now, and held until this transaction ends. */
 	if ((kr = keyuse_hold_primary(w->db, "doc", w->keys)) == NULL)
@@ -173,6 +199,7 @@ void docw_free(struct doc_writer *w)
 {
 	if (w == NULL)
 		return;
+	chunk_collect(w); /* the connection must be free for the ROLLBACK */
 	seal_stream_free(w->seal);
 	free(w);
 }

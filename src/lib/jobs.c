@@ -40,6 +40,12 @@ static const struct db_stmt stmt_job_get = {
     "job_get", "SELECT " JOB_VIEW " FROM scanpost.jobs j WHERE j.id = $1::uuid AND j.owner = $2",
     2};
 
+static const struct db_stmt stmt_job_get_with_session = {
+    "job_get_with_session",
+    "WITH s AS (" SESSION_FIND_SQL ") SELECT s.id, s.rmail_user, s.touch_due, (SELECT " JOB_VIEW
+    " FROM scanpost.jobs j WHERE j.id = $4::uuid AND j.owner = s.rmail_user) FROM s",
+    4};
+
 static const struct db_stmt stmt_job_list = {
     "job_list",
     "SELECT coalesce(json_agg(v ORDER BY created DESC), '[]'::json) FROM"
@@ -104,6 +110,14 @@ int jobs_get_json(struct db *db, const char *id, const char *owner, char **json)
 	const char *v[2] = {id, owner};
 
 	return one_text(db, &stmt_job_get, v, json);
+}
+
+int jobs_get_with_session(struct db *db, const char *id, const uint8_t secret_hash[32],
+                          long idle_timeout, long touch_interval, struct session *session,
+                          char **json)
+{
+	return sessions_touch_with(db, &stmt_job_get_with_session, id, secret_hash, idle_timeout,
+	                           touch_interval, session, json);
 }
 
 int jobs_list_json(struct db *db, const char *owner, int limit, char **json)

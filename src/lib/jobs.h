@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "sessions.h"
 
 struct job_new {
 	const char *id; /* chosen by the caller: it names the upload URL */
@@ -32,6 +33,14 @@ int jobs_insert(struct db *db, const struct job_new *j, char *expires_at, size_t
 /* The public view of one job as JSON text (DESIGN 3.1), malloc'd.
  * 0, 1 (no such job of this owner), -1. */
 int jobs_get_json(struct db *db, const char *id, const char *owner, char **json);
+
+/* jobs_get_json of the session's own user, read in the statement that
+ * finds the session (sessions_touch_with): one round trip for a status
+ * poll.  id must be a valid UUID.  0 with *json (NULL: no such job of
+ * this user), 1 no session, -1; *session filled when 0. */
+int jobs_get_with_session(struct db *db, const char *id, const uint8_t secret_hash[32],
+                          long idle_timeout, long touch_interval, struct session *session,
+                          char **json);
 /* The owner's recent jobs, newest first, as a JSON array text; 0 or -1. */
 int jobs_list_json(struct db *db, const char *owner, int limit, char **json);
 

@@ -41,6 +41,24 @@ int sessions_create(struct db *db, const struct session_new *s);
 int sessions_touch(struct db *db, const uint8_t secret_hash[32], long idle_timeout,
                    long touch_interval, struct session *out);
 
+/* The open session of a cookie, as one query: $1 the SHA-256 of the
+ * cookie secret, $2 idle_timeout, $3 touch_interval (seconds); columns
+ * id, rmail_user and touch_due.  A statement that reads a row together
+ * with the session (jobs_get_with_session) selects from it in a CTE, so
+ * what a live session is stays written here only. */
+#define SESSION_FIND_SQL                                                                           \
+	"SELECT id, rmail_user, last_seen_at <= now() - make_interval(secs => $3::bigint)"         \
+	" AS touch_due FROM scanpost.sessions WHERE secret_hash = $1 AND ended_at IS NULL"         \
+	" AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2::bigint)"
+
+/* sessions_touch through st, a statement whose first three parameters and
+ * columns are SESSION_FIND_SQL's, whose $4 is arg and whose fourth column
+ * is a text read in the same round trip: *value is it, malloc'd, or NULL
+ * when it is NULL (no such row).  0, 1 (no session: *value NULL), -1. */
+int sessions_touch_with(struct db *db, const struct db_stmt *st, const char *arg,
+                        const uint8_t secret_hash[32], long idle_timeout, long touch_interval,
+                        struct session *out, char **value);
+
 /* The AAD a session's token is sealed with: this prefix + the session id,
  * so a sealed token moved to another row does not open.  A contract
  * between scanpost-api (seals) and scanpost-sender (opens): spelled here

@@ -78,8 +78,8 @@ const ON_DEMAND_FILES = [].concat(...Object.values(ON_DEMAND));
  * words of every screen moved into the English table (js/i18n/en.js, with
  * the API's error codes the other languages translate) and i18n.js (the
  * choice of language, Intl dates and numbers, the switch on the screen)
- * made a visit 146.6 KB; another language adds its own table (at most
- * 24 KB), loaded only when chosen.
+ * made a visit 144.7 KB (44 KB gzipped, from 36 KB); another language adds
+ * its own table (at most 24 KB), loaded only when chosen.
  */
 const VISIT_BUDGET = 150 * 1024;
 

@@ -49,7 +49,7 @@
 
 	/* One settings screen: name, table, where its values live in SP.state. */
 	function settingsScreen(name, fields, stateKey, step, prev, next) {
-		var controls = [], copy = null;
+		var controls = [], copy = null, builtIn = null; /* the form's language */
 
 		function raw() {
 			var v = {}, i;
@@ -173,6 +173,7 @@
 				var form = $(name + '-form'), i, c;
 				ui.clear(form);
 				controls = [];
+				builtIn = SP.i18n.lang();
 				for (i = 0; i < fields.length; i++) {
 					c = ui.control(fields[i], name, refresh);
 					c.why = ui.el('p', { className: 'hint',
@@ -192,6 +193,8 @@
 			},
 			enter: function () {
 				var i;
+				if (builtIn !== SP.i18n.lang())
+					this.init();
 				for (i = 0; i < controls.length; i++)
 					controls[i].set(SP.state[stateKey][controls[i].field.key]);
 				if (copy)

@@ -7,7 +7,7 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, $ = ui.$;
+	var ui = SP.ui, $ = ui.$, t = SP.t;
 	var opener = null;
 
 	function isOpen() {
@@ -43,7 +43,7 @@
 	}
 
 	function notify(text, from) {
-		panel(text, [['OK', close]], from);
+		panel(text, [[t('btn.ok'), close]], from);
 	}
 
 	function notYou() {
@@ -59,23 +59,22 @@
 		var buttons = $('account-choices').getElementsByTagName('button'), i;
 		for (i = 0; i < buttons.length; i++)
 			buttons[i].disabled = true;
-		ui.text($('account-text'), 'Forgetting your stored sign-in…');
+		ui.text($('account-text'), t('acct.forgetting'));
 		SP.sso.forget(function (err) {
 			if (err && err.status === 401) {
 				close(false);
 				return SP.app.sessionLost();
 			}
 			SP.app.refreshHeader();
-			notify(err ? 'Your stored sign-in was not forgotten: ' + err.message
-				   : 'Your stored sign-in is forgotten. Next time, sign in with ' +
-				     'your RMail password.', $('btn-notyou'));
+			notify(err ? t('acct.not_forgotten', { why: SP.i18n.error(err) })
+				   : t('acct.forgotten'), $('btn-notyou'));
 		});
 	}
 
 	function askForget() {
-		panel('Forget the RMail sign-in stored for ' + SP.sso.deviceUser() + '? No printer ' +
-		      'will sign you in automatically any more; you will type your password.',
-		      [['Forget it', forgetNow, true], ['Keep it', close]], $('btn-sso-forget'));
+		panel(t('acct.ask_forget', { user: SP.sso.deviceUser() }),
+		      [[t('acct.forget'), forgetNow, true], [t('acct.keep'), close]],
+		      $('btn-sso-forget'));
 	}
 
 	SP.account = {

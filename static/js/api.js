@@ -55,9 +55,7 @@
 			if (xhr.readyState !== 4 || done)
 				return;
 			if (xhr.status === 0) {
-				finish({ status: 0, code: 'network',
-					 message: 'The scanpost service cannot be reached; ' +
-						  'check the network and try again.' }, null, 0);
+				finish({ status: 0, code: 'network', message: SP.t('err.network') }, null, 0);
 				return;
 			}
 			data = parse(xhr.responseText);
@@ -67,14 +65,11 @@
 			}
 			e = data && data.error ? data.error : {};
 			finish({ status: xhr.status, code: e.code || 'http_' + xhr.status,
-				 message: e.message || 'The scanpost service answered ' +
-					  xhr.status + '.', retryAfter: retryAfter(xhr) }, data, xhr.status);
+				 message: e.message || SP.t('err.http', { status: xhr.status }), retryAfter: retryAfter(xhr) }, data, xhr.status);
 		};
 		timer = setTimeout(function () {
 			xhr.abort();
-			finish({ status: 0, code: 'timeout',
-				 message: 'The scanpost service did not answer in time; try again.' },
-			       null, 0);
+			finish({ status: 0, code: 'timeout', message: SP.t('err.timeout') }, null, 0);
 		}, TIMEOUT_MS);
 		xhr.send(body === undefined ? null : JSON.stringify(body));
 	}
@@ -99,8 +94,8 @@
 	function jobDelay(j) {
 		if (!j || j.state !== 'queued' || !j.error || !j.next_attempt_at)
 			return '';
-		return 'Delayed, next try at ' + SP.ui.formatTime(j.next_attempt_at) +
-			', because: ' + (j.error.message || j.error.code) + '';
+		return SP.t('progress.delayed', { time: SP.ui.formatTime(j.next_attempt_at),
+						  why: SP.i18n.error(j.error) });
 	}
 
 	SP.api = {

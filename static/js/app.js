@@ -10,7 +10,7 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, $ = ui.$;
+	var ui = SP.ui, $ = ui.$, t = SP.t;
 	var current = null, busy = false, footer = {};
 
 	SP.state = {
@@ -59,7 +59,7 @@
 		var signedIn = !!SP.state.user;
 		var sso = SP.sso.stored() || SP.sso.deviceUser() !== '';
 		ui.text($('who'), signedIn ? SP.state.user : '');
-		$('who').title = signedIn ? 'Signed in to RMail as ' + SP.state.user : '';
+		$('who').title = signedIn ? t('top.who', { user: SP.state.user }) : '';
 		ui.setClass(document.body, 'signed-in', signedIn);
 		ui.setClass(document.body, 'sso-stored', signedIn && SP.sso.stored());
 		ui.show($('btn-jobs'), signedIn && current !== 'jobs');
@@ -138,7 +138,7 @@
 		SP.state.draft = { to: '', cc: '', bcc: '', subject: '', body: '' };
 		SP.api.forgetSession();
 		go('signin');
-		SP.screens.signin.notice('Your session has ended. Please sign in again.');
+		SP.screens.signin.notice(t('session.ended'));
 	}
 
 	/* The canvas of the printer's screen (800x480 or 1024x600) picks the
@@ -161,13 +161,13 @@
 		}
 		adaptCanvas(0);
 		go('start');
-		ui.text($('start-status'), 'Connecting to the scanpost service…');
+		ui.text($('start-status'), t('start.service'));
 		SP.device.information(function (err, info) {
 			if (err) {
-				ui.text($('device-name'), 'Printer services unavailable');
+				ui.text($('device-name'), t('top.no_printer'));
 			} else {
 				SP.state.device = info;
-				ui.text($('device-name'), info.name || info.model || 'Printer');
+				ui.text($('device-name'), info.name || info.model || t('top.printer'));
 				adaptCanvas(info.width);
 				fitHeader();
 			}
@@ -180,6 +180,9 @@
 			SP.state.registered = SP.settings.cleanAll(SP.settings.registered,
 								   SP.store.registered());
 			SP.state.scan = SP.settings.cleanAll(SP.settings.scan, SP.store.scan());
+			/* ... and the language they chose, if any (i18n.js). */
+			if (SP.store.language())
+				return SP.i18n.use(SP.store.language(), ready);
 			ready();
 		});
 		SP.api.getSession(function (err, data) {
@@ -189,8 +192,8 @@
 	}
 
 	function resume() {
-		ui.text($('start-title'), 'Starting');
-		ui.text($('start-status'), 'Connecting to the scanpost service…');
+		ui.text($('start-title'), t('start.title'));
+		ui.text($('start-status'), t('start.service'));
 		SP.api.getSession(decide);
 	}
 
@@ -207,22 +210,21 @@
 			else
 				go('signin');
 		} else {
-			ui.text($('start-status'), err ? err.message
-				: 'The scanpost service gave an unexpected answer.');
+			ui.text($('start-status'), err ? SP.i18n.error(err) : t('start.odd'));
 			SP.screens.start.retry = true;
 			renderFooter();
 		}
 	}
 
 	function launchSso() {
-		ui.text($('start-title'), 'Signing in');
-		ui.text($('start-status'), 'Signing you in as ' + SP.sso.deviceUser() + '…');
+		ui.text($('start-title'), t('start.sso_title'));
+		ui.text($('start-status'), t('start.sso', { user: SP.sso.deviceUser() }));
 		SP.sso.launch(function (why, user) {
 			if (!why)
 				return signedIn(user);
 			go('signin');
 			if (why.notice)
-				SP.screens.signin.notice(why.notice);
+				SP.screens.signin.notice(t(why.notice));
 		});
 	}
 
@@ -240,8 +242,8 @@
 		function leave() {
 			SP.device.exitApplication(function () {
 				go('start');
-				ui.text($('start-title'), 'Goodbye');
-				ui.text($('start-status'), 'scanpost has closed. You can use the printer.');
+				ui.text($('start-title'), t('start.bye_title'));
+				ui.text($('start-status'), t('start.bye'));
 			});
 		}
 		if (SP.state.user)
@@ -254,7 +256,7 @@
 	SP.screens.start = {
 		id: 'screen-start',
 		footer: function () {
-			return SP.screens.start.retry ? { next: { label: 'Try again', fn: function () {
+			return SP.screens.start.retry ? { next: { label: t('btn.retry'), fn: function () {
 				SP.screens.start.retry = false;
 				renderFooter();
 				resume();
@@ -302,12 +304,42 @@
 		exitApp();
 	});
 
+	/* The language control (footer): every language by its own name; a
+	 * choice is remembered for the printer user (store.js) and the screen
+	 * is drawn again in it, with what was typed kept. */
+	function languageControl() {
+		var sel = $('lang'), i, code, o;
+		for (i = 0; i < SP.i18n.LANGS.length; i++) {
+			code = SP.i18n.LANGS[i];
+			o = ui.el('option', { value: code, lang: code }, [SP.i18n.NAMES[code]]);
+			sel.appendChild(o);
+		}
+		sel.value = SP.i18n.lang();
+		ui.on(sel, 'change', function () {
+			SP.store.rememberLanguage(sel.value);
+			SP.i18n.use(sel.value);
+		});
+		SP.i18n.onChange(function (lang) {
+			var s = current && SP.screens[current];
+			sel.value = lang;
+			if (s && s.relabel)
+				s.relabel();
+			else if (s && !/^(start|progress|preview|diagnostics)$/.test(current))
+				go(current);
+			renderHeader();
+			renderFooter();
+		});
+	}
+
 	(function init() {
 		var k;
 		SP.account.init();
 		for (k in SP.screens)
 			if (SP.screens.hasOwnProperty(k) && SP.screens[k].init)
 				SP.screens[k].init();
-		startUp();
+		languageControl();
+		/* The browser's language first (the printer's); the table comes
+		 * before the first screen so nothing shows in English first. */
+		SP.i18n.use(SP.i18n.fromBrowser(), startUp);
 	}());
 }(window.SP));

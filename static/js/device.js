@@ -202,8 +202,7 @@
 			if (xhr.readyState !== 4 || done)
 				return;
 			if (xhr.status === 0) {
-				finish({ code: 'unreachable',
-					 message: 'The printer\'s services do not answer.' }, null,
+				finish({ code: 'unreachable', message: SP.t('err.unreachable') }, null,
 				       answered(0, null));
 				return;
 			}
@@ -213,15 +212,15 @@
 			if (fault || xhr.status !== 200 || !doc) {
 				meta.fault = faultText(fault);
 				finish({ code: 'fault', status: xhr.status,
-					 message: meta.fault || 'The printer refused ' + op +
-						  ' (' + xhr.status + ').' }, null, meta);
+					 message: meta.fault || SP.t('err.refused', { op: op,
+										     status: xhr.status }) }, null, meta);
 				return;
 			}
 			finish(null, doc, meta);
 		};
 		timer = setTimeout(function () {
 			xhr.abort();
-			finish({ code: 'timeout', message: 'The printer did not answer in time.' },
+			finish({ code: 'timeout', message: SP.t('err.printer_timeout') },
 			       null, answered(0, null));
 		}, TIMEOUT_MS);
 		xhr.send(req.body);
@@ -325,7 +324,7 @@
 			     function (err, doc, meta) {
 				     var token = err ? '' : textOf(lookup(doc, 'SecurityToken'));
 				     if (!err && !token)
-					     err = { code: 'no_token', message: 'The printer gave no token.' };
+					     err = { code: 'no_token', message: SP.t('err.no_token') };
 				     cb(err, token, meta);
 			     });
 		},

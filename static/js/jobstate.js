@@ -13,26 +13,23 @@
 	 * first match wins.  Verdicts: scanning (poll), settling (Completed
 	 * without reasons yet: poll, bounded), next_original (build job: the
 	 * person loads the next original and presses Start; poll), done
-	 * (submit), canceled and failed (stop, in words).
+	 * (submit), canceled and failed (stop, in words: a key of the language
+	 * tables; an unforeseen reason is named in the '_why' form).
 	 */
 	var TABLE = [
-		['*', 'JobCanceledByUser', 'canceled', 'Scan canceled.'],
-		['*', 'CancelByUser', 'canceled', 'Scan canceled.'],
-		['*', 'InputScanSizeNotDetermined', 'failed', 'The printer could not tell the ' +
-		 'size of the original. Choose an original size and scan again.'],
-		['*', 'SecurityIRMarkDetected', 'failed', 'The printer found a security mark ' +
-		 'on the original and does not scan it.'],
-		['*', 'AbortBySystem', 'failed', 'The printer stopped the scan by itself. ' +
-		 'Check the printer for a message, then scan again.'],
-		['*', 'JobAborted', 'failed', 'The printer stopped the scan before it was ' +
-		 'finished. Check the printer, then scan again.'],
+		['*', 'JobCanceledByUser', 'canceled', 'scan.canceled'],
+		['*', 'CancelByUser', 'canceled', 'scan.canceled'],
+		['*', 'InputScanSizeNotDetermined', 'failed', 'scan.size_unknown'],
+		['*', 'SecurityIRMarkDetected', 'failed', 'scan.security_mark'],
+		['*', 'AbortBySystem', 'failed', 'scan.aborted_system'],
+		['*', 'JobAborted', 'failed', 'scan.aborted'],
 		['ProcessingStopped', 'NextOriginalWait', 'next_original', ''],
 		['ProcessingStopped', '', 'scanning', ''],
 		['Completed', '', 'settling', ''],
 		['ProcessingStopped', '*', 'done', ''],
 		['Completed', '*', 'done', ''],
 		['', '', 'scanning', ''],
-		['', '*', 'failed', 'The printer stopped the scan.'],
+		['', '*', 'failed', 'scan.stopped'],
 		['*', '*', 'scanning', '']
 	];
 
@@ -56,8 +53,9 @@
 			    (row[1] === '*' || (row[1] === '' ? reasons.length === 0
 						 : has(reasons, row[1]))))
 				return { verdict: row[2], reason: row[1] !== '*' ? row[1] : reasons.join(' '),
-					 words: row[1] === '*' && row[3] ? row[3].replace(/\.$/, ' (' +
-						reasons.join(', ') + ').') : row[3] };
+					 words: !row[3] ? '' : row[1] === '*'
+						? SP.t(row[3] + '_why', { why: reasons.join(', ') })
+						: SP.t(row[3]) };
 		}
 	}
 

@@ -11,7 +11,7 @@
 	var box = ui.el('input', { type: 'checkbox', id: 'scan-preview' });
 	var field = ui.el('div', { className: 'field check', hidden: 'hidden' },
 		[ui.el('label', { 'for': 'scan-preview' },
-		       [box, ui.el('span', {}, ['Show the pages before sending'])])]);
+		       [box, ui.el('span', { 'data-t': 'scan.preview' }, [SP.t('scan.preview')])])]);
 
 	ui.$('screen-scan').appendChild(field);
 

@@ -5,7 +5,7 @@
  * the job body are all made from these tables, so a value can never drift
  * from the API's list.
  *
- * Field kinds: 'choice' (options [[value, label], ...]; widget 'seg' for a
+ * Field kinds: 'choice' (options [[value], ...]; widget 'seg' for a
  * row of buttons or 'select'), 'bool' (a checkbox), 'text' (one line),
  * 'lines' (several lines).
  *
@@ -19,86 +19,84 @@
 
 	var PDF_FORMATS = { 'PDF': true, 'PDF/A-1b': true };
 
+	/* label, hint and each option's words are keys of the language tables
+	 * (i18n.js): 'set.<key>', 'set.<key>.hint', 'set.<key>.<value>'; a
+	 * field with named options carries words that are the same in every
+	 * language (dots per inch, each language by its own name). */
 	var registered = [
-		{ key: 'marked', kind: 'choice', widget: 'seg', label: 'Registered email',
-		  options: [[true, 'Marked'], [false, 'Unmarked']], def: true,
-		  hint: 'Marked shows recipients that the email is registered; unmarked ' +
-			'looks like ordinary email. Either way you get a Registered Receipt.' },
-		{ key: 'encryption', kind: 'choice', widget: 'seg', label: 'Encryption',
-		  options: [['off', 'Off'], ['tls_preferred', 'TLS preferred'],
-			    ['always_pdf', 'Always encrypted PDF']], def: 'tls_preferred' },
-		{ key: 'large_mail', kind: 'choice', widget: 'seg', label: 'Large-file transfer',
-		  options: [['auto', 'Automatic'], ['force', 'Always']], def: 'auto',
-		  hint: 'Automatic uses it only for large scans.' },
-		{ key: 'esign', kind: 'bool', label: 'Ask recipients to e-sign', def: false },
-		{ key: 'sidenote', kind: 'lines', label: 'SideNote text', max: 1000, def: '',
-		  text: 'lines' },
-		{ key: 'sidenote_cc', kind: 'bool', label: 'Show the SideNote on the Cc copies',
-		  def: false, onlyIf: 'sidenote_cc' },
-		{ key: 'sidenote_bcc', kind: 'bool', label: 'Show the SideNote on the Bcc copies',
-		  def: false, onlyIf: 'sidenote_bcc' },
-		{ key: 'reference', kind: 'text', label: 'Customer reference', max: 100, def: '',
-		  text: 'ascii' }
+		{ key: 'marked', kind: 'choice', widget: 'seg', options: [[true], [false]], def: true,
+		  hint: true },
+		{ key: 'encryption', kind: 'choice', widget: 'seg',
+		  options: [['off'], ['tls_preferred'], ['always_pdf']], def: 'tls_preferred' },
+		{ key: 'large_mail', kind: 'choice', widget: 'seg', options: [['auto'], ['force']],
+		  def: 'auto', hint: true },
+		{ key: 'esign', kind: 'bool', def: false },
+		{ key: 'sidenote', kind: 'lines', max: 1000, def: '', text: 'lines' },
+		{ key: 'sidenote_cc', kind: 'bool', def: false, onlyIf: 'sidenote_cc' },
+		{ key: 'sidenote_bcc', kind: 'bool', def: false, onlyIf: 'sidenote_bcc' },
+		{ key: 'reference', kind: 'text', max: 100, def: '', text: 'ascii' }
 	];
 
+	var LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt', 'sv', 'da', 'no', 'fi', 'pl',
+			 'cs', 'hu', 'ru', 'tr', 'el', 'ja', 'ko'];
+
 	var scan = [
-		{ key: 'sides', kind: 'choice', widget: 'seg', label: 'Sides',
-		  options: [['ONE_SIDED', '1-sided'], ['TWO_SIDED', '2-sided'],
-			    ['SECOND_SIDE_ROTATION', '2-sided, rotate side 2']], def: 'ONE_SIDED' },
-		{ key: 'color', kind: 'choice', widget: 'seg', label: 'Color',
-		  options: [['AUTO', 'Auto'], ['BLACK_AND_WHITE', 'Black and white'],
-			    ['GRAYSCALE', 'Grayscale'], ['FULL_COLOR', 'Color']], def: 'AUTO' },
-		{ key: 'resolution', kind: 'choice', widget: 'select', label: 'Resolution',
+		{ key: 'sides', kind: 'choice', widget: 'seg',
+		  options: [['ONE_SIDED'], ['TWO_SIDED'], ['SECOND_SIDE_ROTATION']], def: 'ONE_SIDED' },
+		{ key: 'color', kind: 'choice', widget: 'seg',
+		  options: [['AUTO'], ['BLACK_AND_WHITE'], ['GRAYSCALE'], ['FULL_COLOR']], def: 'AUTO' },
+		{ key: 'resolution', kind: 'choice', widget: 'select', named: true,
 		  options: [['RES_150X150', '150 dpi'], ['RES_200X200', '200 dpi'],
 			    ['RES_300X300', '300 dpi'], ['RES_400X400', '400 dpi'],
 			    ['RES_600X600', '600 dpi']], def: 'RES_300X300' },
-		{ key: 'orientation', kind: 'choice', widget: 'seg', label: 'Orientation',
-		  options: [['PORTRAIT', 'Portrait'], ['LANDSCAPE', 'Landscape']], def: 'PORTRAIT' },
-		{ key: 'original_size', kind: 'choice', widget: 'select', label: 'Original size',
-		  options: [['AUTO', 'Auto-detect'], ['NA_8.5x11LEF', 'Letter, long edge first'],
-			    ['NA_8.5x11SEF', 'Letter, short edge first'],
-			    ['NA_8.5x14SEF', 'Legal, short edge first'],
-			    ['ISO_A4LEF', 'A4, long edge first'], ['ISO_A4SEF', 'A4, short edge first'],
-			    ['ISO_A3SEF', 'A3, short edge first'], ['ISO_A5LEF', 'A5, long edge first']],
-		  def: 'AUTO' },
-		{ key: 'original_type', kind: 'choice', widget: 'select', label: 'Original type',
-		  options: [['MIXED', 'Text and photo'], ['PHOTO', 'Photo'], ['TEXT', 'Text'],
-			    ['MAP', 'Map'], ['NEWSPAPER_AND_MAGAZINE', 'Newspaper or magazine']],
+		{ key: 'orientation', kind: 'choice', widget: 'seg',
+		  options: [['PORTRAIT'], ['LANDSCAPE']], def: 'PORTRAIT' },
+		{ key: 'original_size', kind: 'choice', widget: 'select',
+		  options: [['AUTO'], ['NA_8.5x11LEF'], ['NA_8.5x11SEF'], ['NA_8.5x14SEF'],
+			    ['ISO_A4LEF'], ['ISO_A4SEF'], ['ISO_A3SEF'], ['ISO_A5LEF']], def: 'AUTO' },
+		{ key: 'original_type', kind: 'choice', widget: 'select',
+		  options: [['MIXED'], ['PHOTO'], ['TEXT'], ['MAP'], ['NEWSPAPER_AND_MAGAZINE']],
 		  def: 'MIXED' },
-		{ key: 'format', kind: 'choice', widget: 'select', label: 'File format',
-		  options: [['PDF', 'PDF'], ['PDF/A-1b', 'PDF/A (for archiving)'],
-			    ['TIFF_V6', 'TIFF, one file'], ['XSM_TIFF_V6', 'TIFF, one file per page']],
-		  def: 'PDF' },
-		{ key: 'searchable', kind: 'bool', label: 'Searchable text (OCR)', def: false,
-		  onlyIf: 'pdf' },
-		{ key: 'language', kind: 'choice', widget: 'select', label: 'Language of the text',
-		  options: [['en', 'English'], ['fr', 'French'], ['de', 'German'], ['es', 'Spanish'],
-			    ['it', 'Italian'], ['nl', 'Dutch'], ['pt', 'Portuguese'], ['sv', 'Swedish'],
-			    ['da', 'Danish'], ['no', 'Norwegian'], ['fi', 'Finnish'], ['pl', 'Polish'],
-			    ['cs', 'Czech'], ['hu', 'Hungarian'], ['ru', 'Russian'], ['tr', 'Turkish'],
-			    ['el', 'Greek'], ['ja', 'Japanese'], ['ko', 'Korean']], def: 'en',
+		{ key: 'format', kind: 'choice', widget: 'select',
+		  options: [['PDF'], ['PDF/A-1b'], ['TIFF_V6'], ['XSM_TIFF_V6']], def: 'PDF' },
+		{ key: 'searchable', kind: 'bool', def: false, onlyIf: 'pdf' },
+		{ key: 'language', kind: 'choice', widget: 'select', named: true,
+		  options: LANGUAGES.map(function (l) { return [l, SP.i18n.NAMES[l]]; }), def: 'en',
 		  onlyIf: 'searchable' },
-		{ key: 'file_name', kind: 'text', label: 'File name', min: 1, max: 64, def: 'Scan',
-		  text: 'line' }
+		{ key: 'file_name', kind: 'text', min: 1, max: 64, def: 'Scan', text: 'line' }
 	];
 
 	/*
 	 * While `when` holds, field `key` may only take the values in `only`;
-	 * the others are not offered and the person reads `why`.  In order: an
-	 * earlier rule's choice stands (the add-on's checkServiceCompatiblity:
-	 * unmarked disables encryption and e-sign; large mail disables e-sign;
-	 * e-sign and large mail exclude each other).
+	 * the others are not offered and the person reads `why` (a key).  In
+	 * order: an earlier rule's choice stands (the add-on's
+	 * checkServiceCompatiblity: unmarked disables encryption and e-sign;
+	 * large mail disables e-sign; e-sign and large mail exclude each other).
 	 */
 	var rules = [
 		{ when: function (v) { return v.marked === false; }, key: 'encryption', only: ['off'],
-		  why: 'Unmarked email is sent without encryption.' },
+		  why: 'rule.unmarked_encryption' },
 		{ when: function (v) { return v.marked === false; }, key: 'esign', only: [false],
-		  why: 'E-sign needs marked email.' },
+		  why: 'rule.unmarked_esign' },
 		{ when: function (v) { return v.large_mail === 'force'; }, key: 'esign', only: [false],
-		  why: 'E-sign is not available with large-file transfer.' },
+		  why: 'rule.large_esign' },
 		{ when: function (v) { return v.esign === true; }, key: 'large_mail', only: ['auto'],
-		  why: 'With e-sign the scan goes as ordinary email, without large-file transfer.' }
+		  why: 'rule.esign_large' }
 	];
+
+	/* What the person reads for field f, its hint ('' when none) and its
+	 * option i, in the chosen language. */
+	function fieldLabel(f) {
+		return f.label || SP.t('set.' + f.key);
+	}
+
+	function fieldHint(f) {
+		return f.hint ? SP.t('set.' + f.key + '.hint') : '';
+	}
+
+	function optionLabel(f, i) {
+		return f.named ? f.options[i][1] : SP.t('set.' + f.key + '.' + String(f.options[i][0]));
+	}
 
 	function within(list, v) {
 		for (var i = 0; i < list.length; i++)
@@ -170,13 +168,13 @@
 	function label(f, v) {
 		var i;
 		if (f.kind === 'bool')
-			return v ? 'Yes' : 'No';
+			return SP.t(v ? 'set.yes' : 'set.no');
 		if (f.kind === 'choice') {
 			for (i = 0; i < f.options.length; i++)
 				if (f.options[i][0] === v)
-					return f.options[i][1];
+					return optionLabel(f, i);
 		}
-		return v === '' ? '(none)' : String(v);
+		return v === '' ? SP.t('set.none') : String(v);
 	}
 
 	/* Whether field f applies given the other values (searchable text is
@@ -211,6 +209,9 @@
 		defaults: defaults,
 		cleanAll: cleanAll,
 		label: label,
+		fieldLabel: fieldLabel,
+		fieldHint: fieldHint,
+		optionLabel: optionLabel,
 		applies: applies,
 		resolve: resolve,
 		toJson: toJson

@@ -27,16 +27,13 @@
 
 	/* What a launch that did not sign in means on the sign-in screen: the
 	 * notice shown and whether the consent starts checked (the stored entry
-	 * is replaced, or forgotten if the person unchecks it). */
+	 * is replaced, or forgotten if the person unchecks it); notice: a key. */
 	var LAUNCH = {
 		sso_not_stored: { notice: '', consent: false },
 		sso_off: { notice: '', consent: false },
-		sso_credentials_refused: { notice: 'Your RMail password has changed. Sign in again.',
-					   consent: true },
-		sso_assertion_refused: { notice: 'The printer could not confirm who you are. ' +
-						 'Sign in with your password.', consent: false },
-		other: { notice: 'Automatic sign-in is not available right now. ' +
-				 'Sign in with your password.', consent: false }
+		sso_credentials_refused: { notice: 'sso.password_changed', consent: true },
+		sso_assertion_refused: { notice: 'sso.not_confirmed', consent: false },
+		other: { notice: 'sso.unavailable', consent: false }
 	};
 
 	/* Base64 of the UTF-8 of s (RFC 4648, 4), as the printer wants the key. */
@@ -72,8 +69,7 @@
 						function (e, token) {
 				if (e) {
 					vouched = false;
-					return cb({ code: 'no_token',
-						    message: 'The printer did not confirm who is logged in.' });
+					return cb({ code: 'no_token', message: SP.t('err.no_token') });
 				}
 				SP.api.ssoTicket({ serial: SP.state.device.serial, security_token: token },
 						 function (e2, data) {
@@ -95,7 +91,7 @@
 		if (ticket)
 			return cb(null, { ticket: ticket });
 		if (deviceUser() === '')
-			return cb({ code: 'no_device_user', message: 'Nobody is logged in at the printer.' });
+			return cb({ code: 'no_device_user', message: SP.t('err.no_device_user') });
 		newTicket(cb);
 	}
 
@@ -141,8 +137,7 @@
 		withProof(SP.api.ssoForget, function (e) {
 			if (e && e.code !== 'sso_not_stored')
 				return cb(e.code === 'no_token' || e.code === 'no_device_user'
-					  ? { status: 0, message: 'The printer could not confirm who you ' +
-						  'are, so nothing was forgotten. Try again.' }
+					  ? { status: 0, message: SP.t('sso.cannot_forget') }
 					  : e);
 			stored = false;
 			cb(null);
@@ -166,19 +161,14 @@
 		}
 		if (consent && err && err.code === 'sso_other_account') {
 			stored = true; /* theirs, of another account: "Forget" is offered */
-			return cb('Another RMail account is stored for ' + deviceUser() + ' and was ' +
-				  'kept. To store this one instead, use "Forget my stored sign-in", ' +
-				  'then sign in again with the box checked.');
+			return cb(SP.t('sso.other_account', { user: deviceUser() }));
 		}
 		if (consent)
-			return cb('Your sign-in could not be stored, so next time you will ' +
-				  'type your password again.');
+			return cb(SP.t('sso.not_stored'));
 		if (!wasRefused)
 			return cb('');
 		forget(function (e) {
-			cb(e ? 'Your old stored sign-in could not be forgotten: ' +
-			   'use "Forget my stored sign-in" to try again.'
-			     : 'Your old stored sign-in is forgotten.');
+			cb(SP.t(e ? 'sso.old_kept' : 'sso.old_forgotten'));
 		});
 	}
 

@@ -1,6 +1,7 @@
 /*
  * store.js - what the weblet remembers (localStorage): recent RMail user
- * names, recipients, the last settings; never a password, token or message.
+ * names, recipients, the last settings, the language chosen on the screen;
+ * never a password, token or message.
  * Kept per printer user (the panel's logged-in person, SP.state.deviceUser):
  * never shown to another user or a guest; forget() clears one's own.  A
  * guest keeps nothing unless config.js guestMemory (then one shared memory).
@@ -9,7 +10,7 @@
 	'use strict';
 
 	var PREFIX = 'scanpost.';
-	var KEYS = ['usernames', 'recipients', 'registered', 'scan', 'copy_to_me'];
+	var KEYS = ['usernames', 'recipients', 'registered', 'scan', 'copy_to_me', 'language'];
 	var MAX_USERNAMES = 5;
 	var MAX_RECIPIENTS = 20;
 
@@ -125,6 +126,14 @@
 		},
 		rememberCopyToMe: function (on) {
 			write('copy_to_me', on === true);
+		},
+		/* The language chosen on the screen (i18n.js), or null. */
+		language: function () {
+			var v = read('language');
+			return typeof v === 'string' && SP.i18n.LANGS.indexOf(v) >= 0 ? v : null;
+		},
+		rememberLanguage: function (code) {
+			write('language', code);
 		},
 		/* The current printer user's entries only. */
 		forget: function () {

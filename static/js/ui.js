@@ -93,13 +93,14 @@
 	 */
 	function control(f, prefix, onChange) {
 		var id = prefix + '-' + f.key.replace(/_/g, '-'), node, input, radios = [], i;
-		var hintId = f.hint ? id + '-hint' : null;
-		var hint = f.hint ? el('p', { className: 'hint', id: hintId }, [f.hint]) : null;
+		var st = SP.settings, label = st.fieldLabel(f), hintText = st.fieldHint(f);
+		var hintId = hintText ? id + '-hint' : null;
+		var hint = hintText ? el('p', { className: 'hint', id: hintId }, [hintText]) : null;
 		var err = el('p', { className: 'error', id: id + '-error', 'aria-live': 'polite' });
 
 		if (f.kind === 'choice' && f.widget === 'seg') {
 			node = el('fieldset', { className: 'field seg-group', id: id },
-				  [el('legend', {}, [f.label])]);
+				  [el('legend', {}, [label])]);
 			var row = el('div', { className: 'seg-row' });
 			for (i = 0; i < f.options.length; i++) {
 				input = el('input', { type: 'radio', name: id, value: String(i),
@@ -109,7 +110,7 @@
 				radios.push(input);
 				on(input, 'change', onChange);
 				row.appendChild(el('label', { className: 'seg', 'for': id + '-' + i },
-						   [input, el('span', {}, [f.options[i][1]])]));
+						   [input, el('span', {}, [st.optionLabel(f, i)])]));
 			}
 			node.appendChild(row);
 			if (hint)
@@ -132,13 +133,13 @@
 		if (f.kind === 'choice') {
 			input = el('select', { id: id });
 			for (i = 0; i < f.options.length; i++)
-				input.appendChild(el('option', { value: String(i) }, [f.options[i][1]]));
+				input.appendChild(el('option', { value: String(i) }, [st.optionLabel(f, i)]));
 			on(input, 'change', onChange);
 		} else if (f.kind === 'bool') {
 			input = el('input', { type: 'checkbox', id: id });
 			on(input, 'change', onChange);
 			node = el('div', { className: 'field check' },
-				  [el('label', { 'for': id }, [input, el('span', {}, [f.label])]), hint]);
+				  [el('label', { 'for': id }, [input, el('span', {}, [label])]), hint]);
 			return {
 				node: node, field: f,
 				get: function () { return input.checked; },
@@ -157,7 +158,7 @@
 			input.setAttribute('aria-describedby',
 					   (input.getAttribute('aria-describedby') || '') + ' ' + hintId);
 		node = el('div', { className: 'field' },
-			  [el('label', { 'for': id }, [f.label]), input, hint, err]);
+			  [el('label', { 'for': id }, [label]), input, hint, err]);
 		return {
 			node: node, field: f, error: err, input: input,
 			get: function () {
@@ -175,12 +176,9 @@
 		};
 	}
 
+	/* A date and time in the chosen language's form (i18n.js). */
 	function formatTime(iso) {
-		var d = new Date(iso), p = function (n) { return (n < 10 ? '0' : '') + n; };
-		if (isNaN(d.getTime()))
-			return iso || '';
-		return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
-			p(d.getHours()) + ':' + p(d.getMinutes());
+		return SP.i18n.dateTime(iso);
 	}
 
 	SP.ui = {

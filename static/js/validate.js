@@ -8,21 +8,22 @@
 	var MAX_RECIPIENTS = 50; /* to, cc and bcc together (JOBSPEC_MAX_RECIPIENTS) */
 	var ATEXT = /^[A-Za-z0-9!#$%&'*+\-\/=?\^_`{|}~]$/; /* RFC 5322 3.2.3 */
 	var LDH = /^[A-Za-z0-9\-]$/;
+	var t = SP.t;
 
 	function localPart(s) {
 		var i;
 		if (s.length === 0)
-			return 'has no local part before "@"';
+			return t('v.no_local');
 		if (s.length > 64) /* RFC 5321 4.5.3.1.1 */
-			return 'has a local part longer than 64 characters';
+			return t('v.local_long');
 		if (s.charAt(0) === '.' || s.charAt(s.length - 1) === '.')
-			return 'has a local part that starts or ends with "."';
+			return t('v.local_dot');
 		for (i = 0; i < s.length; i++) {
 			if (s.charAt(i) === '.') {
 				if (s.charAt(i + 1) === '.')
-					return 'has ".." in its local part';
+					return t('v.local_dots');
 			} else if (!ATEXT.test(s.charAt(i))) {
-				return 'has a character not allowed before "@"';
+				return t('v.local_char');
 			}
 		}
 		return null;
@@ -32,24 +33,24 @@
 	function domain(s) {
 		var labels, i, j, l;
 		if (s.length === 0)
-			return 'has no domain after "@"';
+			return t('v.no_domain');
 		if (s.length > 255) /* RFC 5321 4.5.3.1.2 */
-			return 'has a domain longer than 255 characters';
+			return t('v.domain_long');
 		labels = s.split('.');
 		for (i = 0; i < labels.length; i++) {
 			l = labels[i];
 			if (l.length === 0)
-				return 'has an empty part in its domain';
+				return t('v.domain_empty');
 			if (l.length > 63)
-				return 'has a domain label longer than 63 characters';
+				return t('v.label_long');
 			for (j = 0; j < l.length; j++)
 				if (!LDH.test(l.charAt(j)))
-					return 'has a character not allowed in a domain';
+					return t('v.domain_char');
 			if (l.charAt(0) === '-' || l.charAt(l.length - 1) === '-')
-				return 'has a domain part that starts or ends with "-"';
+				return t('v.domain_dash');
 		}
 		if (labels.length < 2)
-			return 'has a domain without a dot';
+			return t('v.domain_nodot');
 		return null;
 	}
 
@@ -57,10 +58,10 @@
 	function address(addr) {
 		var at;
 		if (addr.length > 254) /* RFC 5321 4.5.3.1.3 */
-			return 'is longer than 254 characters';
+			return t('v.addr_long');
 		at = addr.indexOf('@');
 		if (at < 0)
-			return 'has no "@"';
+			return t('v.no_at');
 		return localPart(addr.substring(0, at)) || domain(addr.substring(at + 1));
 	}
 
@@ -91,27 +92,26 @@
 				why = address(list[i]);
 				key = list[i].toLowerCase();
 				if (why)
-					out.errors[names[n]] = '"' + list[i] + '" ' + why + '.';
+					out.errors[names[n]] = t('v.addr_bad', { addr: list[i], why: why });
 				else if (seen[key])
-					out.errors[names[n]] = '"' + list[i] + '" is already in ' +
-						seen[key] + '.';
-				seen[key] = seen[key] || names[n].charAt(0).toUpperCase() +
-					names[n].substring(1);
+					out.errors[names[n]] = t('v.dup', { addr: list[i],
+									   field: t('f.' + seen[key]) });
+				seen[key] = seen[key] || names[n];
 			}
 			total += list.length;
 			/* The administrator's rules (policy.js); the service applies them too. */
 			out1 = pol && !pol.ask() ? pol.outside(list) : [];
 			if (!out.errors[names[n]] && out1.length)
-				out.errors[names[n]] = '"' + out1[0] + '" is outside the domains your ' +
-					'administrator allows (' + pol.domains() + ').';
+				out.errors[names[n]] = t('v.outside', { addr: out1[0],
+									   domains: pol.domains() });
 			if (!out.errors[names[n]] && names[n] === 'bcc' && list.length &&
 			    pol && !pol.bccAllowed())
-				out.errors.bcc = 'Your administrator does not allow Bcc.';
+				out.errors.bcc = t('v.no_bcc');
 		}
 		if (!out.errors.to && out.lists.to.length === 0)
-			out.errors.to = 'Add at least one recipient.';
+			out.errors.to = t('v.no_to');
 		if (!out.errors.to && total > max)
-			out.errors.to = 'At most ' + max + ' recipients in all.';
+			out.errors.to = t('v.too_many', { n: max });
 		for (n = 0; n < names.length; n++)
 			if (out.errors[names[n]])
 				out.ok = false;
@@ -131,12 +131,11 @@
 		else
 			bad = /[\x00-\x1f\x7f-\x9f]/;
 		if (min && s.length < min)
-			return 'must not be empty';
+			return t('v.empty');
 		if (max && s.length > max)
-			return 'is longer than ' + max + ' characters';
+			return t('v.too_long', { n: max });
 		if (bad.test(s))
-			return cls === 'ascii' ? 'may use plain letters, digits and punctuation only'
-				: 'has a character that is not allowed';
+			return t(cls === 'ascii' ? 'v.ascii' : 'v.char');
 		return null;
 	}
 

@@ -24,11 +24,13 @@ const FIXTURES = path.join(ROOT, 'tests', 'fixtures', 'eip', 'requests');
 const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
 
-/* device.js and jobstate.js as the browser loads them. */
+/* device.js and jobstate.js as the browser loads them: after the language
+ * tables (i18n.js, English). */
 function loadWeblet() {
-	const ctx = { window: { SP: { config: { deviceBase: '' } } }, DOMParser };
+	const ctx = { window: { SP: { config: { deviceBase: '' } }, navigator: { languages: ['en'] } },
+		      DOMParser };
 	vm.createContext(ctx);
-	for (const f of ['device.js', 'jobstate.js'])
+	for (const f of ['i18n.js', 'i18n/en.js', 'device.js', 'jobstate.js'])
 		vm.runInContext(fs.readFileSync(path.join(ROOT, 'static', 'js', f), 'utf8'), ctx,
 				{ filename: f });
 	return ctx.window.SP;

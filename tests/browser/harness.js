@@ -142,13 +142,14 @@ async function forwardToDevice(route) {
 /* ---- one visit: a context (fresh storage) and its pages ---------------- */
 
 /*
- * Opens a browser context of the given size.  Every page it opens is
+ * Opens a browser context of the given size, its browser in the given
+ * language (navigator.languages, Accept-Language).  Every page it opens is
  * watched: a script error or a Content-Security-Policy refusal fails the
  * test in close().  shot(page, name) saves artifacts/WxH/name.png and runs
  * axe-core there; a serious or critical violation fails the test.
  */
-async function visit(browser, size) {
-	const ctx = await browser.newContext({ viewport: size, locale: 'en-US' });
+async function visit(browser, size, locale = 'en-US') {
+	const ctx = await browser.newContext({ viewport: size, locale });
 	if (DEVICE_ROUTE === 'browser')
 		await ctx.route('**/webservices/**', forwardToDevice);
 	const problems = [];

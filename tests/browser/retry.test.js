@@ -40,7 +40,7 @@ describe('a job RMail keeps failing', () => {
 		try {
 			await h.signIn(page);
 			await h.composeToSend(page, { to: 'alice@example.org', subject: subj, body: 'x' });
-			await page.waitForFunction(() => /^Delayed, next try at \d{4}-\d\d-\d\d \d\d:\d\d, because: /
+			await page.waitForFunction(() => /^Delayed, next try at \d\d\/\d\d\/\d{4}, \d\d:\d\d\s[AP]M, because: /
 				.test(document.getElementById('progress-status').textContent),
 			null, { timeout: 60000, polling: 200 });
 			assert.notEqual(await page.textContent('#progress-title'), 'Not sent',

@@ -51,6 +51,10 @@ const ON_DEMAND = {
 	diagnostics: ['js/screens/diagnostics.js', 'css/diagnostics.css'],
 	preview: ['js/screens/preview.js', 'css/preview.css']
 };
+/* And each language's table but English's (i18n-tables.test.js checks
+ * that they are loaded only when chosen, and their own budget). */
+const TABLES = fs.readdirSync(path.join(STATIC, 'js', 'i18n'))
+	.filter((f) => f !== 'en.js').map((f) => 'js/i18n/' + f);
 const ON_DEMAND_FILES = [].concat(...Object.values(ON_DEMAND));
 
 /*
@@ -70,14 +74,22 @@ const ON_DEMAND_FILES = [].concat(...Object.values(ON_DEMAND));
  * retrying job (progress.js, jobs.js), the preview's offer (preview.js) and
  * the policy together make a visit 121.5 KB; what only some visits need
  * (diagnostics, the preview screen) stays out of it.
+ * Raised to 150 KB for the weblet in the person's language (issue 12): the
+ * words of every screen moved into the English table (js/i18n/en.js, with
+ * the API's error codes the other languages translate) and i18n.js (the
+ * choice of language, Intl dates and numbers, the switch on the screen)
+ * made a visit 144.7 KB (44 KB gzipped, from 36 KB); another language adds
+ * its own table (at most 24 KB), loaded only when chosen.
  */
-const VISIT_BUDGET = 126 * 1024;
+const VISIT_BUDGET = 150 * 1024;
 
-test('a visit loads at most 126 KB before compression; each on-demand part at most 12 KB more', () => {
+test('a visit loads at most 150 KB before compression; each on-demand part at most 12 KB more', () => {
 	const all = files(STATIC).filter((f) => !/\.(png|jpe?g|svg|ico|woff2?)$/.test(f));
 	const size = (list) => list.reduce((n, f) => n + fs.statSync(f).size, 0);
-	const onDemand = all.filter((f) => ON_DEMAND_FILES.includes(path.relative(STATIC, f)));
-	assert.equal(onDemand.length, ON_DEMAND_FILES.length, 'the on-demand files exist');
+	const onDemand = all.filter((f) => ON_DEMAND_FILES.includes(path.relative(STATIC, f)) ||
+					    TABLES.includes(path.relative(STATIC, f)));
+	assert.equal(onDemand.length, ON_DEMAND_FILES.length + TABLES.length,
+		     'the on-demand files exist');
 	const html = fs.readFileSync(path.join(STATIC, 'index.html'), 'utf8');
 	for (const f of ON_DEMAND_FILES)
 		assert.ok(!html.includes(f), `index.html does not load ${f}`);
@@ -89,11 +101,13 @@ test('a visit loads at most 126 KB before compression; each on-demand part at mo
 	}
 });
 
-/* validate.js in a bare context, as the browser loads it. */
+/* validate.js in a bare context, as the browser loads it: after the
+ * language tables (i18n.js, English by default). */
 function loadValidate() {
-	const ctx = { window: { SP: {} } };
+	const ctx = { window: { SP: {}, navigator: { languages: ['en-US'] } } };
 	vm.createContext(ctx);
-	vm.runInContext(fs.readFileSync(path.join(STATIC, 'js', 'validate.js'), 'utf8'), ctx);
+	for (const f of ['i18n.js', 'i18n/en.js', 'validate.js'])
+		vm.runInContext(fs.readFileSync(path.join(STATIC, 'js', f), 'utf8'), ctx);
 	return ctx.window.SP.validate;
 }
 

@@ -6,9 +6,8 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, $ = ui.$;
+	var ui = SP.ui, $ = ui.$, t = SP.t;
 	var LISTS = ['to', 'cc', 'bcc'];
-	var NAMES = { to: 'To', cc: 'Cc', bcc: 'Bcc' };
 	var target = 'to';   /* the address field a recent recipient goes into */
 	var touched = {};    /* fields the person has left once: empty To is named then */
 
@@ -37,14 +36,19 @@
 	function checkText() {
 		var s = SP.validate.text($('compose-subject').value, 'line', 0, 255);
 		var b = SP.validate.text($('compose-body').value, 'body', 0, 10000);
-		ui.text($('compose-subject-error'), s ? 'The subject ' + s + '.' : '');
-		ui.text($('compose-body-error'), b ? 'The message ' + b + '.' : '');
+		ui.text($('compose-subject-error'), s ? t('compose.subject_bad', { why: s }) : '');
+		ui.text($('compose-body-error'), b ? t('compose.body_bad', { why: b }) : '');
 		return !s && !b;
 	}
 
 	function live() {
 		showErrors(SP.validate.recipients(typed()), false);
 		checkText();
+	}
+
+	/* Which field a tapped recent recipient goes into. */
+	function recentTitle() {
+		ui.text($('compose-recent-title'), t('compose.recent', { field: t('f.' + target) }));
 	}
 
 	function addRecipient(addr) {
@@ -95,7 +99,7 @@
 					ui.on(input, 'input', live);
 					ui.on(input, 'focus', function () {
 						target = n;
-						ui.text($('compose-target'), NAMES[n]);
+						recentTitle();
 					});
 					ui.on(input, 'blur', function () {
 						if (input.value !== '')
@@ -115,6 +119,8 @@
 			$('compose-subject').value = d.subject;
 			$('compose-body').value = d.body;
 			touched = {};
+			target = 'to';
+			recentTitle();
 			ui.chips($('compose-recent'), SP.store.recipients(), addRecipient);
 			live();
 			$('compose-to').focus();
@@ -126,7 +132,7 @@
 				save();
 		},
 		footer: function () {
-			return { next: { label: 'Next', fn: next }, step: 'Step 1 of 4 · Message' };
+			return { next: { label: t('btn.next'), fn: next }, step: t('compose.step') };
 		}
 	};
 }(window.SP));

@@ -6,29 +6,27 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, el = ui.el, $ = ui.$;
+	var ui = SP.ui, el = ui.el, $ = ui.$, t = SP.t;
 	var back = 'compose';
 
-	var STATES = {
-		awaiting_scan: 'Waiting for the scan', queued: 'Queued', sending: 'Sending',
-		sent: 'Sent', failed: 'Failed', canceled: 'Canceled', expired: 'Expired',
-		delivery_unknown: 'Delivery unknown'
-	};
+	/* The API's job states (DESIGN 3.1) in words: 'state.<name>'. */
+	var STATES = { awaiting_scan: 1, queued: 1, sending: 1, sent: 1, failed: 1, canceled: 1,
+		       expired: 1, delivery_unknown: 1 };
 
 	function item(j) {
 		var lines = [
-			el('span', { className: 'badge s-' + (j.state || '') }, [STATES[j.state] || j.state]),
-			el('span', { className: 'subject' }, [j.subject || '(no subject)']),
+			el('span', { className: 'badge s-' + (j.state || '') }, [STATES[j.state] ? t('state.' + j.state) : j.state]),
+			el('span', { className: 'subject' }, [j.subject || t('jobs.no_subject')]),
 			el('span', { className: 'time' }, [ui.formatTime(j.created_at)])
 		];
 		var detail = [];
 		if (j.to && j.to.length)
-			detail.push('To ' + j.to.join(', '));
+			detail.push(t('jobs.to', { list: j.to.join(', ') }));
 		if (j.tracking_id)
-			detail.push('Tracking ' + j.tracking_id);
+			detail.push(t('jobs.tracking', { id: j.tracking_id }));
 		if ((j.state === 'failed' || j.state === 'delivery_unknown') && j.error &&
 		    j.error.message)
-			detail.push(j.error.message);
+			detail.push(SP.i18n.error(j.error));
 		if (SP.api.jobDelay(j))
 			detail.push(SP.api.jobDelay(j));
 		return el('li', {}, [el('div', { className: 'job-head' }, lines),
@@ -38,20 +36,20 @@
 	function load() {
 		var list = $('jobs-list');
 		ui.clear(list);
-		ui.text($('jobs-status'), 'Loading…');
+		ui.text($('jobs-status'), t('jobs.loading'));
 		SP.api.listJobs(function (err, data) {
 			var i, jobs;
 			if (err) {
 				if (err.status === 401)
 					return SP.app.sessionLost();
-				ui.text($('jobs-status'), err.message);
+				ui.text($('jobs-status'), SP.i18n.error(err));
 				return;
 			}
 			jobs = data && data.jobs ? data.jobs : [];
 			ui.clear(list);
 			for (i = 0; i < jobs.length; i++)
 				list.appendChild(item(jobs[i]));
-			ui.text($('jobs-status'), jobs.length ? '' : 'No jobs yet.');
+			ui.text($('jobs-status'), jobs.length ? '' : t('jobs.none'));
 		});
 	}
 
@@ -65,8 +63,8 @@
 		},
 		footer: function () {
 			return {
-				back: { label: 'Back', fn: function () { SP.app.go(back); } },
-				next: { label: 'Refresh', fn: load }
+				back: { label: t('btn.back'), fn: function () { SP.app.go(back); } },
+				next: { label: t('jobs.refresh'), fn: load }
 			};
 		}
 	};

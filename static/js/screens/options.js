@@ -7,9 +7,9 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, $ = ui.$;
-	var ADMIN = 'Set by your administrator.';
-	var NOT_WITH_ADMIN = 'Not possible with what your administrator set.';
+	var ui = SP.ui, $ = ui.$, t = SP.t;
+	var ADMIN = 'opt.admin';
+	var NOT_WITH_ADMIN = 'opt.not_with_admin';
 
 	function allowed(lock, value) {
 		var i;
@@ -43,13 +43,13 @@
 					items[j].nextSibling.style.opacity = ok ? '' : '0.45';
 			}
 		}
-		ui.text(c.why, lock ? lock.why : '');
+		ui.text(c.why, lock ? t(lock.why) : '');
 		ui.show(c.why, !!lock);
 	}
 
 	/* One settings screen: name, table, where its values live in SP.state. */
 	function settingsScreen(name, fields, stateKey, step, prev, next) {
-		var controls = [], copy = null;
+		var controls = [], copy = null, builtIn = null; /* the form's language */
 
 		function raw() {
 			var v = {}, i;
@@ -133,7 +133,8 @@
 				if (!c.error)
 					continue;
 				why = SP.validate.text(c.get(), c.field.text, c.field.min, c.field.max);
-				ui.text(c.error, why ? c.field.label + ' ' + why + '.' : '');
+				ui.text(c.error, why ? t('v.field_bad', { field: SP.settings.fieldLabel(c.field),
+							   why: why }) : '');
 				if (why)
 					c.input.setAttribute('aria-invalid', 'true');
 				else
@@ -161,14 +162,18 @@
 			ui.show(copy.node, mode !== 'off');
 			copy.set(mode === 'forced' || SP.store.copyToMe() === true);
 			input.disabled = mode === 'forced';
-			ui.text(copy.why, (mode === 'forced' ? ADMIN + ' ' : '') + 'The copy goes to ' +
-				SP.state.user + ' as Bcc.');
+			ui.text(copy.why, (mode === 'forced' ? t(ADMIN) + ' ' : '') +
+				t('opt.copy_to', { user: SP.state.user }));
 		}
 
 		return {
 			id: 'screen-' + name,
+			/* The form is made anew in the chosen language. */
 			init: function () {
 				var form = $(name + '-form'), i, c;
+				ui.clear(form);
+				controls = [];
+				builtIn = SP.i18n.lang();
 				for (i = 0; i < fields.length; i++) {
 					c = ui.control(fields[i], name, refresh);
 					c.why = ui.el('p', { className: 'hint',
@@ -180,7 +185,7 @@
 				}
 				if (stateKey !== 'registered')
 					return;
-				copy = ui.control({ key: 'copy_to_me', kind: 'bool', label: 'Send me a copy' },
+				copy = ui.control({ key: 'copy_to_me', kind: 'bool', label: t('opt.copy') },
 						  name, function () {});
 				copy.why = ui.el('p', { className: 'hint', id: name + '-copy-to-me-why' });
 				copy.node.appendChild(copy.why);
@@ -188,19 +193,27 @@
 			},
 			enter: function () {
 				var i;
+				if (builtIn !== SP.i18n.lang())
+					this.init();
 				for (i = 0; i < controls.length; i++)
 					controls[i].set(SP.state[stateKey][controls[i].field.key]);
 				if (copy)
 					enterCopy();
 				refresh();
 			},
+			/* Another language: what is on the screen stays as set. */
+			relabel: function () {
+				save();
+				this.init();
+				this.enter();
+			},
 			footer: function () {
 				return {
-					back: { label: 'Back', fn: function () {
+					back: { label: t('btn.back'), fn: function () {
 						save();
 						SP.app.go(prev);
 					} },
-					next: { label: 'Next', fn: function () {
+					next: { label: t('btn.next'), fn: function () {
 						var bad = refresh();
 						if (bad) {
 							bad.input.focus();
@@ -209,7 +222,7 @@
 						save();
 						SP.app.go(next);
 					} },
-					step: step
+					step: t(step)
 				};
 			}
 		};
@@ -217,7 +230,7 @@
 
 	SP.screens = SP.screens || {};
 	SP.screens.registered = settingsScreen('registered', SP.settings.registered, 'registered',
-					       'Step 2 of 4 · Registered email', 'compose', 'scan');
+					       'registered.step', 'compose', 'scan');
 	SP.screens.scan = settingsScreen('scan', SP.settings.scan, 'scan',
-					 'Step 3 of 4 · Scan settings', 'registered', 'review');
+					 'scan.step', 'registered', 'review');
 }(window.SP));

@@ -8,38 +8,30 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, el = ui.el, $ = ui.$;
+	var ui = SP.ui, el = ui.el, $ = ui.$, t = SP.t;
 	var BUSY_RETRIES = 5, run = 0;
 
 	$('main').appendChild(el('section', { id: 'screen-preview', className: 'screen',
 					      'aria-labelledby': 'preview-title', hidden: 'hidden' },
-		[el('h1', { id: 'preview-title', tabindex: '-1' }, ['Check the pages']),
+		[el('h1', { id: 'preview-title', tabindex: '-1', 'data-t': 'preview.title' },
+		     [t('preview.title')]),
 		 el('p', { id: 'preview-status', className: 'status-line', role: 'status' }),
 		 el('ul', { id: 'preview-pages', className: 'pages' })]));
 
-	function size(bytes) {
-		return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + ' MB'
-			: Math.max(1, Math.round(bytes / 1024)) + ' KB';
-	}
-
-	function plural(n, what) {
-		return n + ' ' + what + (n === 1 ? '' : 's');
-	}
-
 	function show(p) {
 		var list = $('preview-pages'), i, im, words;
-		words = plural(p.pages, 'page') + ' · ' + size(p.bytes) +
-			(p.files.length > 1 ? ' in ' + plural(p.files.length, 'file') : '');
+		words = SP.tn('preview.pages', p.pages, { size: SP.i18n.size(p.bytes) }) +
+			(p.files.length > 1 ? t('preview.files', { n: p.files.length }) : '');
 		if (p.more_pages)
-			words += ' · the first ' + p.images.length + ' shown';
+			words += t('preview.first', { n: p.images.length });
 		ui.text($('preview-status'), words);
 		for (i = 0; i < p.images.length; i++) {
 			im = p.images[i];
 			list.appendChild(el('li', {}, [el('figure', {}, [
 				el('img', { src: 'data:image/png;base64,' + im.png,
 					    width: String(im.width), height: String(im.height),
-					    alt: 'Page ' + im.page }),
-				el('figcaption', {}, ['Page ' + im.page])])]));
+					    alt: t('preview.page', { n: im.page }) }),
+				el('figcaption', {}, [t('preview.page', { n: im.page })])])]));
 		}
 	}
 
@@ -50,7 +42,7 @@
 			if (err && err.status === 401)
 				return SP.app.sessionLost();
 			if (err && err.code === 'preview_busy' && tries < BUSY_RETRIES) {
-				ui.text($('preview-status'), 'Waiting for the preview…');
+				ui.text($('preview-status'), t('preview.waiting'));
 				return setTimeout(function () {
 					if (r === run)
 						load(r, id, tries + 1);
@@ -58,9 +50,8 @@
 			}
 			if (err) {
 				ui.setClass($('preview-status'), 'no-preview', true);
-				return ui.text($('preview-status'), (err.code === 'no_preview'
-					? 'These pages cannot be shown (no preview).'
-					: err.message) + ' You can still send them, or scan again.');
+				return ui.text($('preview-status'), t('preview.still', {
+					why: err.code === 'no_preview' ? t('preview.none') : SP.i18n.error(err) }));
 			}
 			show(p);
 		});
@@ -72,7 +63,7 @@
 			run++;
 			ui.clear($('preview-pages'));
 			ui.setClass($('preview-status'), 'no-preview', false);
-			ui.text($('preview-status'), 'Loading the pages…');
+			ui.text($('preview-status'), t('preview.loading'));
 			load(run, SP.preview.pending().id, 0);
 		},
 		leave: function () {
@@ -81,9 +72,9 @@
 		footer: function () {
 			var p = SP.preview.pending();
 			return {
-				back: { label: 'Scan again', fn: p.again },
-				next: { label: 'Send', fn: p.send },
-				step: 'Preview'
+				back: { label: t('progress.again'), fn: p.again },
+				next: { label: t('preview.send'), fn: p.send },
+				step: t('preview.step')
 			};
 		}
 	};

@@ -10,22 +10,29 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, el = ui.el, $ = ui.$;
+	var ui = SP.ui, el = ui.el, $ = ui.$, t = SP.t;
 
-	var STAGES = [['create', 'Creating the job'], ['scan', 'Scanning'],
-		      ['upload', 'Uploading'], ['queued', 'Queued'],
-		      ['sending', 'Sending to RMail'], ['sent', 'Sent']];
+	/* Each stage's words are 'stage.<name>' in the language tables. */
+	var STAGES = ['create', 'scan', 'upload', 'queued', 'sending', 'sent'];
 	var DEVICE_POLL_MS = 700;   /* GetJobDetails while the printer scans */
 	var JOB_POLL_MS = 1000;     /* GET /api/v1/jobs/{id} once submitted */
 	var DEVICE_ERRORS_MAX = 8;  /* consecutive unanswered polls before giving up */
 
 	/* Job states of the API (DESIGN 3.1) once submitted. */
 	var JOB_STATES = {
-		queued: ['queued', 'Queued: scanpost will send it in a moment.'],
-		sending: ['sending', 'Sending to RMail…']
+		queued: ['queued', 'progress.queued'],
+		sending: ['sending', 'progress.sending']
 	};
 
 	var run = 0, timer = null, job = null, tpl = null, submitted = false, ended = null;
+	/* What the screen shows, as keys and values, so a change of language
+	 * can show it again: the title, the status line and each stage's own
+	 * words when not its name. */
+	var shown = { title: ['progress.title'], status: [''], labels: {} };
+
+	function words(k) {
+		return k[0] ? t(k[0], k[1]) : (k[2] || '');
+	}
 
 	function alive(r) {
 		return r === run;
@@ -42,22 +49,50 @@
 	function renderStages() {
 		var ol = $('progress-stages'), i;
 		ui.clear(ol);
+		shown.labels = {};
 		for (i = 0; i < STAGES.length; i++)
-			ol.appendChild(el('li', { id: 'stage-' + STAGES[i][0], className: 'todo' },
+			ol.appendChild(el('li', { id: 'stage-' + STAGES[i], className: 'todo' },
 					  [el('span', { className: 'mark', 'aria-hidden': 'true' }),
-					   el('span', { className: 'label' }, [STAGES[i][1]]),
-					   el('span', { className: 'sr-state' }, [', not yet'])]));
+					   el('span', { className: 'label' }, [t('stage.' + STAGES[i])]),
+					   el('span', { className: 'sr-state' }, [t('stage.todo')])]));
+	}
+
+	/* The words of stage key: label ([key, params]) or its name. */
+	function setLabel(key, label) {
+		if (label)
+			shown.labels[key] = label;
+		ui.text($('stage-' + key).getElementsByTagName('span')[1],
+			shown.labels[key] ? words(shown.labels[key]) : t('stage.' + key));
+	}
+
+	/* The screen again in another language. */
+	function relabel() {
+		var i, li;
+		for (i = 0; i < STAGES.length; i++) {
+			li = $('stage-' + STAGES[i]);
+			setLabel(STAGES[i]);
+			ui.text(li.getElementsByTagName('span')[2], t('stage.' + li.className));
+		}
+		ui.text($('progress-title'), words(shown.title));
+		ui.text($('progress-status'), words(shown.status));
+		if (shown.help)
+			ui.text($('progress-error-help'), words(shown.help));
+		li = $('progress-choices').getElementsByTagName('button');
+		for (i = 0; i < li.length; i++)
+			ui.text(li[i], t(CHOICES[shown.choices[i]][0]));
 	}
 
 	/* Stages before key are done, key is current (or 'failed'), the rest wait. */
 	function stage(key, label, how) {
 		var seen = false, i, li, state;
 		for (i = 0; i < STAGES.length; i++) {
-			li = $('stage-' + STAGES[i][0]);
-			if (STAGES[i][0] === key) {
+			li = $('stage-' + STAGES[i]);
+			if (STAGES[i] === key) {
 				seen = true;
 				state = how || 'current';
-				li.getElementsByTagName('span')[1].textContent = label || STAGES[i][1];
+				if (!label)
+					delete shown.labels[key];
+				setLabel(key, label);
 			} else {
 				state = seen ? 'todo' : 'done';
 			}
@@ -66,25 +101,26 @@
 				li.setAttribute('aria-current', 'step');
 			else
 				li.removeAttribute('aria-current');
-			ui.text(li.getElementsByTagName('span')[2],
-				{ todo: ', not yet', done: ', done', current: ', in progress',
-				  failed: ', stopped' }[state]);
+			ui.text(li.getElementsByTagName('span')[2], t('stage.' + state));
 		}
 	}
 
 	/* The scan stage, once over, says how many pages it took. */
 	function scanned(images) {
 		if (images > 0)
-			ui.text($('stage-scan').getElementsByTagName('span')[1],
-				'Scanned ' + images + (images === 1 ? ' page' : ' pages'));
+			setLabel('scan', ['stage.scanned.' + (images === 1 ? 'one' : 'other'),
+					  { n: SP.i18n.number(images) }]);
 	}
 
-	function status(msg) {
-		ui.text($('progress-status'), msg);
+	/* The status line: a key and its values, or words as they are (k null). */
+	function status(k, params, as) {
+		shown.status = [k, params, as];
+		ui.text($('progress-status'), words(shown.status));
 	}
 
-	function title(s) {
-		ui.text($('progress-title'), s);
+	function title(k) {
+		shown.title = [k];
+		ui.text($('progress-title'), t(k));
 	}
 
 	/* Hidden fields are left out (the service gives them their policy
@@ -124,43 +160,47 @@
 	}
 
 	var CHOICES = {
-		again: ['Scan again', function () {
+		again: ['progress.again', function () {
 			discardJob(start);
 		}],
-		edit: ['Edit', function () {
+		edit: ['progress.edit', function () {
 			discardJob(function () { SP.app.go('review'); });
 		}],
-		cancel: ['Cancel job', function () {
+		cancel: ['progress.cancel', function () {
 			run++;
 			dropTemplate();
 			discardJob(function () {
 				finish('canceled');
-				title('Canceled');
-				status('Canceled. Nothing was sent.');
+				title('progress.canceled_title');
+				status('progress.canceled');
 				ui.show($('progress-error'), false);
 			});
 		}],
-		resend: ['Edit and send again', function () {
+		resend: ['progress.resend', function () {
 			job = null;
 			SP.app.go('review');
 		}],
-		retry: ['Try again', function () {
+		retry: ['btn.retry', function () {
 			submit(run);
 		}]
 	};
 
+	/* message: words as they are (they stay in the language they were
+	 * told in); help: [key, params] or null. */
 	function fail(key, message, help, choices) {
 		var box = $('progress-choices'), i, b;
 		clearTimeout(timer);
 		stage(key, null, 'failed');
-		title('Not sent');
+		title('progress.not_sent');
 		status('');
+		shown.help = help;
+		shown.choices = choices;
 		ui.text($('progress-error-text'), message);
-		ui.text($('progress-error-help'), help || '');
+		ui.text($('progress-error-help'), help ? t(help[0], help[1]) : '');
 		ui.clear(box);
 		for (i = 0; i < choices.length; i++) {
 			b = el('button', { type: 'button', className: i === 0 ? 'primary' : 'secondary' },
-			       [CHOICES[choices[i]][0]]);
+			       [t(CHOICES[choices[i]][0])]);
 			ui.on(b, 'click', CHOICES[choices[i]][1]);
 			box.appendChild(b);
 		}
@@ -179,7 +219,7 @@
 			SP.app.sessionLost();
 			return;
 		}
-		fail(key, err.message, null, choices);
+		fail(key, SP.i18n.error(err), null, choices);
 	}
 
 	/* ---- step 7: the job and the scan ---------------------------------- */
@@ -192,11 +232,11 @@
 		submitted = false;
 		ended = null;
 		renderStages();
-		title('Sending');
+		title('progress.title');
 		ui.show($('progress-error'), false);
 		ui.show($('progress-sent'), false);
 		stage('create');
-		status('Creating the job…');
+		status('progress.creating');
 		SP.app.refreshFooter();
 		var body = jobBody();
 		SP.api.createJob(body, function (err, data) {
@@ -214,25 +254,25 @@
 
 	function putTemplate(r) {
 		var name = 'scanpost_' + job.id.replace(/[^0-9a-fA-F]/g, '').substring(0, 8) + '.xst';
-		status('Preparing the printer…');
+		status('progress.preparing');
 		SP.device.putTemplate(name, job.template, function (err, checksum) {
 			if (!alive(r))
 				return;
 			if (err)
-				return fail('scan', 'The printer did not take the scan settings: ' +
-					    err.message, null, ['again', 'edit', 'cancel']);
+				return fail('scan', t('progress.no_template', { why: SP.i18n.error(err) }),
+					    null, ['again', 'edit', 'cancel']);
 			tpl = { name: name, checksum: checksum };
 			SP.device.scanWithTemplate(name, function (err2, deviceJob) {
 				if (!alive(r))
 					return;
 				if (err2 || !deviceJob) {
 					dropTemplate();
-					return fail('scan', 'The printer did not start the scan: ' +
-						    (err2 ? err2.message : 'no job id.'), null,
+					return fail('scan', t('progress.no_start', { why: err2 ?
+						    SP.i18n.error(err2) : t('progress.no_job_id') }), null,
 						    ['again', 'edit', 'cancel']);
 				}
 				stage('scan');
-				status('Scanning…');
+				status('progress.scanning');
 				watchScan(r, deviceJob, { errors: 0, seen: '', since: 0 });
 			});
 		});
@@ -250,10 +290,10 @@
 		if (info.total > 0 && info.images >= info.total) {
 			scanned(info.images);
 			stage('upload');
-			status('Uploading the scan…');
+			status('progress.uploading');
 		} else if (info.images > 0) {
-			stage('scan', 'Scanning page ' + info.images);
-			status('Scanning page ' + info.images + '…');
+			stage('scan', ['stage.page', { n: SP.i18n.number(info.images) }]);
+			status('progress.scanning_page', { n: SP.i18n.number(info.images) });
 		}
 	}
 
@@ -262,9 +302,9 @@
 		if (c.waited < limit(seconds))
 			return false;
 		dropTemplate();
-		fail('scan', what + ' for ' + (n < 120 ? n + ' seconds' : Math.round(n / 60) +
-					       ' minutes') + ', so scanpost stopped waiting.',
-		     'Check the printer. Nothing was sent.', ['again', 'cancel']);
+		fail('scan', t(n < 120 ? 'progress.quiet_seconds' : 'progress.quiet_minutes',
+			       { what: t(what), n: SP.i18n.number(n < 120 ? n : Math.round(n / 60)) }),
+		     ['progress.quiet_help'], ['again', 'cancel']);
 		return true;
 	}
 
@@ -272,8 +312,7 @@
 	var VERDICTS = {
 		scanning: function (c) {
 			scanStatus(c.info);
-			return !quiet(c, 'scanQuietSeconds', 'The printer has not reported any ' +
-				      'progress on the scan');
+			return !quiet(c, 'scanQuietSeconds', 'progress.no_progress');
 		},
 		settling: function (c) {
 			if (c.waited >= limit('settleSeconds'))
@@ -282,11 +321,9 @@
 			return true;
 		},
 		next_original: function (c) {
-			stage('scan', 'Waiting for the next original');
-			status('Place the next original, then press Start on the printer. ' +
-			       'When there are no more pages, finish the job on the printer.');
-			return !quiet(c, 'nextOriginalSeconds', 'The printer waited for the next ' +
-				      'original');
+			stage('scan', ['stage.next_original']);
+			status('progress.next_original');
+			return !quiet(c, 'nextOriginalSeconds', 'progress.waited_original');
 		},
 		done: function (c) {
 			var r = c.r;
@@ -311,7 +348,7 @@
 		},
 		failed: function (c) {
 			dropTemplate();
-			fail('scan', c.judged.words, 'Nothing was sent. Choose what to do next.',
+			fail('scan', c.judged.words, ['progress.failed_help'],
 			     ['again', 'edit', 'cancel']);
 			return false;
 		}
@@ -327,8 +364,8 @@
 			if (err) {
 				if (w.errors + 1 >= DEVICE_ERRORS_MAX) {
 					dropTemplate();
-					return fail('scan', 'The printer stopped answering about the ' +
-						    'scan: ' + err.message, null, ['again', 'cancel']);
+					return fail('scan', t('progress.lost_printer',
+							      { why: SP.i18n.error(err) }), null, ['again', 'cancel']);
 				}
 				w.errors += 1;
 				return later(r, DEVICE_POLL_MS, function () { watchScan(r, deviceJob, w); });
@@ -350,15 +387,14 @@
 
 	function submit(r) {
 		stage('upload');
-		status('Uploading the scan…');
+		status('progress.uploading');
 		ui.show($('progress-error'), false);
 		SP.api.submitJob(job.id, function (err) {
 			if (!alive(r))
 				return;
 			if (err && err.code === 'nothing_uploaded')
-				return fail('upload', 'The printer finished, but no scanned file ' +
-					    'reached scanpost.', 'Check the printer\'s network ' +
-					    'settings, then scan again.', ['again', 'edit', 'cancel']);
+				return fail('upload', t('progress.nothing_uploaded'),
+					    ['progress.nothing_uploaded_help'], ['again', 'edit', 'cancel']);
 			if (err)
 				return apiFailed('upload', err, err.status === 409 ? ['again', 'edit']
 								 : ['retry', 'cancel']);
@@ -380,13 +416,13 @@
 				return SP.app.sessionLost();
 			if (err || !j) {
 				if (errors >= 3)
-					status('Checking on the job… (' + (err ? err.message : '') + ')');
+					status('progress.checking', { why: err ? SP.i18n.error(err) : '' });
 				return later(r, JOB_POLL_MS, function () { follow(r, errors + 1); });
 			}
 			if (JOB_STATES[j.state]) {
 				stage(JOB_STATES[j.state][0]);
-				status(SP.api.jobDelay(j) || (JOB_STATES[j.state][1] +
-				       (j.attempts > 1 ? ' Attempt ' + j.attempts + '.' : '')));
+				status(null, null, SP.api.jobDelay(j) || (t(JOB_STATES[j.state][1]) +
+				       (j.attempts > 1 ? ' ' + t('progress.attempt', { n: j.attempts }) : '')));
 				return later(r, JOB_POLL_MS, function () { follow(r, 0); });
 			}
 			if (j.state === 'sent')
@@ -394,28 +430,22 @@
 			/* The retry horizon passed while RMail may have it: never
 			 * "failed", and never "send again" without looking first. */
 			if (j.state === 'delivery_unknown')
-				return fail('sending', j.error && j.error.message ? j.error.message
-					    : 'RMail did not confirm whether it has this message.',
-					    'It may have been delivered. Look in your RMail sent items ' +
-					    'before you send it again; your administrator can check it ' +
-					    'with the job number ' + j.id.substring(0, 8) + '.',
-					    ['resend']);
+				return fail('sending', j.error && j.error.message ? SP.i18n.error(j.error)
+					    : t('progress.unknown'),
+					    ['progress.unknown_help', { id: j.id.substring(0, 8) }], ['resend']);
 			fail(j.state === 'failed' ? 'sending' : 'queued',
-			     j.error && j.error.message ? j.error.message
-							: 'The job ended as ' + j.state + '.',
-			     'Nothing was delivered. Check the recipients and settings and ' +
-			     'send again; if it happens again, ask your administrator ' +
-			     'and quote the job number ' + j.id.substring(0, 8) + '.',
-			     ['resend']);
+			     j.error && j.error.message ? SP.i18n.error(j.error)
+							: t('progress.ended_as', { state: t('state.' + j.state) }),
+			     ['progress.failed_send_help', { id: j.id.substring(0, 8) }], ['resend']);
 		});
 	}
 
 	function sent(j) {
-		stage('sent', 'Sent', 'done');
-		title('Sent');
+		stage('sent', null, 'done');
+		title('progress.sent');
 		ui.text($('progress-tracking'), j.tracking_id || '');
 		ui.show($('progress-sent'), true);
-		status('RMail has your message. The scan is deleted from scanpost.');
+		status('progress.done');
 		finish('sent');
 		SP.state.draft = { to: '', cc: '', bcc: '', subject: '', body: '' };
 	}
@@ -432,9 +462,10 @@
 		init: renderStages,
 		start: start,
 		stop: stop,
+		relabel: relabel,
 		footer: function () {
 			if (ended !== null)
-				return { next: { label: 'New message', fn: function () {
+				return { next: { label: t('progress.new'), fn: function () {
 					discardJob(function () {
 						SP.state.draft = { to: '', cc: '', bcc: '', subject: '',
 								   body: '' };
@@ -442,7 +473,7 @@
 					});
 				} } };
 			if (job && !submitted)
-				return { back: { label: 'Cancel', fn: CHOICES.cancel[1] } };
+				return { back: { label: t('btn.cancel'), fn: CHOICES.cancel[1] } };
 			return {};
 		}
 	};

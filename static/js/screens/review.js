@@ -5,17 +5,17 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, el = ui.el, $ = ui.$;
+	var ui = SP.ui, el = ui.el, $ = ui.$, t = SP.t;
 
 	function row(label, value) {
 		return el('div', { className: 'row' },
-			  [el('dt', {}, [label]), el('dd', {}, [value === '' ? '(none)' : value])]);
+			  [el('dt', {}, [label]), el('dd', {}, [value === '' ? t('set.none') : value])]);
 	}
 
 	function part(title, screen, rows) {
 		var change = el('button', { type: 'button', className: 'quiet change' },
-				['Change']);
-		change.setAttribute('aria-label', 'Change ' + title.toLowerCase());
+				[t('review.change')]);
+		change.setAttribute('aria-label', t('review.change_part', { part: title }));
 		ui.on(change, 'click', function () { SP.app.go(screen); });
 		return el('div', { className: 'part' },
 			  [el('div', { className: 'part-head' }, [el('h2', {}, [title]), change]),
@@ -27,28 +27,28 @@
 		for (i = 0; i < fields.length; i++)
 			if (SP.settings.applies(fields[i], values) &&
 			    !SP.policy.hidden(group, fields[i].key))
-				rows.push(row(fields[i].label,
+				rows.push(row(SP.settings.fieldLabel(fields[i]),
 					      SP.settings.label(fields[i], values[fields[i].key])));
 		return rows;
 	}
 
 	function render() {
 		var d = SP.state.draft, r = SP.validate.recipients(d), body = $('review-body');
-		var msg = [row('To', r.lists.to.join(', '))];
+		var msg = [row(t('f.to'), r.lists.to.join(', '))];
 		if (r.lists.cc.length)
-			msg.push(row('Cc', r.lists.cc.join(', ')));
+			msg.push(row(t('f.cc'), r.lists.cc.join(', ')));
 		if (r.lists.bcc.length)
-			msg.push(row('Bcc', r.lists.bcc.join(', ')));
-		msg.push(row('Subject', d.subject));
-		msg.push(row('Message', d.body.length > 200 ? d.body.substring(0, 200) + '…'
+			msg.push(row(t('f.bcc'), r.lists.bcc.join(', ')));
+		msg.push(row(t('f.subject'), d.subject));
+		msg.push(row(t('f.body'), d.body.length > 200 ? d.body.substring(0, 200) + '…'
 							      : d.body));
 		ui.clear(body);
-		body.appendChild(part('Message', 'compose', msg));
+		body.appendChild(part(t('compose.title'), 'compose', msg));
 		var reg = settingRows('registered', SP.settings.registered, SP.state.registered);
 		if (SP.state.copyToMe)
-			reg.push(row('Copy to me', SP.state.user + ' (Bcc)'));
-		body.appendChild(part('Registered email', 'registered', reg));
-		body.appendChild(part('Scan settings', 'scan',
+			reg.push(row(t('review.copy'), SP.state.user + ' (Bcc)'));
+		body.appendChild(part(t('registered.title'), 'registered', reg));
+		body.appendChild(part(t('scan.title'), 'scan',
 				      settingRows('scan', SP.settings.scan, SP.state.scan)));
 	}
 
@@ -62,8 +62,9 @@
 	function confirmOutside(list) {
 		var box = $('review-confirm'), yes, no;
 		ui.clear(box);
-		yes = el('button', { type: 'button', className: 'primary' }, ['Send anyway']);
-		no = el('button', { type: 'button', className: 'secondary' }, ['Change recipients']);
+		yes = el('button', { type: 'button', className: 'primary' }, [t('review.send_anyway')]);
+		no = el('button', { type: 'button', className: 'secondary' },
+			[t('review.change_recipients')]);
 		ui.on(yes, 'click', function () {
 			SP.state.draft.confirmOutside = true;
 			ui.show(box, false);
@@ -74,8 +75,8 @@
 			SP.app.go('compose');
 		});
 		box.appendChild(el('p', { id: 'review-confirm-text' },
-			[list.join(', ') + (list.length > 1 ? ' are' : ' is') +
-			 ' outside your organization (' + SP.policy.domains() + '). Send anyway?']));
+			[SP.tn('review.outside', list.length, { list: list.join(', '),
+								domains: SP.policy.domains() })]));
 		box.appendChild(el('div', { className: 'choices' }, [yes, no]));
 		ui.show(box, true);
 		no.focus();
@@ -90,15 +91,15 @@
 		},
 		footer: function () {
 			return {
-				back: { label: 'Back', fn: function () { SP.app.go('scan'); } },
-				next: { label: 'Scan and send', fn: function () {
+				back: { label: t('btn.back'), fn: function () { SP.app.go('scan'); } },
+				next: { label: t('review.send'), fn: function () {
 					var d = SP.state.draft, r = SP.validate.recipients(d);
 					var out = SP.policy.outside(r.lists.to.concat(r.lists.cc, r.lists.bcc));
 					if (out.length && SP.policy.ask() && !d.confirmOutside)
 						return confirmOutside(out);
 					send();
 				} },
-				step: 'Step 4 of 4 · Review'
+				step: t('review.step')
 			};
 		}
 	};

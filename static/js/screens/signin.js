@@ -8,56 +8,48 @@
 (function (SP) {
 	'use strict';
 
-	var ui = SP.ui, $ = ui.$;
+	var ui = SP.ui, $ = ui.$, t = SP.t;
 	var consent = null; /* the consent checkbox, when offered */
 
-	/* What the person reads for each refusal (DESIGN 3.1 error codes). */
+	/* What the person reads for a refusal (DESIGN 3.1 error codes) when
+	 * the service's own words do not fit the sign-in screen. */
 	var MESSAGES = {
-		rmail_auth_failed: 'RMail did not accept this user name and password.',
-		rmail_unavailable: 'RMail can\'t be reached; try again.',
-		invalid_field: 'Enter your user name and password.'
+		rmail_auth_failed: 'err.rmail_auth_failed',
+		rmail_unavailable: 'err.rmail_unavailable',
+		invalid_field: 'signin.need_both'
 	};
 
 	function error(msg) {
 		ui.text($('signin-error'), msg);
 	}
 
-	function two(n) {
-		return (n < 10 ? '0' : '') + n;
-	}
-
 	/* A 429: when to try again, in words and clock time (Retry-After). */
 	function tooMany(seconds) {
 		var s = seconds > 0 ? seconds : 60;
-		var at = new Date(new Date().getTime() + s * 1000), wait;
-		var clock = two(at.getHours()) + ':' + two(at.getMinutes());
-		if (s < 60) {
-			clock += ':' + two(at.getSeconds());
-			wait = s === 1 ? '1 second' : s + ' seconds';
-		} else {
-			wait = Math.ceil(s / 60) === 1 ? 'a minute' : Math.ceil(s / 60) + ' minutes';
-		}
-		return 'Too many sign-in attempts. For your account\'s safety, please try again ' +
-			'in ' + wait + ', at ' + clock + '.';
+		var at = new Date(new Date().getTime() + s * 1000);
+		return t('signin.too_many', {
+			wait: s < 60 ? SP.tn('wait.seconds', s) : SP.tn('wait.minutes', Math.ceil(s / 60)),
+			clock: SP.i18n.dateTime(at, true, s < 60)
+		});
 	}
 
 	function submit() {
 		var user = $('signin-user').value.replace(/^\s+|\s+$/g, ''), pass = $('signin-pass');
 		var remember = !!(consent && consent.checked);
 		if (user === '') {
-			error('Enter your RMail user name.');
+			error(t('signin.need_user'));
 			$('signin-user').focus();
 			return;
 		}
 		if (pass.value === '') {
-			error('Enter your password.');
+			error(t('signin.need_pass'));
 			pass.focus();
 			return;
 		}
 		error('');
 		ui.text($('forget-status'), '');
 		SP.app.busy(true);
-		ui.text($('step'), 'Signing in…');
+		ui.text($('step'), t('signin.busy'));
 		if (remember)
 			SP.sso.fresh(function (e, device) {
 				send(user, remember, device);
@@ -70,14 +62,15 @@
 	function send(user, remember, device) {
 		var pass = $('signin-pass');
 		SP.api.signIn(user, pass.value, remember, device, function (err, data) {
+			var why = err && (MESSAGES[err.code] ||
+					  (err.status === 502 ? MESSAGES.rmail_unavailable : null));
 			pass.value = '';
 			if (err) {
 				SP.app.busy(false);
 				if (err.status === 429)
 					error(tooMany(err.retryAfter));
 				else
-					error(MESSAGES[err.code] || (err.status === 502 ? MESSAGES.rmail_unavailable
-										 : err.message));
+					error(why ? t(why) : SP.i18n.error(err));
 				pass.focus();
 				return;
 			}
@@ -91,7 +84,8 @@
 		});
 	}
 
-	function renderConsent() {
+	/* checked: keep the box as it was (a change of language). */
+	function renderConsent(checked) {
 		var slot = $('signin-sso'), who = SP.sso.deviceUser();
 		ui.clear(slot);
 		consent = null;
@@ -99,12 +93,12 @@
 			return;
 		consent = ui.el('input', { type: 'checkbox', id: 'signin-remember',
 					   'aria-describedby': 'signin-remember-hint' });
-		consent.checked = SP.sso.refused();
+		consent.checked = checked === undefined ? SP.sso.refused() : checked;
 		slot.appendChild(ui.el('div', { className: 'field check consent' }, [
 			ui.el('label', { 'for': 'signin-remember' }, [consent, ui.el('span', {}, [
-				'Remember my RMail sign-in for ' + who + ' on every printer'])]),
+				t('signin.remember', { user: who })])]),
 			ui.el('p', { className: 'hint', id: 'signin-remember-hint' },
-			      ['Kept encrypted by scanpost; you can forget it later.'])
+			      [t('signin.remember_hint')])
 		]));
 	}
 
@@ -131,8 +125,7 @@
 				SP.state.registered = SP.settings.defaults(SP.settings.registered);
 				SP.state.scan = SP.settings.defaults(SP.settings.scan);
 				fillRecent();
-				ui.text($('forget-status'), 'Your remembered user names, recipients ' +
-					'and settings are gone from this printer.');
+				ui.text($('forget-status'), t('signin.forgotten'));
 			});
 		},
 		enter: function () {
@@ -144,11 +137,17 @@
 				$('signin-user').value = names[0];
 			($('signin-user').value ? $('signin-pass') : $('signin-user')).focus();
 		},
+		/* Another language: what was typed stays; a message goes. */
+		relabel: function () {
+			renderConsent(consent ? consent.checked : undefined);
+			error('');
+			ui.text($('forget-status'), '');
+		},
 		notice: function (msg) {
 			error(msg);
 		},
 		footer: function () {
-			return { next: { label: 'Sign in', fn: submit } };
+			return { next: { label: t('signin.button'), fn: submit } };
 		}
 	};
 }(window.SP));

@@ -58,17 +58,20 @@ static int sql(PGconn *c, const char *q)
 /* Removes whatever an earlier (perhaps interrupted) run left behind. */
 static int cleanup(PGconn *c)
 {
-	return sql(c, "DROP SCHEMA IF EXISTS " BENCH_SCHEMA " CASCADE") != 0 ||
-	               sql(c, "DELETE FROM scanpost.audit_events WHERE job_id IN"
-	                      " (SELECT id FROM scanpost.jobs WHERE owner = '" BENCH_OWNER "')") !=
-	                   0 ||
-	               sql(c, "DELETE FROM scanpost.jobs WHERE owner = '" BENCH_OWNER "'") != 0 ||
-	               sql(c, "DELETE FROM scanpost.sessions WHERE rmail_user = '" BENCH_OWNER
-	                      "'") != 0 ||
-	               sql(c, "VACUUM ANALYZE scanpost.jobs") != 0 ||
-	               sql(c, "VACUUM ANALYZE scanpost.audit_events") != 0
-	           ? -1
-	           : 0;
+	static const char *const steps[] = {
+	    "DROP SCHEMA IF EXISTS " BENCH_SCHEMA " CASCADE",
+	    "DELETE FROM scanpost.audit_events WHERE job_id IN"
+	    " (SELECT id FROM scanpost.jobs WHERE owner = '" BENCH_OWNER "')",
+	    "DELETE FROM scanpost.jobs WHERE owner = '" BENCH_OWNER "'",
+	    "DELETE FROM scanpost.sessions WHERE rmail_user = '" BENCH_OWNER "'",
+	    "VACUUM ANALYZE scanpost.jobs",
+	    "VACUUM ANALYZE scanpost.audit_events",
+	};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (sql(c, steps[i]) != 0)
+			return -1;
+	return 0;
 }
 
 /* JOBS queued jobs, as submit leaves them, and the scratch copy of the

@@ -3,10 +3,12 @@
  *
  * sender_inflight worker threads each own a database connection and an RMail
  * client and send one job at a time.  A listener thread LISTENs on
- * scanpost_jobs and wakes them; they also poll, since a NOTIFY is a hint
- * that can be missed.  The same thread runs the janitor: rescue expired
- * leases, expire idle sessions and stale uploads, purge old failed
- * documents.  SIGTERM: stop claiming, let sends in flight finish, exit 0.
+ * scanpost_jobs and wakes one sleeping worker per job announced; they also
+ * poll, since a NOTIFY is a hint that can be missed.  A janitor thread, on
+ * its own connection so that its runs never hold up a wake-up, rescues
+ * expired leases, expires idle sessions and stale uploads and purges old
+ * failed documents.  SIGTERM: stop claiming, let sends in flight finish,
+ * exit 0.
  * Start, signals and threads: the daemon skeleton (daemon.h).
  */
 #include <curl/curl.h>
@@ -36,7 +38,7 @@ struct sender {
 	struct daemon *d;     /* daemon_config_hold: the current one, per job or run */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	unsigned long wakeups; /* bumped on every NOTIFY or poll tick */
+	unsigned long wakeups; /* bumped on every job announced or rescued */
 	atomic_int stopping;
 };
 
@@ -50,6 +52,23 @@ static void wake_all(struct sender *s)
 	pthread_mutex_lock(&s->lock);
 	s->wakeups++;
 	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* n jobs announced: wakes n sleeping workers, not all of them.  Each
+ * announced job needs one claim; the others' claims would find nothing
+ * and cost a transaction each (three idle workers per job on a quiet
+ * queue).  A worker that is not asleep sees the count move and claims
+ * again before it sleeps (wait_for_work), so no announcement is lost. */
+static void wake_some(struct sender *s, long n)
+{
+	pthread_mutex_lock(&s->lock);
+	s->wakeups++;
+	if (n >= s->cfg.sender_inflight)
+		pthread_cond_broadcast(&s->wake);
+	else
+		while (n-- > 0)
+			pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -162,12 +181,33 @@ static void janitor_run(struct sender *s, struct db *db)
 		wake_all(s);
 }
 
-/* LISTEN, wake the workers on NOTIFY and on every poll tick, run the janitor. */
+/* Runs the janitor every janitor_interval on a connection of its own. */
+static void *janitor_main(void *arg)
+{
+	struct sender *s = arg;
+	struct db *db = db_new(s->cfg.db_conninfo);
+	time_t last = 0;
+
+	while (db && !s->stopping) {
+		const struct sp_config *cfg = daemon_config_hold(s->d);
+		long every = cfg->janitor_interval;
+
+		daemon_config_drop(s->d, cfg);
+		if (time(NULL) - last >= every) {
+			janitor_run(s, db);
+			last = time(NULL);
+		}
+		sleep(1); /* short: notice SIGTERM and a new interval promptly */
+	}
+	db_free(db);
+	return NULL;
+}
+
+/* LISTEN, wake a worker for every job announced. */
 static void *listener_main(void *arg)
 {
 	struct sender *s = arg;
 	struct db *db = db_new(s->cfg.db_conninfo);
-	time_t last_janitor = 0;
 	int listening = 0;
 
 	while (db && !s->stopping) {
@@ -179,15 +219,6 @@ static void *listener_main(void *arg)
 				continue;
 			}
 		}
-		const struct sp_config *cfg = daemon_config_hold(s->d);
-		long every = cfg->janitor_interval;
-
-		daemon_config_drop(s->d, cfg);
-		if (time(NULL) - last_janitor >= every) {
-			janitor_run(s, db);
-			last_janitor = time(NULL);
-		}
-
 		PGconn *conn = db_conn(db);
 		int fd = PQsocket(conn);
 		fd_set rd;
@@ -203,13 +234,13 @@ static void *listener_main(void *arg)
 				continue;
 			}
 			PGnotify *note;
-			int got = 0;
+			long got = 0;
 			while ((note = PQnotifies(conn)) != NULL) {
-				got = 1;
+				got++;
 				PQfreemem(note);
 			}
 			if (got)
-				wake_all(s);
+				wake_some(s, got);
 		}
 	}
 	db_free(db);
@@ -274,7 +305,8 @@ int main(int argc, char **argv)
 		daemon_fail(&d, "out of memory");
 		goto out;
 	}
-	if (daemon_spawn(&d, "listener", listener_main, &s) != 0)
+	if (daemon_spawn(&d, "listener", listener_main, &s) != 0 ||
+	    daemon_spawn(&d, "janitor", janitor_main, &s) != 0)
 		goto out;
 	for (long i = 0; i < s.cfg.sender_inflight; i++) {
 		workers[i].s = &s;

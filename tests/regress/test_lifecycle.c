@@ -420,6 +420,39 @@ static void test_claim_leases_once_and_audits(void)
 	queued_job_free(&j);
 }
 
+/* The claim reads the queue in due order (jobs_queue_idx): the job due
+ * longest goes first, one not yet due stays. */
+static void test_claim_takes_the_job_due_longest_and_none_not_yet_due(void)
+{
+	char sid[40], early[40], late[40], later[40];
+	struct queued_job j;
+
+	regress_reset();
+	make_job(1000, sid, late);
+	make_job(1000, sid, early);
+	make_job(1000, sid, later);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_job_submit(api, late, USER, &pat), LC_OK);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_job_submit(api, early, USER, &pat), LC_OK);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_job_submit(api, later, USER, &pat), LC_OK);
+	regress_exec("UPDATE scanpost.jobs SET next_attempt_at = now() - interval '1 minute'"
+	             " WHERE id = $1::uuid",
+	             late, NULL);
+	regress_exec("UPDATE scanpost.jobs SET next_attempt_at = now() - interval '2 minutes'"
+	             " WHERE id = $1::uuid",
+	             early, NULL);
+	regress_exec("UPDATE scanpost.jobs SET next_attempt_at = now() + interval '1 hour'"
+	             " WHERE id = $1::uuid",
+	             later, NULL);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender, "sender-a", 30, &j), LC_OK);
+	CU_ASSERT_STRING_EQUAL(j.id, early);
+	queued_job_free(&j);
+	CU_ASSERT_EQUAL_FATAL(lifecycle_claim(sender, "sender-a", 30, &j), LC_OK);
+	CU_ASSERT_STRING_EQUAL(j.id, late);
+	queued_job_free(&j);
+	CU_ASSERT_EQUAL(lifecycle_claim(sender, "sender-a", 30, &j), LC_NOT_FOUND);
+	CU_ASSERT_STRING_EQUAL(state_of(later), job_state_name(JOB_QUEUED));
+}
+
 static void test_mark_sent_deletes_the_document_and_the_token_in_one_go(void)
 {
 	char sid[40];
@@ -818,6 +851,8 @@ static CU_TestInfo tests[] = {
     {"session end cancels uploads, keeps the token for queued jobs",
      test_session_end_cancels_uploads_and_keeps_the_token_for_queued_jobs},
     {"claim leases once and audits", test_claim_leases_once_and_audits},
+    {"claim takes the job due longest, none not yet due",
+     test_claim_takes_the_job_due_longest_and_none_not_yet_due},
     {"mark sent deletes the document and the token in one go",
      test_mark_sent_deletes_the_document_and_the_token_in_one_go},
     {"retry requeues whatever the attempts, defer gives the claim back",

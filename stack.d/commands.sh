@@ -14,10 +14,21 @@ prepare() {
 }
 
 cmd_up() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--api | --senders)
+			instances_option "$1" "${2:-}"
+			shift 2
+			;;
+		*) die "up: unknown argument \"$1\" (./stack help)" ;;
+		esac
+	done
 	install_packages
 	build_tree
 	require_binaries
 	prepare
+	instances_load
+	instances_save
 	stage_app
 	tls_setup
 	sso_idp_setup
@@ -61,19 +72,20 @@ cmd_down() {
 
 cmd_status() {
 	local s pid
-	printf '%-16s %-8s %s\n' SERVICE PID STATE
+	instances_load
+	printf '%-18s %-8s %s\n' SERVICE PID STATE
 	if pg_running; then
-		printf '%-16s %-8s %s\n' postgres "$(head -n 1 "$VAR/pg/postmaster.pid")" running
+		printf '%-18s %-8s %s\n' postgres "$(head -n 1 "$VAR/pg/postmaster.pid")" running
 	else
-		printf '%-16s %-8s %s\n' postgres - stopped
+		printf '%-18s %-8s %s\n' postgres - stopped
 	fi
 	for s in $(service_names); do
 		if pid=$(svc_pid "$s"); then
-			printf '%-16s %-8s %s\n' "$s" "$pid" "running ($(cat "$VAR/run/$s.exe"))"
+			printf '%-18s %-8s %s\n' "$s" "$pid" "running ($(cat "$VAR/run/$s.exe"))"
 		elif [ -f "$VAR/run/$s.pid" ]; then
-			printf '%-16s %-8s %s\n' "$s" "$(cat "$VAR/run/$s.pid")" "dead (stale pid file)"
+			printf '%-18s %-8s %s\n' "$s" "$(cat "$VAR/run/$s.pid")" "dead (stale pid file)"
 		else
-			printf '%-16s %-8s %s\n' "$s" - stopped
+			printf '%-18s %-8s %s\n' "$s" - stopped
 		fi
 	done
 	echo

@@ -162,8 +162,8 @@ static void format_age(long long s, char *out, size_t len)
 static int queue_list(struct ctl *c, int argc, char **argv)
 {
 	static const char *const head[] = {
-	    "ID",         "OWNER",      "STATE",       "HELD BY", "ATTEMPTS",
-	    "NEXT ATTEMPT (UTC)", "LAST ERROR", "TRACKING ID", "AGE", "WAITING"};
+	    "ID",         "OWNER",       "STATE", "HELD BY", "ATTEMPTS", "NEXT ATTEMPT (UTC)",
+	    "LAST ERROR", "TRACKING ID", "AGE",   "WAITING"};
 	enum { NCOLS = 10, AGE = 8 };
 	struct queue_args a;
 	const char *v[3];

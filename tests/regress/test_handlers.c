@@ -423,9 +423,10 @@ static void second_upload_and_a_status(void)
 
 		/* The api's own series carry its instance name: by default the
 		 * host name and the program (README, Several instances). */
-		snprintf(upload_busy, sizeof(upload_busy),
-		         "scanpost_workers_busy{pool=\"upload\",instance_name=\"%s/scanpost-api\"} 1",
-		         host_name());
+		snprintf(
+		    upload_busy, sizeof(upload_busy),
+		    "scanpost_workers_busy{pool=\"upload\",instance_name=\"%s/scanpost-api\"} 1",
+		    host_name());
 		snprintf(api_busy, sizeof(api_busy),
 		         "scanpost_workers_busy{pool=\"api\",instance_name=\"%s/scanpost-api\"} ",
 		         host_name());

@@ -44,9 +44,17 @@ assert_status "sign-in" 201
 sp_auth
 make_pdf "$SP_TMP/doc.pdf" 8
 
-# LANES creators at once, each with its own answer files.
+# LANES creators at once, each with its own answer and scratch files (the
+# job log a device files is written afresh per job: a shared one would
+# change under another lane's upload).
+lane_tmp() { # LANE
+	SP_TMP=$SP_TMP/lane.$1
+	mkdir -p "$SP_TMP"
+	HTTP_BODY=$SP_TMP/body HTTP_HEADERS=$SP_TMP/headers
+}
 create_lane() { # LANE
-	HTTP_BODY=$SP_TMP/body.$1 HTTP_HEADERS=$SP_TMP/headers.$1
+	local out=$SP_TMP/ids.$1
+	lane_tmp "$1"
 	local try
 	for ((i = $1; i < NJOBS; i += LANES)); do
 		for try in 1 2 3; do
@@ -57,7 +65,7 @@ create_lane() { # LANE
 			fi
 			echo "job $i, try $try: $HTTP_STATUS $(sp_body_excerpt)" >&2
 		done
-	done >"$SP_TMP/ids.$1"
+	done >"$out"
 }
 for ((l = 0; l < LANES; l++)); do create_lane $l & done
 wait
@@ -70,8 +78,9 @@ sent_count() {
 
 rmail_fault '{"kind":"latency","latency_ms":200,"path":"/api/v1/Mail","rate":1}' >/dev/null
 submit_lane() { # LANE
-	HTTP_BODY=$SP_TMP/body.$1 HTTP_HEADERS=$SP_TMP/headers.$1
-	awk -v l="$1" -v n="$LANES" 'NR % n == l' "$SP_TMP/ids" | while read -r id; do
+	local ids=$SP_TMP/ids
+	lane_tmp "$1"
+	awk -v l="$1" -v n="$LANES" 'NR % n == l' "$ids" | while read -r id; do
 		job_submit "$id"
 		[ "$HTTP_STATUS" = 202 ] || echo "submit $id: $HTTP_STATUS"
 	done

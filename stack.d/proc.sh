@@ -105,36 +105,33 @@ instance_rows() {
 	done < <(service_rows)
 }
 
-# Every instance the table starts now, in start order, and after them any
-# instance a pid file names beyond the count (an `up` with more of them
-# before): `down`, `status` and `up` see those too.
-service_names() {
-	local row base n f extra
+# The instances the table starts now, in start order.
+configured_names() {
+	local row base n
 	while IFS= read -r row; do
 		n=${row%% *} row=${row#* } base=${row%%[[:space:]]*}
 		instance_name "${base%@*}" "$n"
 	done < <(instance_rows)
-	for base in $(service_rows | awk '$1 ~ /@/ {sub(/@.*/, "", $1); print $1}'); do
+}
+
+# Instances a pid file names beyond the counts (left by an `up` with more).
+surplus_names() {
+	local base f configured
+	configured=" $(configured_names | tr '\n' ' ') "
+	for base in $(service_rows | awk '$1 ~ /@/ { sub(/@.*/, "", $1); print $1 }'); do
 		for f in "$VAR/run/$base"-[0-9]*.pid; do
 			[ -e "$f" ] || continue
-			extra=$(basename "$f" .pid)
-			instance_rows | awk -v b="$base" '$2 ~ "^" b "@" {print $1}' | grep -qx "${extra##*-}" ||
-				printf '%s\n' "$extra"
+			f=$(basename "$f" .pid)
+			case $configured in *" $f "*) ;; *) printf '%s\n' "$f" ;; esac
 		done
 	done
 }
 
-# Instances beyond the counts (after `up` with fewer): stopped by `up`.
-surplus_names() {
-	local s
-	local -a wanted
-	mapfile -t wanted < <(instance_rows | while IFS= read -r row; do
-		n=${row%% *} row=${row#* } base=${row%%[[:space:]]*}
-		instance_name "${base%@*}" "$n"
-	done)
-	for s in $(service_names); do
-		case " ${wanted[*]} " in *" $s "*) ;; *) printf '%s\n' "$s" ;; esac
-	done
+# Every instance: those the table starts now, in start order, then the
+# surplus ones, so that `down` and `status` see them too.
+service_names() {
+	configured_names
+	surplus_names
 }
 
 # The programs `up` needs from BUILD: every relative BINARY of the table,

@@ -42,7 +42,8 @@ sleep 0.5
 sp_signin
 assert_status "sign-in" 201
 sp_auth
-make_pdf "$SP_TMP/doc.pdf" 8
+DOC=$SP_TMP/doc.pdf
+make_pdf "$DOC" 8
 
 # LANES creators at once, each with its own answer and scratch files (the
 # job log a device files is written afresh per job: a shared one would
@@ -60,7 +61,7 @@ create_lane() { # LANE
 		for try in 1 2 3; do
 			job_create '{"to":["alice@example.org"],"subject":"two senders"}'
 			if [ "$HTTP_STATUS" = 201 ]; then
-				device_put_all "$JOB_UPLOAD" "$SP_TMP/doc.pdf" doc.pdf application/pdf
+				device_put_all "$JOB_UPLOAD" "$DOC" doc.pdf application/pdf
 				[ "$HTTP_STATUS" = 200 ] && echo "$JOB_ID" && break
 			fi
 			echo "job $i, try $try: $HTTP_STATUS $(sp_body_excerpt)" >&2
@@ -99,7 +100,8 @@ queue=$("$SCANPOSTCTL" -c "$CTL_CONF" queue list --state sending --limit 1000 2>
 kill -9 "$s2"
 killed_at=$SECONDS
 wait
-assert_match "killed halfway ($half of $NJOBS sent)" '^[0-9]+$' "$half"
+assert_true "killed halfway, with jobs left to send ($half of $NJOBS sent)" \
+	test "${half:-0}" -ge $((NJOBS / 2)) -a "${half:-0}" -lt "$NJOBS"
 assert_match "sender 2 held jobs when killed ($held)" '^[1-9]' "$held"
 assert_match "scanpostctl queue list shows which sender holds a job" \
 	'/scanpost-sender-2:[0-9]+:[0-9]+' "$queue"

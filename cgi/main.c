@@ -420,6 +420,7 @@ int main(int argc, char **argv)
 	if (daemon_init(&d, "scanpost-api", argc, argv, usage, &api.cfg, &status) != 0)
 		return status;
 	api.d = &d;
+	metrics_set_instance(daemon_instance(&d));
 	pools[0] =
 	    (struct pool){"api", api.cfg.api_socket, api.cfg.api_workers, 0, -1, NULL, 0, NULL};
 	pools[1] = (struct pool){

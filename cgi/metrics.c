@@ -30,6 +30,13 @@ void metrics_count(enum route_id route, int status)
 	atomic_fetch_add_explicit(&requests[r][s], 1, memory_order_relaxed);
 }
 
+static char instance_name[128];
+
+void metrics_set_instance(const char *name)
+{
+	snprintf(instance_name, sizeof(instance_name), "%s", name ? name : "");
+}
+
 static atomic_long pool_size[METRICS_POOL__MAX], pool_busy[METRICS_POOL__MAX];
 static const char *const pool_name[METRICS_POOL__MAX] = {"api", "upload"};
 
@@ -149,25 +156,27 @@ char *metrics_exposition(struct db *db, const struct sp_config *cfg, size_t *len
 			else
 				snprintf(status, sizeof(status), "other");
 			text_addf(&t,
-			          "scanpost_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n",
-			          rt ? rt->name : "unrouted", status, n);
+			          "scanpost_http_requests_total{route=\"%s\",status=\"%s\","
+			          "instance_name=\"%s\"} %lu\n",
+			          rt ? rt->name : "unrouted", status, instance_name, n);
 		}
 	}
 	text_addf(&t,
 	          "# HELP scanpost_upload_bytes_total Scanned bytes stored.\n"
-	          "# TYPE scanpost_upload_bytes_total counter\nscanpost_upload_bytes_total %llu\n",
-	          (unsigned long long)atomic_load(&upload_bytes));
+	          "# TYPE scanpost_upload_bytes_total counter\n"
+	          "scanpost_upload_bytes_total{instance_name=\"%s\"} %llu\n",
+	          instance_name, (unsigned long long)atomic_load(&upload_bytes));
 	text_addf(&t, "# HELP scanpost_workers Worker threads of each pool.\n"
 	              "# TYPE scanpost_workers gauge\n");
 	for (int p = 0; p < METRICS_POOL__MAX; p++)
-		text_addf(&t, "scanpost_workers{pool=\"%s\"} %ld\n", pool_name[p],
-		          (long)atomic_load(&pool_size[p]));
+		text_addf(&t, "scanpost_workers{pool=\"%s\",instance_name=\"%s\"} %ld\n",
+		          pool_name[p], instance_name, (long)atomic_load(&pool_size[p]));
 	text_addf(&t, "# HELP scanpost_workers_busy Workers of each pool answering a request now "
 	              "(uploads hold theirs for as long as the printer sends).\n"
 	              "# TYPE scanpost_workers_busy gauge\n");
 	for (int p = 0; p < METRICS_POOL__MAX; p++)
-		text_addf(&t, "scanpost_workers_busy{pool=\"%s\"} %ld\n", pool_name[p],
-		          (long)atomic_load(&pool_busy[p]));
+		text_addf(&t, "scanpost_workers_busy{pool=\"%s\",instance_name=\"%s\"} %ld\n",
+		          pool_name[p], instance_name, (long)atomic_load(&pool_busy[p]));
 	text_addf(&t, "# HELP scanpost_jobs Jobs by state.\n# TYPE scanpost_jobs gauge\n");
 	if ((res = db_run(db, &stmt_metrics_queue, NULL, NULL, NULL, 0)) != NULL) {
 		db_up = 1;

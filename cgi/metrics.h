@@ -23,6 +23,15 @@ enum metrics_pool { METRICS_POOL_API, METRICS_POOL_UPLOAD, METRICS_POOL__MAX };
 void metrics_pool_size(enum metrics_pool pool, long workers);
 void metrics_pool_busy(enum metrics_pool pool, int delta);
 
+/* The process's instance name (daemon_instance), the label instance_name on
+ * the series this process counts itself (requests, upload bytes, workers).
+ * The queue's series come from the database, the same from every instance,
+ * and carry no such label.  Not `instance`: Prometheus sets that one to the
+ * scrape target and would rename ours to exported_instance.  Set before the
+ * workers start; the name is copied (characters as daemon_instance allows,
+ * so it needs no escaping). */
+void metrics_set_instance(const char *name);
+
 /* The whole exposition, malloc'd (the caller frees), its length in *len;
  * the queue's figures are left out when the database does not answer
  * (scanpost_database_up 0).  NULL when out of memory. */

@@ -13,14 +13,19 @@ prepare() {
 	fi
 }
 
-# up [--standby]: --standby adds a streaming replica of the cluster (kept by
+# up [--api K] [--senders M] [--standby]: K api and M sender instances
+# (proc.sh, kept in var/stack.conf); --standby adds a streaming replica of the cluster (kept by
 # every later `up` until `failover` promotes it).
 cmd_up() {
 	local standby=no
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--standby) standby=yes ;;
-		*) die "up: unknown option $1 (./stack help)" ;;
+		--api | --senders)
+			instances_option "$1" "${2:-}"
+			shift
+			;;
+		*) die "up: unknown argument \"$1\" (./stack help)" ;;
 		esac
 		shift
 	done
@@ -28,6 +33,8 @@ cmd_up() {
 	build_tree
 	require_binaries
 	prepare
+	instances_load
+	instances_save
 	stage_app
 	tls_setup
 	sso_idp_setup
@@ -81,26 +88,27 @@ cmd_down() {
 
 cmd_status() {
 	local s pid
-	printf '%-16s %-8s %s\n' SERVICE PID STATE
+	instances_load
+	printf '%-18s %-8s %s\n' SERVICE PID STATE
 	if pg_running; then
-		printf '%-16s %-8s %s\n' postgres "$(head -n 1 "$PG_DIR/postmaster.pid")" \
+		printf '%-18s %-8s %s\n' postgres "$(head -n 1 "$PG_DIR/postmaster.pid")" \
 			"running (${PG_DIR#"$VAR"/}, primary, port $PG_PORT)"
 	else
-		printf '%-16s %-8s %s\n' postgres - stopped
+		printf '%-18s %-8s %s\n' postgres - stopped
 	fi
 	if sb_running; then
-		printf '%-16s %-8s %s\n' postgres-standby "$(head -n 1 "$SB_DIR/postmaster.pid")" \
+		printf '%-18s %-8s %s\n' postgres-standby "$(head -n 1 "$SB_DIR/postmaster.pid")" \
 			"running (${SB_DIR#"$VAR"/}, standby, port $SB_PORT)"
 	elif sb_exists; then
-		printf '%-16s %-8s %s\n' postgres-standby - "stopped (${SB_DIR#"$VAR"/})"
+		printf '%-18s %-8s %s\n' postgres-standby - "stopped (${SB_DIR#"$VAR"/})"
 	fi
 	for s in $(service_names); do
 		if pid=$(svc_pid "$s"); then
-			printf '%-16s %-8s %s\n' "$s" "$pid" "running ($(cat "$VAR/run/$s.exe"))"
+			printf '%-18s %-8s %s\n' "$s" "$pid" "running ($(cat "$VAR/run/$s.exe"))"
 		elif [ -f "$VAR/run/$s.pid" ]; then
-			printf '%-16s %-8s %s\n' "$s" "$(cat "$VAR/run/$s.pid")" "dead (stale pid file)"
+			printf '%-18s %-8s %s\n' "$s" "$(cat "$VAR/run/$s.pid")" "dead (stale pid file)"
 		else
-			printf '%-16s %-8s %s\n' "$s" - stopped
+			printf '%-18s %-8s %s\n' "$s" - stopped
 		fi
 	done
 	echo

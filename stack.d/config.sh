@@ -137,7 +137,22 @@ demo_account() {
 nginx_config() {
 	local site=$VAR/nginx/scanpost.conf
 	cp "$ROOT"/nginx/snippets/*.conf "$ROOT"/nginx/local/*.conf "$VAR/nginx/snippets/"
-	sed -e "s|@ROOT@|$STATIC_DIR|g" \
+	# One `server` line per scanpost-api instance in both upstreams, with
+	# the sockets the SERVICES table gives instance N (api-N.sock,
+	# upload-N.sock; instance 1: api.sock, upload.sock).
+	awk -v n="${API_INSTANCES:-1}" '
+		/^[ \t]*server unix:@(API|UPLOAD)_SOCKET@/ {
+			for (i = 1; i <= n; i++) {
+				line = $0
+				if (i > 1) sub(/_SOCKET@/, "_SOCKET@-" i, line)
+				print line
+			}
+			next
+		}
+		{ print }' "$ROOT/nginx/scanpost.conf" |
+		sed -e "s|@API_SOCKET@-\([0-9]*\)|$VAR/run/api-\1.sock|g" \
+			-e "s|@UPLOAD_SOCKET@-\([0-9]*\)|$VAR/run/upload-\1.sock|g" |
+		sed -e "s|@ROOT@|$STATIC_DIR|g" \
 		-e "s|@API_SOCKET@|$VAR/run/api.sock|g" \
 		-e "s|@UPLOAD_SOCKET@|$VAR/run/upload.sock|g" \
 		-e "s|@TLS_CERT@|$VAR/tls/nginx.crt|g" \
@@ -148,7 +163,7 @@ nginx_config() {
 		-e "s|@PUBLIC_BASE_URL@|$SP_URL|g" \
 		-e "s|@ACCESS_LOG@|$VAR/log/nginx-access.log|g" \
 		-e "s|@CLIENT_BODY_TEMP@|$VAR/nginx/tmp/body|g" \
-		"$ROOT/nginx/scanpost.conf" >"$site.new"
+		>"$site.new"
 	if grep -n '^[^#]*@[A-Z_]*@' "$site.new" >&2; then
 		die "nginx/scanpost.conf has a placeholder the stack does not know (above)"
 	fi

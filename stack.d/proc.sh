@@ -33,8 +33,105 @@ service_rows() {
 		sed -e 's/[[:space:]]*#.*//' -e '/^[[:space:]]*$/d'
 }
 
+# ---------------------------------------------------------- instances
+# A row whose NAME is BASE@COUNT (COUNT a $VARIABLE or a number) runs COUNT
+# copies of its program (README, Several instances).  Instance 1 is BASE,
+# with today's pid file, log and sockets; instance N >= 2 is BASE-N
+# (var/run/BASE-N.pid, var/log/BASE-N.log).  While a row is read, INST is
+# "" for instance 1 and "-N" for the others, and INSTANCE the instance's
+# name (BASE or BASE-N): the row puts them in its socket paths and its
+# environment.  `./stack up --api K --senders M` (or STACK_API_INSTANCES,
+# STACK_SENDERS) sets the counts; `up` keeps them in var/stack.conf, so a
+# later `up` without them starts as many.
+
+API_INSTANCES=${STACK_API_INSTANCES:-}
+SENDER_INSTANCES=${STACK_SENDERS:-}
+INST=
+INSTANCE=
+
+# instances_option OPTION VALUE: --api K or --senders M of `up`.
+instances_option() {
+	case $2 in
+	[1-9] | [1-9][0-9]) ;;
+	*) die "up $1: give a number of instances from 1 to 99, not \"$2\"" ;;
+	esac
+	case $1 in
+	--api) API_INSTANCES=$2 ;;
+	--senders) SENDER_INSTANCES=$2 ;;
+	esac
+}
+
+# The counts not given on the command line or in the environment: from
+# var/stack.conf (what the last `up` ran), else 1.
+instances_load() {
+	local key value
+	if [ -f "$VAR/stack.conf" ]; then
+		while IFS='=' read -r key value; do
+			case $key in
+			api_instances) API_INSTANCES=${API_INSTANCES:-$value} ;;
+			senders) SENDER_INSTANCES=${SENDER_INSTANCES:-$value} ;;
+			esac
+		done <"$VAR/stack.conf"
+	fi
+	API_INSTANCES=${API_INSTANCES:-1} SENDER_INSTANCES=${SENDER_INSTANCES:-1}
+	instances_option --api "$API_INSTANCES"
+	instances_option --senders "$SENDER_INSTANCES"
+}
+
+instances_save() {
+	printf '# written by ./stack up; ./stack up --api K --senders M changes it\napi_instances=%s\nsenders=%s\n' \
+		"$API_INSTANCES" "$SENDER_INSTANCES" | write_file 0644 "$VAR/stack.conf"
+}
+
+# The name of instance N of BASE.
+instance_name() {
+	if [ "$2" -eq 1 ]; then printf '%s\n' "$1"; else printf '%s-%s\n' "$1" "$2"; fi
+}
+
+# The rows with one line per instance: "N ROW" (N is 1 for a plain row).
+instance_rows() {
+	local row base count n
+	while IFS= read -r row; do
+		base=${row%%[[:space:]]*}
+		case $base in
+		*@*)
+			count=$(eval "printf '%s' \"${base#*@}\"")
+			for n in $(seq 1 "${count:-1}"); do
+				printf '%s %s\n' "$n" "$row"
+			done
+			;;
+		*) printf '1 %s\n' "$row" ;;
+		esac
+	done < <(service_rows)
+}
+
+# The instances the table starts now, in start order.
+configured_names() {
+	local row base n
+	while IFS= read -r row; do
+		n=${row%% *} row=${row#* } base=${row%%[[:space:]]*}
+		instance_name "${base%@*}" "$n"
+	done < <(instance_rows)
+}
+
+# Instances a pid file names beyond the counts (left by an `up` with more).
+surplus_names() {
+	local base f configured
+	configured=" $(configured_names | tr '\n' ' ') "
+	for base in $(service_rows | awk '$1 ~ /@/ { sub(/@.*/, "", $1); print $1 }'); do
+		for f in "$VAR/run/$base"-[0-9]*.pid; do
+			[ -e "$f" ] || continue
+			f=$(basename "$f" .pid)
+			case $configured in *" $f "*) ;; *) printf '%s\n' "$f" ;; esac
+		done
+	done
+}
+
+# Every instance: those the table starts now, in start order, then the
+# surplus ones, so that `down` and `status` see them too.
 service_names() {
-	service_rows | awk '{print $1}'
+	configured_names
+	surplus_names
 }
 
 # The programs `up` needs from BUILD: every relative BINARY of the table,
@@ -45,15 +142,21 @@ service_binaries() {
 	echo src/preview/scanpost-preview # started by scanpost-api per preview
 }
 
-# row_fields ROW: sets S_NAME S_BIN S_USER S_CONFIG S_PORTS S_READY S_RELOAD
-# S_ENV and the array S_ARGS from one row, its $VARIABLES expanded now (VAR
-# is known only once var/ is placed).
+# row_fields "N ROW" (a line of instance_rows): sets S_NAME (the instance's
+# name) S_BIN S_USER S_CONFIG S_PORTS S_READY S_RELOAD S_ENV and the array
+# S_ARGS from one row of instance N, its $VARIABLES expanded now (VAR is
+# known only once var/ is placed; INST and INSTANCE are the instance's).
 row_fields() {
 	local -a f
-	eval "f=($1)"
-	S_NAME=${f[0]} S_BIN=${f[1]} S_USER=${f[2]} S_CONFIG=${f[3]} S_PORTS=${f[4]}
-	S_READY=${f[5]} S_RELOAD=${f[6]} S_ENV=${f[7]}
-	S_ARGS=("${f[@]:8}")
+	local n=${1%% *} row=${1#* } base
+	base=${row%%[[:space:]]*}
+	base=${base%@*}
+	INSTANCE=$(instance_name "$base" "$n")
+	INST=${INSTANCE#"$base"}
+	eval "f=(${row#*[[:space:]]})"
+	S_NAME=$INSTANCE S_BIN=${f[0]} S_USER=${f[1]} S_CONFIG=${f[2]} S_PORTS=${f[3]}
+	S_READY=${f[4]} S_RELOAD=${f[5]} S_ENV=${f[6]}
+	S_ARGS=("${f[@]:7}")
 	[ "$S_USER" = svc ] && S_USER=$SVC_USER
 	return 0
 }
@@ -219,7 +322,7 @@ ready() {
 # its readiness check could be answered by someone else.
 ports_free() {
 	local row hp rows
-	mapfile -t rows < <(service_rows)
+	mapfile -t rows < <(instance_rows)
 	for row in "${rows[@]}"; do
 		row_fields "$row"
 		svc_pid "$S_NAME" >/dev/null && continue
@@ -249,9 +352,12 @@ start_row() {
 }
 
 start_services() {
-	local row rows
+	local row rows s
+	for s in $(surplus_names | tac); do
+		stop_svc "$s"
+	done
 	ports_free
-	mapfile -t rows < <(service_rows)
+	mapfile -t rows < <(instance_rows)
 	for row in "${rows[@]}"; do
 		start_row "$row"
 	done

@@ -27,7 +27,8 @@
 
 static const struct db_stmt stmt_list = {
     "ctl_queue_list",
-    "SELECT id, owner, state, attempts || '/' || max_attempts,"
+    /* issue 11: which sender (its instance_name, pid, worker) holds the job. */
+    "SELECT id, owner, state, coalesce(lease_owner, '-'), attempts || '/' || max_attempts,"
     " to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " coalesce(last_error_code, '-'), coalesce(tracking_id, '-'),"
     " extract(epoch FROM now() - created_at)::bigint,"
@@ -161,9 +162,9 @@ static void format_age(long long s, char *out, size_t len)
 static int queue_list(struct ctl *c, int argc, char **argv)
 {
 	static const char *const head[] = {
-	    "ID",         "OWNER",       "STATE", "ATTEMPTS", "NEXT ATTEMPT (UTC)",
+	    "ID",         "OWNER",       "STATE", "HELD BY", "ATTEMPTS", "NEXT ATTEMPT (UTC)",
 	    "LAST ERROR", "TRACKING ID", "AGE",   "WAITING"};
-	enum { NCOLS = 9, AGE = 7 };
+	enum { NCOLS = 10, AGE = 8 };
 	struct queue_args a;
 	const char *v[3];
 	PGresult *res;

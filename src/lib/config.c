@@ -40,6 +40,10 @@ static const struct cfg_key keys[] = {
      "libpq connection string of the scanpost database", CFG_RESTART},
     {"log_level", CFG_STRING, "info", 1, 0, S(log_level),
      "least level logged: debug, info, warn or error", CFG_RELOAD},
+    {"instance_name", CFG_STRING, "", 0, 0, S(instance_name),
+     "this process's name in its log lines, metrics and job leases (letters, digits, . _ - : @ /); "
+     "empty = host name/program",
+     CFG_RESTART},
     {"doc_keyring", CFG_STRING, "/etc/scanpost/keys/doc", 1, 0, S(doc_keyring),
      "directory of the master keys that wrap document keys", CFG_RESTART},
     {"token_keyring", CFG_STRING, "/etc/scanpost/keys/token", 1, 0, S(token_keyring),

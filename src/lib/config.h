@@ -16,6 +16,7 @@
 struct sp_config {
 	char *db_conninfo;
 	char *log_level;
+	char *instance_name;
 	char *doc_keyring;
 	char *token_keyring;
 	char *sql_dir;

@@ -3,6 +3,7 @@
  */
 #include "daemon.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -42,6 +43,43 @@ static struct daemon_snapshot *snapshot_new(void)
 	return s;
 }
 
+/* Letters, digits and . _ - : @ /: safe in a JSON string, a Prometheus
+ * label value and the jobs table's lease_owner without any escaping. */
+static int instance_name_ok(const char *s)
+{
+	if (s[0] == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-:@/", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* d->instance from cfg->instance_name, or host name/program.  0, or -1
+ * when the configured name has other characters or is too long. */
+static int instance_resolve(struct daemon *d, const struct sp_config *cfg)
+{
+	char host[64] = "localhost";
+
+	if (cfg->instance_name[0] != '\0') {
+		if (strlen(cfg->instance_name) >= sizeof(d->instance) ||
+		    !instance_name_ok(cfg->instance_name))
+			return -1;
+		snprintf(d->instance, sizeof(d->instance), "%s", cfg->instance_name);
+		return 0;
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(d->instance, sizeof(d->instance), "%s/%s", host, d->name);
+	return 0;
+}
+
+const char *daemon_instance(const struct daemon *d)
+{
+	return d->instance;
+}
+
 int daemon_init(struct daemon *d, const char *name, int argc, char **argv, void (*usage)(FILE *out),
                 struct sp_config *cfg, int *status)
 {
@@ -63,7 +101,16 @@ int daemon_init(struct daemon *d, const char *name, int argc, char **argv, void 
 		*status = 2;
 		return -1;
 	}
+	if (instance_resolve(d, cfg) != 0) {
+		fprintf(stderr,
+		        "%s: instance_name must be at most %zu letters, digits or . _ - : @ /\n",
+		        name, sizeof(d->instance) - 1);
+		config_free(cfg);
+		*status = 2;
+		return -1;
+	}
 	log_init(name, cfg->log_level);
+	log_set_instance(d->instance);
 	d->cfg_path = config_path_from_args(argc, argv);
 	if ((d->snap = snapshot_new()) == NULL || config_copy(&d->snap->cfg, cfg) != 0) {
 		fprintf(stderr, "%s: out of memory\n", name);

@@ -54,6 +54,7 @@ typedef void (*daemon_hook)(void *arg);
 
 struct daemon {
 	const char *name;      /* "scanpost-api": the log component, the stderr prefix */
+	char instance[128];    /* instance_name, or "host/name": see daemon_instance */
 	struct sp_config *cfg; /* the program's, loaded by daemon_init, freed by daemon_exit */
 	sigset_t signals;
 	pthread_t *threads; /* the threads that started, in order */
@@ -72,6 +73,12 @@ struct daemon {
  * return *status from main. */
 int daemon_init(struct daemon *d, const char *name, int argc, char **argv, void (*usage)(FILE *out),
                 struct sp_config *cfg, int *status);
+
+/* This process's identity among several of its program (README, Several
+ * instances): instance_name, or "<host name>/<program>" when that is empty.
+ * It is on every log line; the api puts it on its metrics, the sender in
+ * its job leases.  Valid from daemon_init to the end of the program. */
+const char *daemon_instance(const struct daemon *d);
 
 /* Why the start failed: "name: message" on stderr and a `start_failed`
  * error line in the log. */

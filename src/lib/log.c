@@ -15,6 +15,8 @@ static const char *component = "scanpost";
 /* Read by every thread; a configuration reload may change it. */
 static atomic_int min_level = LOG_INFO;
 static _Thread_local char request_id[64];
+/* Set once at start, before any thread but the main one exists. */
+static char instance_name[128];
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -29,6 +31,11 @@ void log_init(const char *name, const char *level)
 {
 	component = name;
 	log_set_level(level);
+}
+
+void log_set_instance(const char *instance)
+{
+	snprintf(instance_name, sizeof(instance_name), "%s", instance ? instance : "");
 }
 
 void log_set_request_id(const char *rid)
@@ -60,6 +67,8 @@ void sp_log(enum log_level level, const char *event, ...)
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "level", json_object_new_string(level_names[level]));
 	json_object_object_add(o, "component", json_object_new_string(component));
+	if (instance_name[0])
+		json_object_object_add(o, "instance", json_object_new_string(instance_name));
 	json_object_object_add(o, "event", json_object_new_string(event));
 	if (request_id[0])
 		json_object_object_add(o, "request_id", json_object_new_string(request_id));

@@ -93,14 +93,16 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct sender *s = w->s;
-	char lease_owner[128], host[64] = "localhost";
+	/* Who holds a job (scanpostctl queue list): the instance, the process
+	 * (a restarted sender is another holder) and the worker. */
+	char lease_owner[192];
 	struct send_ctx ctx = {&s->cfg, NULL, NULL, NULL, NULL, lease_owner};
 	struct keycache doc_keys, token_keys;
 	struct queued_job job;
 	char err[512];
 
-	gethostname(host, sizeof(host) - 1);
-	snprintf(lease_owner, sizeof(lease_owner), "%s:%d:%d", host, (int)getpid(), w->index);
+	snprintf(lease_owner, sizeof(lease_owner), "%s:%d:%d", daemon_instance(s->d), (int)getpid(),
+	         w->index);
 	memset(&doc_keys, 0, sizeof(doc_keys));
 	memset(&token_keys, 0, sizeof(token_keys));
 	if (keycache_init(&doc_keys, s->cfg.doc_keyring, err, sizeof(err)) != 0 ||

@@ -32,6 +32,6 @@ for series in scanpost_http_requests_total scanpost_upload_bytes_total scanpost_
 	assert_true "metrics have $series" grep -q "^# TYPE $series " "$HTTP_BODY"
 done
 assert_true "metrics count healthz answers" \
-	grep -qE '^scanpost_http_requests_total\{route="healthz",status="200"\} [1-9]' "$HTTP_BODY"
+	grep -qE '^scanpost_http_requests_total\{route="healthz",status="200",instance_name="[^"]+"\} [1-9]' "$HTTP_BODY"
 sp_req GET /metrics --interface 127.0.0.2
 assert_error "GET /metrics from 127.0.0.2" 403

@@ -245,6 +245,31 @@ static void test_a_bad_config_is_exit_2(void)
 	assert_clean_exit(&r, 2, "api_workers");
 }
 
+/* instance_name goes into log lines, metric labels and lease owners
+ * unescaped: anything but its characters is refused at start. */
+static void test_an_instance_name_with_a_quote_is_exit_2(void)
+{
+	const char *env[] = {"SCANPOST_INSTANCE_NAME=sender\"1", NULL};
+	struct run r;
+
+	CU_ASSERT_EQUAL_FATAL(spawn(&r, "src/sender/scanpost-sender", "sender.conf", env), 0);
+	assert_clean_exit(&r, 2, "instance_name must be");
+}
+
+/* Several senders on one host tell themselves apart in their logs. */
+static void test_a_named_sender_logs_its_instance_name(void)
+{
+	const char *env[] = {"SCANPOST_INSTANCE_NAME=gw1/scanpost-sender-2",
+	                     "SCANPOST_LOG_LEVEL=info", NULL};
+	struct timespec settle = {1, 0};
+	struct run r;
+
+	CU_ASSERT_EQUAL_FATAL(spawn(&r, "src/sender/scanpost-sender", "sender.conf", env), 0);
+	nanosleep(&settle, NULL);
+	kill(r.pid, SIGTERM);
+	assert_clean_exit(&r, 0, "\"instance\":\"gw1/scanpost-sender-2\",\"event\":\"stopped\"");
+}
+
 /* db_set_limits: every connection made after it carries lock_timeout and
  * idle_in_transaction_session_timeout; the server ends a transaction that
  * sits idle longer. */
@@ -334,6 +359,8 @@ static CU_TestInfo tests[] = {
     {"api refuses an idle limit shorter than a slow chunk",
      test_api_refuses_an_idle_limit_shorter_than_a_slow_chunk},
     {"a bad config is exit 2", test_a_bad_config_is_exit_2},
+    {"an instance name with a quote is exit 2", test_an_instance_name_with_a_quote_is_exit_2},
+    {"a named sender logs its instance name", test_a_named_sender_logs_its_instance_name},
     {"a hanging RMail sign-in ends at its total limit",
      test_a_hanging_rmail_sign_in_ends_at_its_total_limit},
     {"db limits reach the server and end an idle transaction",

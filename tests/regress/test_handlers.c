@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api_client.h"
 #include "fcgi_client.h"
@@ -326,6 +327,17 @@ static void test_a_slow_upload_survives_a_key_rotation(void)
  * to it is 409 at once (the row is locked NOWAIT), and the API's own
  * pool answers meanwhile. */
 static char busy_upload[200];
+/* gethostname's answer, as scanpost-api names itself by default. */
+static const char *host_name(void)
+{
+	static char host[64];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	return host;
+}
+
 static int busy_status, busy_session_status, busy_metrics_upload, busy_metrics_api;
 static double busy_seconds;
 
@@ -352,13 +364,22 @@ static void second_upload_and_a_status(void)
 	fcgi_answer_free(&a);
 	busy_metrics_upload = busy_metrics_api = 0;
 	if (api_call(&me, "GET", "/metrics", NULL, &a) == 0 && a.body) {
-		busy_metrics_upload =
-		    strstr(a.body, "scanpost_workers_busy{pool=\"upload\"} 1") != NULL;
+		char upload_busy[300], api_busy[300];
+
+		/* The api's own series carry its instance name: by default the
+		 * host name and the program (README, Several instances). */
+		snprintf(
+		    upload_busy, sizeof(upload_busy),
+		    "scanpost_workers_busy{pool=\"upload\",instance_name=\"%s/scanpost-api\"} 1",
+		    host_name());
+		snprintf(api_busy, sizeof(api_busy),
+		         "scanpost_workers_busy{pool=\"api\",instance_name=\"%s/scanpost-api\"} ",
+		         host_name());
+		busy_metrics_upload = strstr(a.body, upload_busy) != NULL;
 		/* At least the worker answering /metrics; the one that answered
 		 * the session may not have counted itself free yet. */
-		const char *api = strstr(a.body, "scanpost_workers_busy{pool=\"api\"} ");
-		busy_metrics_api =
-		    api != NULL && atoi(api + strlen("scanpost_workers_busy{pool=\"api\"} ")) >= 1;
+		const char *api = strstr(a.body, api_busy);
+		busy_metrics_api = api != NULL && atoi(api + strlen(api_busy)) >= 1;
 	}
 	fcgi_answer_free(&a);
 }

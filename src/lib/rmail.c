@@ -31,6 +31,9 @@ struct rmail {
 	rmail_read_fn read_fn;
 	void *read_arg;
 	int read_failed;
+	/* the body of a call libcurl must never send twice (post_json once) */
+	const char *once_body;
+	size_t once_len, once_off;
 	/* the caller's heartbeat */
 	rmail_progress_fn progress_fn;
 	void *progress_arg;
@@ -346,12 +349,38 @@ out:
 	return rc;
 }
 
+static size_t on_once_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct rmail *rm = arg;
+	size_t n = rm->once_len - rm->once_off;
+
+	if (n > size * nitems)
+		n = size * nitems;
+	memcpy(buf, rm->once_body + rm->once_off, n);
+	rm->once_off += n;
+	return n;
+}
+
+/* The body cannot be given again: see post_json. */
+static int on_once_seek(void *arg, curl_off_t offset, int origin)
+{
+	(void)arg, (void)offset, (void)origin;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
 /* once: the call must never be repeated by libcurl on its own.  libcurl
- * silently re-sends a request once when a reused connection dies before
- * any answer arrives; for api/v1/Mail that is a second registered mail
- * (the server may have accepted the first).  A fresh connection is never
- * retried that way; our own retry asks MessageStatus first.
- * Returns 0 when a 2xx answer came (rm->answer). */
+ * (7.88, transfer.c Curl_retry_request) silently re-sends a request once
+ * when a reused connection dies before any answer arrives ("Connection
+ * died, retrying a fresh connect"); for api/v1/Mail that could be a
+ * second registered mail, the server may have taken the first.  So the
+ * body goes through a read callback whose seek callback cannot rewind:
+ * when any byte of the body went out on the dead connection, libcurl must
+ * rewind to re-send, cannot, and fails the call (CURLE_SEND_FAIL_REWIND),
+ * which the sender treats as "RMail may have it" (ask MessageStatus).
+ * libcurl re-sends on its own only when no body byte was written: then
+ * the server never had a whole request (Content-Length > 0).  With that,
+ * the call may reuse the worker's kept connection (a TLS handshake less
+ * per job).  Returns 0 when a 2xx answer came (rm->answer). */
 static int post_json(struct rmail *rm, const char *token, const char *path,
                      struct json_object *body, int once, struct rmail_result *res)
 {
@@ -365,10 +394,21 @@ static int post_json(struct rmail *rm, const char *token, const char *path,
 	}
 	text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
 	call_setup(rm, path, h);
-	curl_easy_setopt(rm->curl, CURLOPT_POSTFIELDS, text);
-	if (once)
-		curl_easy_setopt(rm->curl, CURLOPT_FRESH_CONNECT, 1L);
+	if (once) {
+		rm->once_body = text;
+		rm->once_len = strlen(text);
+		rm->once_off = 0;
+		curl_easy_setopt(rm->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(rm->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rm->once_len);
+		curl_easy_setopt(rm->curl, CURLOPT_READFUNCTION, on_once_read);
+		curl_easy_setopt(rm->curl, CURLOPT_READDATA, rm);
+		curl_easy_setopt(rm->curl, CURLOPT_SEEKFUNCTION, on_once_seek);
+		curl_easy_setopt(rm->curl, CURLOPT_SEEKDATA, rm);
+	} else {
+		curl_easy_setopt(rm->curl, CURLOPT_POSTFIELDS, text);
+	}
 	rc = call_perform(rm, res);
+	rm->once_body = NULL;
 	headers_free(h);
 	return rc;
 }

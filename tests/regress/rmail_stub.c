@@ -26,6 +26,7 @@ struct script {
 	int status;
 	char *body;
 	long retry_after;
+	int drop; /* STUB_DROP_*: close the connection instead of answering */
 };
 
 static struct {
@@ -38,6 +39,7 @@ static struct {
 	struct {
 		char path[128];
 		int calls;
+		int kept; /* of them, on a connection an earlier call had used */
 	} paths[MAX_PATHS];
 	int npaths;
 	size_t upload_bytes;
@@ -53,6 +55,12 @@ struct request {
 	char *body;
 	size_t len, cap;
 	int overflow;
+	int kept; /* on a connection an earlier call had used */
+};
+
+/* Per connection (MHD's socket context): the calls it carried. */
+struct conn {
+	int calls;
 };
 
 static int ends_with(const char *s, const char *suffix)
@@ -106,17 +114,37 @@ static void record_upload(const char *ctype, const char *body, size_t len)
 	regress_sha256_hex(start, stub.upload_bytes, stub.upload_sha);
 }
 
-static void count_call(const char *path)
+static void count_call(const char *path, int kept)
 {
 	for (int i = 0; i < stub.npaths; i++)
 		if (strcasecmp(stub.paths[i].path, path) == 0) {
 			stub.paths[i].calls++;
+			stub.paths[i].kept += kept;
 			return;
 		}
 	if (stub.npaths < MAX_PATHS) {
 		snprintf(stub.paths[stub.npaths].path, sizeof(stub.paths[0].path), "%s", path);
+		stub.paths[stub.npaths].kept = kept;
 		stub.paths[stub.npaths++].calls = 1;
 	}
+}
+
+/* The drop scripted for the call to path at this point (STUB_DROP_*),
+ * spending it, or 0. */
+static int drop_for(const char *path, int when)
+{
+	for (int i = 0; i < stub.nscripts; i++) {
+		struct script *s = &stub.scripts[i];
+
+		if (s->times == 0 || !ends_with(path, s->suffix))
+			continue;
+		if (s->drop != when)
+			return 0;
+		if (s->times > 0)
+			s->times--;
+		return when;
+	}
+	return 0;
 }
 
 /* The answer to path: a script, or RPost's plain success.  *body malloc'd. */
@@ -128,7 +156,7 @@ static int answer_for(const char *path, char **body, long *retry_after)
 	for (int i = 0; i < stub.nscripts; i++) {
 		struct script *s = &stub.scripts[i];
 
-		if (s->times == 0 || !ends_with(path, s->suffix))
+		if (s->times == 0 || s->drop || !ends_with(path, s->suffix))
 			continue;
 		if (s->times > 0)
 			s->times--;
@@ -177,20 +205,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (rq == NULL) {
 		void (*hook)(void *) = NULL;
 		void *hook_arg = NULL;
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct conn *conn = ci ? ci->socket_context : NULL;
+		int drop;
 
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		*con_cls = rq;
+		if (conn)
+			rq->kept = conn->calls++ > 0;
 		pthread_mutex_lock(&stub.lock);
 		if (stub.hook && ends_with(url, stub.hook_suffix)) {
 			hook = stub.hook;
 			hook_arg = stub.hook_arg;
 			stub.hook = NULL;
 		}
+		drop = drop_for(url, STUB_DROP_AT_HEADERS);
 		pthread_mutex_unlock(&stub.lock);
 		if (hook)
 			hook(hook_arg);
-		return MHD_YES;
+		return drop ? MHD_NO : MHD_YES; /* MHD_NO closes the connection */
 	}
 	if (*size > 0) {
 		if (rq->len + *size > MAX_BODY) {
@@ -212,13 +247,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	pthread_mutex_lock(&stub.lock);
-	count_call(url);
+	count_call(url, rq->kept);
 	if (ends_with(url, "/api/upload"))
 		record_upload(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
 		              rq->body ? rq->body : "", rq->len);
 	if (ends_with(url, "/api/v1/mail")) {
 		free(stub.mail);
 		stub.mail = strdup(rq->body ? rq->body : "");
+	}
+	if (drop_for(url, STUB_DROP_AFTER_BODY)) {
+		pthread_mutex_unlock(&stub.lock);
+		return MHD_NO; /* read in full, never answered */
 	}
 	status = answer_for(url, &body, &retry_after);
 	pthread_mutex_unlock(&stub.lock);
@@ -243,6 +282,18 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		free(rq->body);
 		free(rq);
 		*con_cls = NULL;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls, (void)c;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct conn));
+	} else {
+		free(*socket_context);
+		*socket_context = NULL;
 	}
 }
 
@@ -271,11 +322,11 @@ int stub_start(void)
 	}
 	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	stub.d =
-	    MHD_start_daemon(MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-	                     on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
-	                     MHD_OPTION_HTTPS_MEM_CERT, stub.cert, MHD_OPTION_HTTPS_MEM_KEY,
-	                     stub.key, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+	stub.d = MHD_start_daemon(
+	    MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_HTTPS_MEM_CERT, stub.cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, stub.key, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_END);
 	if (stub.d == NULL) {
 		fprintf(stderr, "rmail stub: MHD_start_daemon failed\n");
 		return -1;
@@ -317,7 +368,20 @@ void stub_script(const char *path_suffix, int times, int status, const char *bod
 		s->status = status;
 		s->body = strdup(body);
 		s->retry_after = retry_after;
+		s->drop = 0;
 	}
+	pthread_mutex_unlock(&stub.lock);
+}
+
+void stub_drop(const char *path_suffix, int times, int when)
+{
+	int n;
+
+	stub_script(path_suffix, times, 0, "", -1);
+	pthread_mutex_lock(&stub.lock);
+	n = stub.nscripts;
+	if (n > 0 && strcmp(stub.scripts[n - 1].suffix, path_suffix) == 0)
+		stub.scripts[n - 1].drop = when;
 	pthread_mutex_unlock(&stub.lock);
 }
 
@@ -334,6 +398,18 @@ void stub_reset(void)
 	stub.mail = NULL;
 	stub.hook = NULL;
 	pthread_mutex_unlock(&stub.lock);
+}
+
+int stub_kept_calls(const char *path_suffix)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&stub.lock);
+	for (int i = 0; i < stub.npaths; i++)
+		if (ends_with(stub.paths[i].path, path_suffix))
+			n += stub.paths[i].kept;
+	pthread_mutex_unlock(&stub.lock);
+	return n;
 }
 
 int stub_calls(const char *path_suffix)

@@ -29,6 +29,14 @@ const char *stub_ca(void);
  * times < 0: every call from now on.  Scripts are matched in order. */
 void stub_script(const char *path_suffix, int times, int status, const char *body,
                  long retry_after);
+/* The next `times` calls whose path ends with path_suffix get no answer:
+ * the stub closes their connection as soon as their headers are in
+ * (STUB_DROP_AT_HEADERS: the call is not counted, no whole request came),
+ * or after reading the whole request (STUB_DROP_AFTER_BODY: counted, and
+ * a Mail recorded, as one RMail may have taken). */
+#define STUB_DROP_AT_HEADERS 1
+#define STUB_DROP_AFTER_BODY 2
+void stub_drop(const char *path_suffix, int times, int when);
 /* Runs fn(arg) once, in the stub's thread, when the next call whose path
  * ends with path_suffix arrives: its headers are in, its body not yet
  * read.  A test's way to break something while a transfer is under way.
@@ -39,6 +47,8 @@ void stub_reset(void);
 
 /* Calls whose path ends with path_suffix. */
 int stub_calls(const char *path_suffix);
+/* Of those, the calls that came on a connection an earlier call had used. */
+int stub_kept_calls(const char *path_suffix);
 /* The last api/Upload: bytes of the file part and its SHA-256 (hex). */
 size_t stub_last_upload_bytes(void);
 const char *stub_last_upload_sha256(void);

@@ -569,6 +569,72 @@ static void test_accepted_then_status_500_is_never_failed(void)
 	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
 }
 
+/* The Mail request goes on the worker's kept connection (no TLS handshake
+ * of its own), and libcurl must never re-send it by itself when that
+ * connection turns out dead.  RMail reads the whole Mail and closes the
+ * connection without answering (it may have taken it): exactly one Mail
+ * reached it, the job checks later, and MessageStatus finds it: sent once,
+ * no second Mail. */
+static void test_a_kept_connection_dying_under_mail_never_sends_it_twice(void)
+{
+	char answer[400];
+
+	queue_job();
+	stub_drop("/api/v1/Mail", 1, STUB_DROP_AFTER_BODY);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_CHECK_LATER);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+	CU_ASSERT_EQUAL(stub_kept_calls("/api/v1/Mail"),
+	                1); /* after the Upload, on its connection */
+	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_QUEUED)));
+	CU_ASSERT_TRUE(column_is("last_error_code", "rmail_unavailable"));
+	CU_ASSERT_EQUAL(check_later_rows("true"), 1);
+	CU_ASSERT_EQUAL(regress_audit_rows("send_failed", job), 0);
+	settled_and_due();
+	snprintf(answer, sizeof(answer),
+	         "{\"Status\":\"Success\",\"ResultContent\":[{\"TrackingId\":\"ONCE1\","
+	         "\"CustomerTrackingId\":\"%s\",\"Status\":\"Delivered\"}]}",
+	         job);
+	stub_script("/MessageStatus", 1, 200, answer, -1);
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+	CU_ASSERT_TRUE(column_is("tracking_id", "ONCE1"));
+	CU_ASSERT_EQUAL(regress_audit_rows("sent", job), 1);
+}
+
+/* RMail closes the kept connection as soon as the Mail's headers are in,
+ * before its body: no whole request reached it.  libcurl may then send it
+ * again on a fresh connection by itself only if no byte of the body went
+ * out (the server never had the request); either way one whole Mail
+ * reaches RMail in the end and the job is sent exactly once. */
+static void test_a_kept_connection_closed_at_mails_headers_sends_it_once(void)
+{
+	int o;
+
+	queue_job();
+	stub_drop("/api/v1/Mail", 1, STUB_DROP_AT_HEADERS);
+	o = sendctx_run(&sender, NULL);
+	CU_ASSERT_TRUE(o == SEND_SENT || o == SEND_CHECK_LATER);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), o == SEND_SENT ? 1 : 0);
+	if (o == SEND_CHECK_LATER) {
+		/* MessageStatus: not there, past the settle time: sent now. */
+		settled_and_due();
+		CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+		CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+	}
+	CU_ASSERT_TRUE(column_is("state", job_state_name(JOB_SENT)));
+	CU_ASSERT_EQUAL(regress_audit_rows("sent", job), 1);
+}
+
+/* Two jobs on one worker: the second job's calls, its Mail too, go on the
+ * connection the first one kept (what the reuse saves, pinned). */
+static void test_mail_reuses_the_workers_connection(void)
+{
+	queue_job();
+	CU_ASSERT_EQUAL(sendctx_run(&sender, NULL), SEND_SENT);
+	CU_ASSERT_EQUAL(stub_kept_calls("/api/v1/Mail"), 1);
+	CU_ASSERT_EQUAL(stub_calls("/api/v1/Mail"), 1);
+}
+
 /* Checking later never fails a job, however many attempts it spent; once
  * MessageStatus clearly says RMail does not have it, it is sent again. */
 static void test_check_later_never_fails_a_job_after_many_attempts(void)
@@ -665,6 +731,11 @@ static CU_TestInfo tests[] = {
      test_accepted_then_status_500_is_never_failed},
     {"check later never fails a job after many attempts",
      test_check_later_never_fails_a_job_after_many_attempts},
+    {"a kept connection dying under Mail never sends it twice",
+     test_a_kept_connection_dying_under_mail_never_sends_it_twice},
+    {"a kept connection closed at Mail's headers sends it once",
+     test_a_kept_connection_closed_at_mails_headers_sends_it_once},
+    {"Mail reuses the worker's connection", test_mail_reuses_the_workers_connection},
     {"token answers are told apart", test_token_answers_are_told_apart},
     CU_TEST_INFO_NULL,
 };
